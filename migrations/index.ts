@@ -1,0 +1,14 @@
+/**
+ * Ordered list of schema migrations. Add new files here; never edit one that has shipped.
+ * Each runs in its own transaction and is recorded in knex_migrations.
+ */
+import type { Knex } from 'knex';
+import * as foundation from './20261123_001_foundation';
+
+export interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const migrations: Migration[] = [{ name: '20261123_001_foundation', ...foundation }];

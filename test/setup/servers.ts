@@ -1,0 +1,65 @@
+/**
+ * Real servers for the suite, on loopback: one embedded PostgreSQL cluster (each test file gets its
+ * own database copied from a migrated template) and one redis-server for the Bull path.
+ */
+import { execFileSync, spawn, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.once('error', reject);
+  });
+}
+
+function which(bin: string): string | null {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Installs Debian's redis-server when missing (CI machines start bare). */
+export function ensureRedisServer(): string {
+  let bin = which('redis-server');
+  if (bin) return bin;
+  if (process.getuid?.() !== 0) throw new Error('redis-server is not installed; run: sudo apt-get install -y redis-server');
+  process.stderr.write('installing redis-server with apt-get …\n');
+  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null'], { stdio: 'inherit' });
+  bin = which('redis-server');
+  if (!bin) throw new Error('redis-server still missing after apt-get install');
+  return bin;
+}
+
+export async function startRedis(): Promise<{ url: string; process: ChildProcess }> {
+  const bin = ensureRedisServer();
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-redis-'));
+  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+    detached: false,
+  });
+  // Wait until it accepts connections.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('redis-server did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `redis://127.0.0.1:${port}`, process: child };
+}
