@@ -2,6 +2,7 @@
  * Starting and stopping the service: database (embedded or DATABASE_URL), migrations, first-start
  * bootstrap, job queue (Bull or in-process), workers and the HTTP server.
  */
+import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
@@ -16,6 +17,7 @@ export interface Runtime {
   services: Services;
   /** Base URL of the API when it serves HTTP. */
   url?: string;
+  app?: Express;
   databaseDescription: string;
   close(): Promise<void>;
 }
@@ -67,9 +69,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
 
     let url: string | undefined;
+    let app: Express | undefined;
     if (opts.mode !== 'worker') {
       progress('starting HTTP API');
-      const app = createApp({
+      app = createApp({
         routes: allRoutes(services),
         accounts: services.accounts,
         validator: new RequestValidator(),
@@ -79,7 +82,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         health: () => healthReport(database.db, jobs),
       });
       const server: Server = await new Promise((resolve, reject) => {
-        const s = app.listen(config.port, config.host, () => resolve(s));
+        const s = app!.listen(config.port, config.host, () => resolve(s));
         s.once('error', reject);
       });
       closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -89,6 +92,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     return {
       services,
       url,
+      app,
       databaseDescription: database.description,
       close: async () => {
         for (const close of closers) await close();

@@ -35,6 +35,7 @@ export interface JobInfo {
   id: string;
   name: string;
   status: JobStatus;
+  /** Tries started so far, including a running or the successful one. */
   attemptsMade: number;
   progress: number;
   failedReason?: string;
@@ -148,7 +149,8 @@ export class BullJobQueue implements JobQueue {
       id: String(job.id),
       name,
       status,
-      attemptsMade: job.attemptsMade,
+      // Bull counts failed tries only; report tries started, like the in-process queue.
+      attemptsMade: status === 'completed' || status === 'active' ? job.attemptsMade + 1 : job.attemptsMade,
       progress: Number(job.progress()) || 0,
       failedReason: job.failedReason,
       result: job.returnvalue,
