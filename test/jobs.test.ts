@@ -104,3 +104,34 @@ describe('cron validation', () => {
     expect(validateCron('61 3 * * *')).toMatch(/./);
   });
 });
+
+describe('several Bull workers on one Redis', () => {
+  it('share the queue: every job runs exactly once, spread over the workers', async () => {
+    const prefix = `cdp-share-${process.pid}-${Date.now()}`;
+    const producer = new BullJobQueue(redisUrl(), prefix, testLog, 1);
+    const workers = [0, 1].map(() => new BullJobQueue(redisUrl(), prefix, testLog, 2));
+    const ran: Record<string, number[]> = {};
+    try {
+      workers.forEach((w, i) =>
+        w.define<{ n: number }>('work', async (data) => {
+          (ran[data.n] ??= []).push(i);
+          await new Promise((r) => setTimeout(r, 20));
+        }),
+      );
+      await Promise.all(workers.map((w) => w.start()));
+      const ids = [];
+      for (let n = 0; n < 40; n++) ids.push(await producer.enqueue('work', { n }));
+      await waitFor(async () => {
+        const states = await Promise.all(ids.map((id) => producer.get('work', id)));
+        return states.every((s) => s?.status === 'completed');
+      }, 20_000);
+      expect(Object.keys(ran)).toHaveLength(40);
+      expect(Object.values(ran).every((who) => who.length === 1)).toBe(true);
+      const byWorker = [0, 1].map((i) => Object.values(ran).filter((who) => who[0] === i).length);
+      expect(byWorker[0]).toBeGreaterThan(0);
+      expect(byWorker[1]).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([producer, ...workers].map((q) => q.close()));
+    }
+  });
+});

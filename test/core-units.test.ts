@@ -1,0 +1,59 @@
+import { loadConfig } from '../src/config';
+import { ident, identPath, escapeLike } from '../src/core/sql';
+import { decodeCursor, encodeCursor } from '../src/core/pagination';
+import { newId } from '../src/core/ids';
+
+describe('config', () => {
+  it('uses the embedded defaults when nothing is set', () => {
+    const c = loadConfig({}, '/srv/app');
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, dataDir: '/srv/app/.cdp', embeddedPostgresPort: 54329, queuePrefix: 'cdp' });
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+  });
+
+  it('rejects bad values with the variable name and the rule', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT must be an integer between 0 and 65535/);
+    expect(() => loadConfig({ WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ CDP_ENCRYPTION_KEY: 'short' })).toThrow(/32 bytes/);
+  });
+
+  it('treats blank variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '  ', REDIS_URL: '' }).databaseUrl).toBeUndefined();
+  });
+});
+
+describe('SQL identifier helper', () => {
+  it('quotes and doubles embedded quotes', () => {
+    expect(ident('dataset')).toBe('"dataset"');
+    expect(ident('a"; drop table x; --')).toBe('"a""; drop table x; --"');
+    expect(identPath('cdp_data', 'ds_1')).toBe('"cdp_data"."ds_1"');
+  });
+
+  it('refuses what PostgreSQL would truncate or cannot hold', () => {
+    expect(() => ident('')).toThrow();
+    expect(() => ident('a\u0000b')).toThrow(/NUL/);
+    expect(() => ident('x'.repeat(64))).toThrow(/63 bytes/);
+    expect(() => ident('가'.repeat(22))).toThrow(/63 bytes/); // 66 bytes in UTF-8
+  });
+
+  it('escapes LIKE wildcards', () => {
+    expect(escapeLike('50%_off\\')).toBe('50\\%\\_off\\\\');
+  });
+});
+
+describe('cursors and ids', () => {
+  it('round-trips cursors and rejects foreign ones', () => {
+    expect(decodeCursor(encodeCursor('acc_123'))).toBe('acc_123');
+    expect(decodeCursor(undefined)).toBeUndefined();
+    expect(() => decodeCursor('!!not-a-cursor!!')).toThrow(/cursor/);
+  });
+
+  it('makes prefixed ids that sort by creation time', async () => {
+    const a = newId('ns');
+    await new Promise((r) => setTimeout(r, 5));
+    const b = newId('ns');
+    expect(a).toMatch(/^ns_[0-9a-z]{24}$/);
+    expect(a < b).toBe(true);
+  });
+});
