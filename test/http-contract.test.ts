@@ -8,7 +8,7 @@ import { createLogger } from '../src/core/log';
 import { openApiPath } from '../src/http/openapi';
 import { startRuntime } from '../src/runtime';
 import { loadConfig } from '../src/config';
-import { expectProblem, openTestDatabase, startTestApi, TestApi } from './helpers/harness';
+import { expectProblem, openTestDatabase, redisUrl, startTestApi, TestApi } from './helpers/harness';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -69,6 +69,23 @@ describe('health and errors', () => {
   it('reports database and job queue', async () => {
     const res = await request(api.url).get('/v1/health').expect(200);
     expect(res.body).toEqual({ status: 'ok', database: 'ok', jobs: { kind: 'in-process', status: 'ok' } });
+  });
+
+  it('uses Bull when REDIS_URL is set (what several worker processes share)', async () => {
+    const database = await openTestDatabase();
+    const runtime = await startRuntime({
+      config: loadConfig({ PORT: '0', LOG_LEVEL: 'silent', REDIS_URL: redisUrl(), QUEUE_PREFIX: `cdp-${database.name}` }),
+      log: createLogger('silent'),
+      mode: 'all',
+      database,
+    });
+    try {
+      const res = await request(runtime.url!).get('/v1/health').expect(200);
+      expect(res.body.jobs).toEqual({ kind: 'bull', status: 'ok' });
+    } finally {
+      await runtime.close();
+      await database.close();
+    }
   });
 
   it('answers unknown routes with a problem+json 404', async () => {
