@@ -119,7 +119,7 @@ describe('several Bull workers on one Redis', () => {
         }),
       );
       await Promise.all(workers.map((w) => w.start()));
-      const ids = [];
+      const ids: string[] = [];
       for (let n = 0; n < 40; n++) ids.push(await producer.enqueue('work', { n }));
       await waitFor(async () => {
         const states = await Promise.all(ids.map((id) => producer.get('work', id)));

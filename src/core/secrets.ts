@@ -1,0 +1,58 @@
+/**
+ * Credentials at rest (source and destination connections): AES-256-GCM with a 32-byte key from
+ * CDP_ENCRYPTION_KEY, or — on the embedded default — a key generated once into the data folder
+ * (mode 0600). Sealed values carry a version tag so the format can evolve.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config';
+
+const VERSION = 'v1';
+
+export class SecretBox {
+  private readonly key: Buffer;
+
+  constructor(key: Buffer) {
+    if (key.length !== 32) throw new Error('SecretBox needs a 32-byte key');
+    this.key = key;
+  }
+
+  /** Encrypts a JSON-serialisable value. */
+  seal(value: unknown): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':');
+  }
+
+  open<T = unknown>(sealed: string): T {
+    const [version, iv, tag, body] = sealed.split(':');
+    if (version !== VERSION || !iv || !tag || body === undefined) throw new Error('sealed secret has an unknown format');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    try {
+      const plain = Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]);
+      return JSON.parse(plain.toString('utf8')) as T;
+    } catch (err) {
+      throw new Error('sealed secret cannot be opened with this key (was CDP_ENCRYPTION_KEY changed?)', { cause: err });
+    }
+  }
+}
+
+/** The configured key, or the embedded default's generated key file. */
+export function secretBoxFor(config: Config): SecretBox {
+  if (config.encryptionKey) return new SecretBox(Buffer.from(config.encryptionKey, 'base64'));
+  if (config.databaseUrl) {
+    // Several machines share that database: a key generated on one would not open on another.
+    throw new Error('CDP_ENCRYPTION_KEY is required when DATABASE_URL is set (generate one with `openssl rand -base64 32`)');
+  }
+  const file = path.join(config.dataDir, 'encryption-key');
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  try {
+    fs.writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return new SecretBox(Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64'));
+}
