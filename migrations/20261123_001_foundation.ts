@@ -59,7 +59,8 @@ export async function up(knex: Knex): Promise<void> {
       title text not null,
       description text not null default '',
       intended_classes text[] not null,
-      definition jsonb not null,
+      -- json, not jsonb: the field order of a definition is part of it (jsonb reorders keys)
+      definition json not null,
       version integer not null default 1,
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now()

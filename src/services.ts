@@ -33,6 +33,8 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger): Services {
   const namespaces = new NamespaceService(db, audit);
   const schemas = new SchemaService(db, audit, namespaces);
   const governance = new GovernanceService(db, audit, schemas);
+  // A deleted schema takes its field labels with it, in the same transaction.
+  schemas.onDelete((tx, caller, schemaId) => governance.forgetSchemaLabels(tx, caller, schemaId));
   const accounts = new AccountService(db, audit, [
     (tx, id) => namespaces.seedStandard(tx, id),
     (tx, id) => governance.seedCore(tx, id),
