@@ -1,0 +1,199 @@
+/**
+ * Route × role × foreign account. Every registered route is called with a key of every role, and
+ * every route that takes an id is called with another account's ids:
+ * - a role outside the route's permission gets 403, a role inside never gets 401/403/5xx;
+ * - another account's ids answer 404 and change nothing in that account.
+ * A new route fails this test until its sample body and id kind are added below.
+ */
+import { ACCESS } from '../src/http/access';
+import { ROLES, type Role } from '../src/core/types';
+import type { RouteSpec } from '../src/http/route';
+import { allRoutes } from '../src/services';
+import { startTestApi, TestApi } from './helpers/harness';
+
+let api: TestApi;
+let seq = 0;
+const unique = (p: string) => `${p}${Date.now().toString(36)}${++seq}`;
+
+/** Ids of one account's resources, keyed by the path segment that precedes the parameter. */
+type Fixture = Record<string, string>;
+
+async function makeFixture(token: string, accountId: string, tag: string): Promise<Fixture> {
+  const as = api.as(token);
+  const ns = await as.post('/v1/namespaces', { name: `Vendor ${tag}`, code: `vendor${tag}`, type: 'partner_id' }).expect(201);
+  const fg = await as
+    .post('/v1/field-groups', {
+      title: `Loyalty ${tag}`,
+      intendedToExtend: ['xdm:individual-prospect-profile'],
+      definition: { [`loyalty${tag}`]: { type: 'object', properties: { points: { type: 'integer' } } } },
+    })
+    .expect(201);
+  const schema = await as
+    .post('/v1/schemas', {
+      title: `Prospects ${tag}`,
+      classId: 'xdm:individual-prospect-profile',
+      fieldGroupIds: ['fg:home-address', fg.body.id],
+      identities: [{ fieldPath: 'partnerID', namespace: `vendor${tag}`, primary: true }],
+    })
+    .expect(201);
+  const ids = await as.get(`/v1/schemas/${schema.body.id}/identities`).expect(200);
+  const label = await as.post('/v1/labels', { code: `ONLY_${tag}`, friendlyName: `Only ${tag}` }).expect(201);
+  const action = await as.post('/v1/marketing-actions', { name: `action${tag}` }).expect(201);
+  const policy = await as
+    .post('/v1/policies', { name: `Policy ${tag}`, status: 'DRAFT', marketingActions: ['exportToThirdParty'], deny: { label: 'C2' } })
+    .expect(201);
+  const key = await as.post(`/v1/accounts/${accountId}/api-keys`, { role: 'marketer', name: `key ${tag}` }).expect(201);
+  const items = (ids.body.items ?? ids.body) as { id: string }[];
+  return {
+    accounts: accountId,
+    'api-keys': key.body.key.id,
+    namespaces: ns.body.id,
+    'field-groups': fg.body.id,
+    schemas: schema.body.id,
+    identities: items[0].id,
+    labels: label.body.code,
+    'marketing-actions': action.body.name,
+    policies: policy.body.id,
+    classes: 'xdm:individual-prospect-profile',
+  };
+}
+
+/** A valid body for each route, so the checks reach the handler rather than stop at validation. */
+function sampleBody(r: RouteSpec, f: Fixture): unknown {
+  const key = `${r.method.toUpperCase()} ${r.path}`;
+  const bodies: Record<string, () => unknown> = {
+    'POST /v1/accounts': () => ({ name: unique('Brand ') }),
+    'POST /v1/accounts/:accountId/api-keys': () => ({ role: 'marketer', name: 'matrix' }),
+    'POST /v1/namespaces': () => ({ name: unique('Vendor '), code: unique('v'), type: 'partner_id' }),
+    'PATCH /v1/namespaces/:id': () => ({ description: 'matrix' }),
+    'POST /v1/namespaces/:id/normalize': () => ({ values: ['abc'] }),
+    'POST /v1/field-groups': () => ({
+      title: unique('Group '),
+      intendedToExtend: ['xdm:individual-prospect-profile'],
+      definition: { [unique('g')]: { type: 'string' } },
+    }),
+    'PATCH /v1/field-groups/:id': () => ({ description: 'matrix' }),
+    'POST /v1/schemas': () => ({ title: unique('Schema '), classId: 'xdm:individual-prospect-profile', fieldGroupIds: ['fg:home-address'] }),
+    'PATCH /v1/schemas/:id': () => ({ description: 'matrix' }),
+    'POST /v1/schemas/:id/enable-profile': () => ({}),
+    'POST /v1/schemas/:id/identities': () => ({ fieldPath: 'homeAddress.city', namespace: f.namespaces, primary: false }),
+    'POST /v1/labels': () => ({ code: unique('L'), friendlyName: 'matrix' }),
+    'PATCH /v1/labels/:code': () => ({ description: 'matrix' }),
+    'POST /v1/schemas/:id/labels': () => ({ labels: ['C2'], fields: '*' }),
+    'DELETE /v1/schemas/:id/labels': () => ({ labels: ['C2'], fields: '*' }),
+    'POST /v1/marketing-actions': () => ({ name: unique('a') }),
+    'PATCH /v1/marketing-actions/:name': () => ({ description: 'matrix' }),
+    'POST /v1/policies/evaluate': () => ({ marketingActions: ['exportToThirdParty'], labels: ['C2'] }),
+    'POST /v1/policies': () => ({ name: unique('Policy '), status: 'DRAFT', marketingActions: ['exportToThirdParty'], deny: { label: 'C2' } }),
+    'PATCH /v1/policies/:id': () => ({ description: 'matrix' }),
+  };
+  if (!r.body) return undefined;
+  const make = bodies[key];
+  if (!make) throw new Error(`access matrix: add a sample body for ${key}`);
+  return make();
+}
+
+function fillPath(path: string, f: Fixture): string {
+  return path.replace(/\/([^/]+)\/:([A-Za-z]+)/g, (_m, segment: string) => {
+    const id = f[segment];
+    if (!id) throw new Error(`access matrix: add the "${segment}" id kind to the fixtures`);
+    return `/${segment}/${encodeURIComponent(id)}`;
+  });
+}
+
+function call(token: string, r: RouteSpec, path: string, body: unknown) {
+  const client = api.as(token);
+  return client[r.method](path, body);
+}
+
+/** What account B looks like through its own admin key. */
+async function snapshot(token: string, f: Fixture) {
+  const as = api.as(token);
+  const gets = [
+    `/v1/namespaces/${f.namespaces}`,
+    `/v1/field-groups/${f['field-groups']}`,
+    `/v1/schemas/${f.schemas}`,
+    `/v1/schemas/${f.schemas}/identities`,
+    `/v1/schemas/${f.schemas}/labels`,
+    `/v1/labels/${f.labels}`,
+    `/v1/marketing-actions/${f['marketing-actions']}`,
+    `/v1/policies/${f.policies}`,
+    `/v1/accounts/${f.accounts}/api-keys`,
+    '/v1/namespaces',
+    '/v1/schemas',
+    '/v1/policies',
+  ];
+  const out: Record<string, unknown> = {};
+  for (const g of gets) {
+    const res = await as.get(g);
+    out[g] = { status: res.status, body: res.body };
+  }
+  return out;
+}
+
+let routes: RouteSpec[];
+let mine: Fixture;
+let foreign: Fixture;
+let foreignToken: string;
+const keys = {} as Record<Role, string>;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  routes = allRoutes(api.runtime.services);
+  const other = await api.otherAccount();
+  foreignToken = other.adminToken;
+  foreign = await makeFixture(other.adminToken, other.adAccountId, 'B');
+  for (const role of ROLES) keys[role] = await api.keyFor(role);
+  keys.admin = api.adminToken; // the organisation-wide admin: account-bound admins may not create accounts
+}, 60_000);
+afterAll(async () => api.close());
+
+describe('access matrix', () => {
+  it('covers every permission of the role table', () => {
+    const used = new Set(routes.map((r) => r.permission));
+    expect([...Object.keys(ACCESS)].filter((p) => !used.has(p as never))).toEqual([]);
+  });
+
+  it('lets exactly the roles of ACCESS call each route', async () => {
+    const failures: string[] = [];
+    for (const role of ROLES) {
+      // A fresh set of own resources per role: earlier roles' DELETEs must not hide a 403.
+      mine = await makeFixture(api.adminToken, api.adAccountId, `A${role.replace('_', '')}`);
+      for (const r of routes) {
+        const res = await call(keys[role], r, fillPath(r.path, mine), sampleBody(r, mine));
+        const allowed = r.permission === 'public' || (ACCESS[r.permission] as readonly Role[]).includes(role);
+        const label = `${role} ${r.method.toUpperCase()} ${r.path} → ${res.status}`;
+        if (allowed && (res.status === 401 || res.status === 403 || res.status >= 500)) failures.push(`${label} (should be allowed) ${res.body?.detail ?? ''}`);
+        if (!allowed && res.status !== 403) failures.push(`${label} (should be 403)`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
+
+  it("answers 404 for another account's ids on every route that takes one, and changes nothing there", async () => {
+    const before = await snapshot(foreignToken, foreign);
+    const failures: string[] = [];
+    for (const r of routes.filter((x) => x.path.includes('/:'))) {
+      if (r.path.startsWith('/v1/classes/')) continue; // classes are global, read-only catalog entries
+      const res = await call(api.adminToken, r, fillPath(r.path, foreign), sampleBody(r, foreign));
+      if (res.status !== 404) failures.push(`${r.method.toUpperCase()} ${r.path} → ${res.status}`);
+    }
+    // Ids hidden in bodies: another account's schema, field group or namespace.
+    const bodyCases: [string, string, unknown][] = [
+      ['post', '/v1/policies/evaluate', { marketingActions: ['exportToThirdParty'], fields: [{ schemaId: foreign.schemas }] }],
+      ['post', '/v1/schemas', { title: unique('Leak '), classId: 'xdm:individual-prospect-profile', fieldGroupIds: [foreign['field-groups']] }],
+      [
+        'post',
+        '/v1/schemas',
+        { title: unique('Leak '), classId: 'xdm:individual-prospect-profile', fieldGroupIds: [], identities: [{ fieldPath: 'partnerID', namespace: foreign.namespaces, primary: true }] },
+      ],
+    ];
+    for (const [method, path, body] of bodyCases) {
+      const res = await api.as(api.adminToken).post(path, body);
+      if (![404, 422].includes(res.status)) failures.push(`${method.toUpperCase()} ${path} with a foreign id in the body → ${res.status}`);
+      expect(JSON.stringify(res.body)).not.toContain('Prospects B');
+    }
+    expect(failures).toEqual([]);
+    expect(await snapshot(foreignToken, foreign)).toEqual(before);
+  }, 60_000);
+});
