@@ -154,6 +154,19 @@ describe('access matrix', () => {
     expect([...Object.keys(ACCESS)].filter((p) => !used.has(p as never))).toEqual([]);
   });
 
+  it('keeps the separation of duties the products rely on', async () => {
+    const marketer = api.as(keys.marketer);
+    const gov = api.as(keys.governance);
+    const engineer = api.as(keys.data_engineer);
+    // Marketers cannot edit labels or policies; governance cannot change the data model; engineers cannot write policies.
+    expect((await marketer.post('/v1/labels', { code: unique('M'), friendlyName: 'x' })).status).toBe(403);
+    expect((await marketer.post('/v1/policies', { name: unique('P'), marketingActions: ['analytics'], deny: { label: 'C1' } })).status).toBe(403);
+    expect((await gov.post('/v1/namespaces', { name: unique('N'), code: unique('n'), type: 'partner_id' })).status).toBe(403);
+    expect((await gov.post('/v1/schemas', { title: unique('S'), classId: 'xdm:individual-prospect-profile', fieldGroupIds: [] })).status).toBe(403);
+    expect((await engineer.post('/v1/policies', { name: unique('P'), marketingActions: ['analytics'], deny: { label: 'C1' } })).status).toBe(403);
+    expect((await engineer.get('/v1/audit-log')).status).toBe(403);
+  });
+
   it('lets exactly the roles of ACCESS call each route', async () => {
     const failures: string[] = [];
     for (const role of ROLES) {
