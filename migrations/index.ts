@@ -4,6 +4,8 @@
  */
 import type { Knex } from 'knex';
 import * as foundation from './20261123_001_foundation';
+import * as datasets from './20261123_002_datasets';
+import * as sources from './20261123_003_sources';
 
 export interface Migration {
   name: string;
@@ -11,4 +13,8 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const migrations: Migration[] = [{ name: '20261123_001_foundation', ...foundation }];
+export const migrations: Migration[] = [
+  { name: '20261123_001_foundation', ...foundation },
+  { name: '20261123_002_datasets', ...datasets },
+  { name: '20261123_003_sources', ...sources },
+];

@@ -8,10 +8,11 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import { Database, Db, migrateLatest, openDatabase } from './core/db';
 import { createJobQueue, JobQueue } from './core/jobs';
+import { secretBoxFor } from './core/secrets';
 import type { Logger } from './core/log';
 import { projectRoot, RequestValidator } from './core/validation';
 import { createApp } from './http/app';
-import { allRoutes, createServices, defineJobs, Services } from './services';
+import { allRoutes, createServices, defineJobs, scheduleJobs, Services } from './services';
 
 export interface Runtime {
   services: Services;
@@ -54,7 +55,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const jobs = opts.jobs ?? createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log, concurrency: config.workerConcurrency });
     if (!opts.jobs) closers.unshift(() => jobs.close());
-    const services = createServices(database.db, jobs, log);
+    const services = createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) });
     defineJobs(services);
 
     const boot = await services.accounts.bootstrap();
@@ -66,6 +67,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (opts.mode !== 'api') {
       progress(`starting workers (${jobs.kind === 'bull' ? 'Bull on Redis' : 'in-process queue'})`);
       await jobs.start();
+      await scheduleJobs(services);
     }
 
     let url: string | undefined;

@@ -3,10 +3,21 @@
  * Modules talk to each other only through these services.
  */
 import { accountRoutes } from './accounts/routes';
+import { Conflict } from './core/errors';
 import { AccountService } from './accounts/service';
 import { auditRoutes } from './audit/routes';
 import { AuditService } from './audit/service';
+import { Clock, systemClock } from './core/clock';
 import type { Db } from './core/db';
+import { datasetRoutes } from './datasets/routes';
+import { DatasetService } from './datasets/service';
+import { batchRoutes } from './ingestion/routes';
+import { BatchService } from './ingestion/service';
+import { dataflowRoutes } from './dataflows/routes';
+import { DataflowService, RUN_JOB, TICK_JOB } from './dataflows/service';
+import type { SecretBox } from './core/secrets';
+import { profileRoutes } from './profiles/routes';
+import { ProfileService } from './profiles/service';
 import type { JobQueue } from './core/jobs';
 import type { Logger } from './core/log';
 import { governanceRoutes } from './governance/routes';
@@ -26,20 +37,44 @@ export interface Services {
   namespaces: NamespaceService;
   schemas: SchemaService;
   governance: GovernanceService;
+  datasets: DatasetService;
+  batches: BatchService;
+  profiles: ProfileService;
+  dataflows: DataflowService;
+  /** Time source of scheduled work; tests replace `clock.now`. */
+  clock: Clock;
 }
 
-export function createServices(db: Db, jobs: JobQueue, log: Logger): Services {
+export interface ServiceOptions {
+  /** Credentials at rest; resolved on first use so commands that never touch credentials need no key. */
+  secrets: () => SecretBox;
+}
+
+export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: ServiceOptions): Services {
   const audit = new AuditService(db);
   const namespaces = new NamespaceService(db, audit);
   const schemas = new SchemaService(db, audit, namespaces);
   const governance = new GovernanceService(db, audit, schemas);
   // A deleted schema takes its field labels with it, in the same transaction.
   schemas.onDelete((tx, caller, schemaId) => governance.forgetSchemaLabels(tx, caller, schemaId));
+  const clock = systemClock();
+  const datasets = new DatasetService(db, audit, schemas, governance, clock);
+  governance.useDatasetCheck((caller, id) => datasets.get(caller, id));
+  const batches = new BatchService(db, audit, datasets, schemas, log);
+  const profiles = new ProfileService(db, datasets, namespaces);
+  let box: SecretBox | undefined;
+  const secrets = () => (box ??= opts.secrets());
+  const dataflows = new DataflowService(db, audit, datasets, batches, jobs, secrets, clock, log);
+  // A schema with datasets cannot be deleted: its datasets would lose their definition.
+  schemas.onDelete(async (tx, caller, schemaId) => {
+    const used = await tx('datasets').where({ ad_account_id: caller.adAccountId, schema_id: schemaId }).select('id');
+    if (used.length > 0) throw new Conflict(`Schema ${schemaId} is used by datasets ${used.map((d: { id: string }) => d.id).join(', ')}; delete them first`);
+  });
   const accounts = new AccountService(db, audit, [
     (tx, id) => namespaces.seedStandard(tx, id),
     (tx, id) => governance.seedCore(tx, id),
   ]);
-  return { db, jobs, log, audit, accounts, namespaces, schemas, governance };
+  return { db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, clock };
 }
 
 export function allRoutes(s: Services): RouteSpec[] {
@@ -48,11 +83,23 @@ export function allRoutes(s: Services): RouteSpec[] {
     ...namespaceRoutes(s.namespaces),
     ...schemaRoutes(s.schemas),
     ...governanceRoutes(s.governance),
+    ...datasetRoutes(s.datasets),
+    ...batchRoutes(s.batches),
+    ...profileRoutes(s.profiles),
+    ...dataflowRoutes(s.dataflows),
     ...auditRoutes(s.audit),
   ];
 }
 
 /** Registers every background job handler on the queue (workers call jobs.start() afterwards). */
-export function defineJobs(_s: Services): void {
-  // Later modules (ingestion, dataset expiry, audiences, activations, populations) register here.
+export function defineJobs(s: Services): void {
+  s.jobs.define('datasets.expire', async () => ({ executed: await s.datasets.runDueExpirations() }), { concurrency: 1 });
+  s.jobs.define(TICK_JOB, async () => ({ queued: await s.dataflows.queueDueRuns() }), { concurrency: 1 });
+  s.jobs.define<{ runId: string }>(RUN_JOB, async ({ runId }) => s.dataflows.executeRun(runId));
+}
+
+/** Recurring schedules (UTC cron), registered once workers run. */
+export async function scheduleJobs(s: Services): Promise<void> {
+  await s.jobs.repeat('datasets.expire', {}, '* * * * *', 'datasets.expire');
+  await s.jobs.repeat(TICK_JOB, {}, '* * * * *', TICK_JOB);
 }

@@ -44,7 +44,15 @@ async function makeFixture(token: string, accountId: string, tag: string): Promi
     .expect(201);
   const key = await as.post(`/v1/accounts/${accountId}/api-keys`, { role: 'marketer', name: `key ${tag}` }).expect(201);
   const items = (ids.body.items ?? ids.body) as { id: string }[];
+  await as.post(`/v1/schemas/${schema.body.id}/enable-profile`, {}).expect(200);
+  const dataset = await as.post('/v1/datasets', { name: `Dataset ${tag}`, schemaId: schema.body.id }).expect(201);
+  const batch = await as.post(`/v1/datasets/${dataset.body.id}/batches`, { format: 'csv' }).expect(201);
   return {
+    datasets: dataset.body.id,
+    batches: batch.body.id,
+    'profile-namespace': `vendor${tag}`,
+    'profile-identity': 'someone',
+    file: 'part.csv',
     accounts: accountId,
     'api-keys': key.body.key.id,
     namespaces: ns.body.id,
@@ -86,23 +94,49 @@ function sampleBody(r: RouteSpec, f: Fixture): unknown {
     'POST /v1/policies/evaluate': () => ({ marketingActions: ['exportToThirdParty'], labels: ['C2'] }),
     'POST /v1/policies': () => ({ name: unique('Policy '), status: 'DRAFT', marketingActions: ['exportToThirdParty'], deny: { label: 'C2' } }),
     'PATCH /v1/policies/:id': () => ({ description: 'matrix' }),
+    'POST /v1/datasets': () => ({ name: unique('Dataset '), schemaId: f.schemas }),
+    'PATCH /v1/datasets/:id': () => ({ description: 'matrix' }),
+    'POST /v1/datasets/:id/enable-profile': () => ({}),
+    'PUT /v1/datasets/:id/labels': () => ({ labels: ['C2'] }),
+    'POST /v1/datasets/:id/expiration': () => ({ expiresAt: new Date(Date.now() + 48 * 3600_000).toISOString() }),
+    'POST /v1/datasets/:id/batches': () => ({ format: 'csv' }),
   };
+  if (r.rawBody) return `partnerID\n${unique('M')}\n`;
   if (!r.body) return undefined;
   const make = bodies[key];
   if (!make) throw new Error(`access matrix: add a sample body for ${key}`);
   return make();
 }
 
-function fillPath(path: string, f: Fixture): string {
-  return path.replace(/\/([^/]+)\/:([A-Za-z]+)/g, (_m, segment: string) => {
-    const id = f[segment];
-    if (!id) throw new Error(`access matrix: add the "${segment}" id kind to the fixtures`);
-    return `/${segment}/${encodeURIComponent(id)}`;
+/** Which fixture fills a path parameter: `:id` by the segment before it, others by name. */
+const PARAM_KINDS: Record<string, string> = {
+  accountId: 'accounts',
+  keyId: 'api-keys',
+  descriptorId: 'identities',
+  code: 'labels',
+  name: 'marketing-actions',
+  namespace: 'profile-namespace',
+  identity: 'profile-identity',
+  fileName: 'file',
+};
+const QUERIES: Record<string, string> = { 'POST /v1/datasets/:id/data': '?format=csv' };
+
+function fillPath(r: RouteSpec, f: Fixture): string {
+  const segments = r.path.split('/');
+  const filled = segments.map((seg, i) => {
+    if (!seg.startsWith(':')) return seg;
+    const param = seg.slice(1);
+    const kind = param === 'id' ? segments[i - 1] : PARAM_KINDS[param];
+    const id = kind ? f[kind] : undefined;
+    if (!id) throw new Error(`access matrix: add the "${param}" parameter of ${r.path} to the fixtures`);
+    return encodeURIComponent(id);
   });
+  return filled.join('/') + (QUERIES[`${r.method.toUpperCase()} ${r.path}`] ?? '');
 }
 
 function call(token: string, r: RouteSpec, path: string, body: unknown) {
   const client = api.as(token);
+  if (r.rawBody) return client[r.method](path).set('Content-Type', 'text/csv').send(body as string);
   return client[r.method](path, body);
 }
 
@@ -119,6 +153,9 @@ async function snapshot(token: string, f: Fixture) {
     `/v1/marketing-actions/${f['marketing-actions']}`,
     `/v1/policies/${f.policies}`,
     `/v1/accounts/${f.accounts}/api-keys`,
+    `/v1/datasets/${f.datasets}`,
+    `/v1/batches/${f.batches}`,
+    `/v1/datasets/${f.datasets}/batches`,
     '/v1/namespaces',
     '/v1/schemas',
     '/v1/policies',
@@ -173,7 +210,7 @@ describe('access matrix', () => {
       // A fresh set of own resources per role: earlier roles' DELETEs must not hide a 403.
       mine = await makeFixture(api.adminToken, api.adAccountId, `A${role.replace('_', '')}`);
       for (const r of routes) {
-        const res = await call(keys[role], r, fillPath(r.path, mine), sampleBody(r, mine));
+        const res = await call(keys[role], r, fillPath(r, mine), sampleBody(r, mine));
         const allowed = r.permission === 'public' || (ACCESS[r.permission] as readonly Role[]).includes(role);
         const label = `${role} ${r.method.toUpperCase()} ${r.path} → ${res.status}`;
         if (allowed && (res.status === 401 || res.status === 403 || res.status >= 500)) failures.push(`${label} (should be allowed) ${res.body?.detail ?? ''}`);
@@ -188,7 +225,7 @@ describe('access matrix', () => {
     const failures: string[] = [];
     for (const r of routes.filter((x) => x.path.includes('/:'))) {
       if (r.path.startsWith('/v1/classes/')) continue; // classes are global, read-only catalog entries
-      const res = await call(api.adminToken, r, fillPath(r.path, foreign), sampleBody(r, foreign));
+      const res = await call(api.adminToken, r, fillPath(r, foreign), sampleBody(r, foreign));
       if (res.status !== 404) failures.push(`${r.method.toUpperCase()} ${r.path} → ${res.status}`);
     }
     // Ids hidden in bodies: another account's schema, field group or namespace.

@@ -9,6 +9,7 @@ import { migrateLatest, openDatabase } from '../core/db';
 import { isCdpError } from '../core/errors';
 import { createJobQueue } from '../core/jobs';
 import { createLogger } from '../core/log';
+import { secretBoxFor } from '../core/secrets';
 import { ROLES, type Role } from '../core/types';
 import { ACCESS } from '../http/access';
 import { startRuntime, version } from '../runtime';
@@ -58,7 +59,7 @@ async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Pro
   const jobs = createJobQueue({ prefix: config.queuePrefix, log, concurrency: 1 });
   try {
     await migrateLatest(database.db);
-    return await fn(createServices(database.db, jobs, log));
+    return await fn(createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) }));
   } finally {
     await jobs.close();
     await database.close();

@@ -1,4 +1,5 @@
 import knexFactory, { Knex } from 'knex';
+import pg from 'pg';
 import { migrations } from '../../migrations';
 import type { Config } from '../config';
 import type { Logger } from './log';
@@ -17,6 +18,9 @@ const migrationSource: Knex.MigrationSource<(typeof migrations)[number]> = {
   getMigrationName: (m) => m.name,
   getMigration: async (m) => m,
 };
+
+// DATE columns come back as 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
+pg.types.setTypeParser(1082, (value: string) => value);
 
 export function createKnex(connectionString: string, poolMax = 10): Db {
   return knexFactory({

@@ -256,6 +256,13 @@ export class GovernanceService {
   ) {}
 
   /** Gives a new ad account the core policies (see core-policies.ts for their default status). */
+  private datasetCheck?: (caller: Caller, datasetId: string) => Promise<unknown>;
+
+  /** The datasets module says which dataset ids exist for a caller (it depends on us, not the reverse). */
+  useDatasetCheck(check: (caller: Caller, datasetId: string) => Promise<unknown>): void {
+    this.datasetCheck = check;
+  }
+
   async seedCore(tx: Tx, adAccountId: string): Promise<void> {
     const existing = new Set(
       (await tx<PolicyRow>('policies').where({ ad_account_id: adAccountId }).whereNotNull('core_key').select('core_key')).map((r) => r.core_key),
@@ -935,6 +942,8 @@ export class GovernanceService {
     }
     if (input.datasetIds !== undefined) {
       const ids = requireStringArray(input.datasetIds, '/datasetIds', 'datasetIds', 0);
+      // Unknown (or another account's) datasets answer 404 rather than silently carrying no labels.
+      if (this.datasetCheck) for (const id of new Set(ids)) await this.datasetCheck(caller, id);
       const byDataset = await this.labelsOfDatasets(caller, ids);
       for (const id of new Set(ids)) for (const label of byDataset.get(id) ?? []) add(label, { kind: 'dataset', datasetId: id });
     }

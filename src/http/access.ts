@@ -21,6 +21,11 @@ export const ACCESS = {
   'policies.write': ['admin', 'governance'],
   'policies.evaluate': ALL,
   'audit.read': ['admin', 'governance'],
+  'datasets.read': ALL,
+  'datasets.write': ['admin', 'data_engineer'],
+  'profiles.read': ALL,
+  'connections.read': ['admin', 'data_engineer', 'governance'],
+  'connections.write': ['admin', 'data_engineer'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof ACCESS;

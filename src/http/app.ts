@@ -41,7 +41,7 @@ export function createApp(deps: AppDeps): express.Express {
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
     }),
   );
-  app.use(express.json({ limit: deps.jsonBodyLimit, type: ['application/json', 'application/*+json'] }));
+  const json = express.json({ limit: deps.jsonBodyLimit, type: ['application/json', 'application/*+json'] });
 
   const routes: RouteSpec[] = [
     {
@@ -63,7 +63,9 @@ export function createApp(deps: AppDeps): express.Express {
   const openapi = buildOpenApi(routes, deps.validator, deps.version);
 
   for (const spec of routes) {
-    app[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
+    // File uploads stream through untouched; every other route parses JSON.
+    const parse = spec.rawBody ? (_req: Request, _res: Response, next: NextFunction) => next() : json;
+    app[spec.method](spec.path, parse, async (req: Request, res: Response, next: NextFunction) => {
       try {
         let caller = undefined as unknown as Caller;
         if (spec.permission !== 'public') {

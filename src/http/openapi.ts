@@ -78,6 +78,9 @@ export function buildOpenApi(routes: RouteSpec[], validator: RequestValidator, v
       parameters: [...params, ...queryParams],
       responses,
     };
+    if (r.rawBody) {
+      op.requestBody = { required: true, content: Object.fromEntries(r.rawBody.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])) };
+    }
     if (r.body) {
       op.requestBody = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.body}` } } } };
     }

@@ -40,6 +40,8 @@ export interface RouteSpec {
   errors?: number[];
   /** Content type of the success body when it is not JSON. */
   produces?: string;
+  /** The body is a file streamed to the handler (`ctx.req`), not parsed JSON; value = accepted media types. */
+  rawBody?: string[];
   handler(ctx: RequestContext): Promise<unknown>;
 }
 

@@ -82,7 +82,7 @@ export interface AuthedClient {
 
 export async function startTestApi(opts: { jobs?: 'in-process' | 'bull' } = {}): Promise<TestApi> {
   const database = await openTestDatabase();
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', CDP_ENCRYPTION_KEY: randomBytes(32).toString('base64') });
   let jobs: JobQueue | undefined;
   if (opts.jobs === 'bull') {
     jobs = createJobQueue({ redisUrl: redisUrl(), prefix: `cdp-${database.name}`, log: testLog, concurrency: 2 });

@@ -1,0 +1,681 @@
+/**
+ * Source connections (SFTP, S3) and dataflows: a connection + folder + file pattern + format +
+ * target dataset + mapping + schedule. Each run lists the folder and ingests every file version it
+ * has not ingested before, one batch per file.
+ *
+ * Exactly once per file, across retries, crashes, overlapping runs and several workers:
+ * - a file version (path + fingerprint) is claimed by one run through a unique key in
+ *   dataflow_files, with a lease that a crashed worker's claim loses after it expires;
+ * - the file's batch is atomic (see BatchService), and the claim records the batch id before
+ *   loading, so a worker that died after the batch succeeded but before marking the file is
+ *   recognised by the next run, which marks it ingested without loading it again;
+ * - a transient failure (connection dropped, timeout) marks the file `retry`; the next run loads it
+ *   again into a new batch (the failed one never became visible). Data problems (threshold) are final.
+ */
+import type { Readable } from 'node:stream';
+import { ConnectorError, ConnectionTestResult, RemoteFile, SourceConnector } from '../../connectors/types';
+import { createSftpSource } from '../../connectors/sftp';
+import { createS3Source } from '../../connectors/s3';
+import { baseName } from '../../connectors/util';
+import type { AuditService } from '../audit/service';
+import type { Clock } from '../core/clock';
+import { Db, Queryable } from '../core/db';
+import { Conflict, Duplicate, NotFound, ruleError } from '../core/errors';
+import { newId } from '../core/ids';
+import type { JobQueue } from '../core/jobs';
+import type { Logger } from '../core/log';
+import type { SecretBox } from '../core/secrets';
+import type { Caller } from '../core/types';
+import type { DatasetService } from '../datasets/service';
+import type { FileFormat } from '../ingestion/records';
+import type { BatchService } from '../ingestion/service';
+import { checkSchedule, nextRunAfter, Schedule } from './schedule';
+
+export type ConnectionKind = 'sftp' | 's3';
+
+export interface SftpSettings {
+  host: string;
+  port?: number;
+  username: string;
+  hostKeyFingerprint?: string;
+}
+export interface SftpCredentials {
+  password?: string;
+  privateKey?: string;
+  passphrase?: string;
+}
+export interface S3Settings {
+  region: string;
+  endpoint?: string;
+  bucket: string;
+}
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface ConnectionInput {
+  name: string;
+  kind: ConnectionKind;
+  settings: SftpSettings | S3Settings;
+  credentials: SftpCredentials | S3Credentials;
+  timeoutMs?: number;
+}
+
+export interface Connection {
+  id: string;
+  name: string;
+  kind: ConnectionKind;
+  settings: Record<string, unknown>;
+  /** Names of the credentials that are set; their values are never returned. */
+  credentialsSet: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DataflowInput {
+  name: string;
+  connectionId: string;
+  datasetId: string;
+  folder: string;
+  pattern?: string;
+  format: FileFormat;
+  mapping?: Record<string, string>;
+  errorThreshold?: number;
+  schedule: Schedule;
+  backfill?: boolean;
+  enabled?: boolean;
+}
+
+export interface Dataflow extends Required<Omit<DataflowInput, 'mapping'>> {
+  id: string;
+  mapping: Record<string, string> | null;
+  nextRunAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type RunStatus = 'queued' | 'processing' | 'success' | 'failed';
+
+export interface DataflowRun {
+  id: string;
+  dataflowId: string;
+  status: RunStatus;
+  trigger: 'schedule' | 'manual';
+  counts: { filesFound: number; filesIngested: number; filesFailed: number; input: number; output: number; failed: number };
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  files?: { path: string; fingerprint: string; size: number; status: string; batchId: string | null; attempts: number; error: string | null }[];
+}
+
+interface ConnectionRow {
+  id: string;
+  ad_account_id: string;
+  name: string;
+  kind: ConnectionKind;
+  settings: Record<string, unknown>;
+  secret: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface DataflowRow {
+  id: string;
+  ad_account_id: string;
+  name: string;
+  connection_id: string;
+  dataset_id: string;
+  folder: string;
+  pattern: string;
+  format: FileFormat;
+  mapping: Record<string, string> | null;
+  error_threshold: string;
+  schedule: Schedule;
+  backfill: boolean;
+  enabled: boolean;
+  next_run_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface RunRow {
+  id: string;
+  ad_account_id: string;
+  dataflow_id: string;
+  status: RunStatus;
+  trigger: 'schedule' | 'manual';
+  files_found: number;
+  files_ingested: number;
+  files_failed: number;
+  input_count: string;
+  output_count: string;
+  failed_count: string;
+  error: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+interface FileClaim {
+  id: string;
+  status: string;
+  batch_id: string | null;
+  attempts: number;
+}
+
+export interface DataflowOptions {
+  /** How long a claim on a file survives without its worker (renewed while loading). */
+  leaseMs: number;
+  /** Tries per file for transient failures before it is marked failed. */
+  maxFileAttempts: number;
+  /** Tries of a folder listing before the run fails. */
+  listAttempts: number;
+  retryBaseMs: number;
+  /** Connector factory; tests pass S3 page sizes or short timeouts through it. */
+  connectorFor?: (kind: ConnectionKind, settings: Record<string, unknown>, credentials: Record<string, unknown>, timeoutMs?: number) => SourceConnector;
+}
+
+const DEFAULTS: DataflowOptions = { leaseMs: 30 * 60_000, maxFileAttempts: 5, listAttempts: 3, retryBaseMs: 2000 };
+
+export const RUN_JOB = 'dataflows.run';
+export const TICK_JOB = 'dataflows.tick';
+
+const SFTP_SECRETS = ['password', 'privateKey', 'passphrase'] as const;
+const S3_SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
+
+export class DataflowService {
+  private readonly options: DataflowOptions;
+
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditService,
+    private readonly datasets: DatasetService,
+    private readonly batches: BatchService,
+    private readonly jobs: JobQueue,
+    private readonly secrets: () => SecretBox,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    options: Partial<DataflowOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /** Tests tune leases and retries. */
+  configure(options: Partial<DataflowOptions>): void {
+    Object.assign(this.options, options);
+  }
+
+  // ---- connections -----------------------------------------------------------------------------
+
+  async createConnection(caller: Caller, input: ConnectionInput): Promise<Connection> {
+    checkCredentials(input.kind, input.credentials as Record<string, unknown>);
+    const id = newId('conn');
+    return this.db.transaction(async (tx) => {
+      await this.assertFree(tx, 'connections', caller, input.name);
+      const [row] = await tx('connections')
+        .insert({
+          id,
+          ad_account_id: caller.adAccountId,
+          name: input.name,
+          kind: input.kind,
+          settings: JSON.stringify({ ...input.settings, ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}) }),
+          secret: this.secrets().seal(input.credentials),
+          created_by: caller.keyId,
+        })
+        .returning('*');
+      const dto = this.toConnection(row);
+      await this.audit.record(tx, caller, { action: 'create', resourceType: 'connection', resourceId: id, after: dto });
+      return dto;
+    });
+  }
+
+  async listConnections(caller: Caller): Promise<Connection[]> {
+    const rows = await this.db<ConnectionRow>('connections').where({ ad_account_id: caller.adAccountId }).orderBy('id');
+    return rows.map((r) => this.toConnection(r));
+  }
+
+  async getConnection(caller: Caller, id: string): Promise<Connection> {
+    return this.toConnection(await this.connectionRow(this.db, caller, id));
+  }
+
+  async updateConnection(caller: Caller, id: string, patch: Partial<Omit<ConnectionInput, 'kind'>>): Promise<Connection> {
+    return this.db.transaction(async (tx) => {
+      const row = await this.connectionRow(tx, caller, id, true);
+      const before = this.toConnection(row);
+      if (patch.name !== undefined && patch.name.toLowerCase() !== row.name.toLowerCase()) await this.assertFree(tx, 'connections', caller, patch.name);
+      const credentials = patch.credentials
+        ? { ...this.secrets().open<Record<string, unknown>>(row.secret), ...patch.credentials }
+        : undefined;
+      if (credentials) checkCredentials(row.kind, credentials);
+      const [updated] = await tx('connections')
+        .where({ id })
+        .update({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.settings !== undefined || patch.timeoutMs !== undefined
+            ? { settings: JSON.stringify({ ...row.settings, ...(patch.settings ?? {}), ...(patch.timeoutMs ? { timeoutMs: patch.timeoutMs } : {}) }) }
+            : {}),
+          ...(credentials ? { secret: this.secrets().seal(credentials) } : {}),
+          updated_at: tx.fn.now(),
+        })
+        .returning('*');
+      const after = this.toConnection(updated);
+      await this.audit.record(tx, caller, { action: 'update', resourceType: 'connection', resourceId: id, before, after });
+      return after;
+    });
+  }
+
+  async deleteConnection(caller: Caller, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const row = await this.connectionRow(tx, caller, id, true);
+      const flows = await tx('dataflows').where({ connection_id: id }).select('id');
+      if (flows.length) throw new Conflict(`Connection ${id} is used by dataflows ${flows.map((f: { id: string }) => f.id).join(', ')}; delete them first`);
+      await tx('connections').where({ id }).delete();
+      await this.audit.record(tx, caller, { action: 'delete', resourceType: 'connection', resourceId: id, before: this.toConnection(row) });
+    });
+  }
+
+  /** Reachability, credentials and the folder, with a clear reason on failure. Never throws for remote problems. */
+  async testConnection(caller: Caller, id: string, folder = '/'): Promise<ConnectionTestResult> {
+    const connector = this.open(await this.connectionRow(this.db, caller, id));
+    try {
+      return await connector.test(folder);
+    } finally {
+      await connector.close().catch(() => undefined);
+    }
+  }
+
+  // ---- dataflows -------------------------------------------------------------------------------
+
+  async createDataflow(caller: Caller, input: DataflowInput): Promise<Dataflow> {
+    checkSchedule(input.schedule);
+    await this.connectionRow(this.db, caller, input.connectionId).catch(notFoundAt('/connectionId'));
+    await this.datasets.findRow(this.db, caller, input.datasetId).catch(notFoundAt('/datasetId'));
+    const id = newId('flow');
+    const now = this.clock.now();
+    return this.db.transaction(async (tx) => {
+      await this.assertFree(tx, 'dataflows', caller, input.name);
+      const [row] = await tx('dataflows')
+        .insert({
+          id,
+          ad_account_id: caller.adAccountId,
+          name: input.name,
+          connection_id: input.connectionId,
+          dataset_id: input.datasetId,
+          folder: input.folder,
+          pattern: input.pattern ?? '*',
+          format: JSON.stringify(input.format),
+          mapping: input.mapping ? JSON.stringify(input.mapping) : null,
+          error_threshold: input.errorThreshold ?? 5,
+          schedule: JSON.stringify(input.schedule),
+          backfill: input.backfill ?? false,
+          enabled: input.enabled ?? true,
+          next_run_at: input.enabled === false ? null : nextRunAfter(input.schedule, now, null),
+          created_by: caller.keyId,
+          created_at: now,
+        })
+        .returning('*');
+      const dto = toDataflow(row);
+      await this.audit.record(tx, caller, { action: 'create', resourceType: 'dataflow', resourceId: id, after: dto });
+      return dto;
+    });
+  }
+
+  async listDataflows(caller: Caller, query: { datasetId?: string } = {}): Promise<Dataflow[]> {
+    const q = this.db<DataflowRow>('dataflows').where({ ad_account_id: caller.adAccountId });
+    if (query.datasetId) q.where('dataset_id', query.datasetId);
+    return (await q.orderBy('id')).map(toDataflow);
+  }
+
+  async getDataflow(caller: Caller, id: string): Promise<Dataflow> {
+    return toDataflow(await this.dataflowRow(this.db, caller, id));
+  }
+
+  async updateDataflow(caller: Caller, id: string, patch: Partial<Pick<DataflowInput, 'name' | 'pattern' | 'folder' | 'schedule' | 'enabled' | 'errorThreshold' | 'mapping' | 'format'>>): Promise<Dataflow> {
+    if (patch.schedule) checkSchedule(patch.schedule);
+    return this.db.transaction(async (tx) => {
+      const row = await this.dataflowRow(tx, caller, id, true);
+      if (patch.name !== undefined && patch.name.toLowerCase() !== row.name.toLowerCase()) await this.assertFree(tx, 'dataflows', caller, patch.name);
+      const schedule = patch.schedule ?? row.schedule;
+      const enabled = patch.enabled ?? row.enabled;
+      const [updated] = await tx('dataflows')
+        .where({ id })
+        .update({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.pattern !== undefined ? { pattern: patch.pattern } : {}),
+          ...(patch.folder !== undefined ? { folder: patch.folder } : {}),
+          ...(patch.errorThreshold !== undefined ? { error_threshold: patch.errorThreshold } : {}),
+          ...(patch.mapping !== undefined ? { mapping: JSON.stringify(patch.mapping) } : {}),
+          ...(patch.format !== undefined ? { format: JSON.stringify(patch.format) } : {}),
+          schedule: JSON.stringify(schedule),
+          enabled,
+          next_run_at: enabled ? (patch.schedule || (patch.enabled && !row.enabled) ? nextRunAfter(schedule, row.created_at, this.clock.now()) : row.next_run_at) : null,
+          updated_at: tx.fn.now(),
+        })
+        .returning('*');
+      const after = toDataflow(updated);
+      await this.audit.record(tx, caller, { action: 'update', resourceType: 'dataflow', resourceId: id, before: toDataflow(row), after });
+      return after;
+    });
+  }
+
+  async deleteDataflow(caller: Caller, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const row = await this.dataflowRow(tx, caller, id, true);
+      await tx('dataflows').where({ id }).delete();
+      await this.audit.record(tx, caller, { action: 'delete', resourceType: 'dataflow', resourceId: id, before: toDataflow(row) });
+    });
+  }
+
+  // ---- runs ------------------------------------------------------------------------------------
+
+  /** Queues a run now (the API's "run now"). */
+  async triggerRun(caller: Caller, dataflowId: string): Promise<DataflowRun> {
+    const flow = await this.dataflowRow(this.db, caller, dataflowId);
+    const run = await this.queueRun(flow, 'manual');
+    return this.getRun(caller, dataflowId, run.id);
+  }
+
+  async listRuns(caller: Caller, dataflowId: string): Promise<DataflowRun[]> {
+    await this.dataflowRow(this.db, caller, dataflowId);
+    const rows = await this.db<RunRow>('dataflow_runs').where({ dataflow_id: dataflowId }).orderBy('id', 'desc').limit(100);
+    return rows.map(toRun);
+  }
+
+  async getRun(caller: Caller, dataflowId: string, runId: string): Promise<DataflowRun> {
+    await this.dataflowRow(this.db, caller, dataflowId);
+    const row = await this.db<RunRow>('dataflow_runs').where({ id: runId, dataflow_id: dataflowId }).first();
+    if (!row) throw new NotFound(`Run ${runId} not found`);
+    const files = await this.db('dataflow_files').where({ dataflow_id: dataflowId, run_id: runId }).orderBy('id');
+    return {
+      ...toRun(row),
+      files: files.map((f: any) => ({ path: f.path, fingerprint: f.fingerprint, size: Number(f.size), status: f.status, batchId: f.batch_id, attempts: f.attempts, error: f.error })),
+    };
+  }
+
+  /** The scheduler tick: queue a run for every enabled dataflow that is due. Safe on several workers. */
+  async queueDueRuns(): Promise<number> {
+    let queued = 0;
+    for (;;) {
+      const flow = await this.db.transaction(async (tx) => {
+        const row = await tx<DataflowRow>('dataflows').where('enabled', true).where('next_run_at', '<=', this.clock.now()).forUpdate().skipLocked().first();
+        if (!row) return undefined;
+        await tx('dataflows').where({ id: row.id }).update({ next_run_at: nextRunAfter(row.schedule, row.created_at, this.clock.now()) });
+        return row;
+      });
+      if (!flow) return queued;
+      await this.queueRun(flow, 'schedule');
+      queued += 1;
+    }
+  }
+
+  private async queueRun(flow: DataflowRow, trigger: 'schedule' | 'manual'): Promise<RunRow> {
+    const [run] = await this.db<RunRow>('dataflow_runs')
+      .insert({ id: newId('run'), ad_account_id: flow.ad_account_id, dataflow_id: flow.id, status: 'queued', trigger })
+      .returning('*');
+    await this.jobs.enqueue(RUN_JOB, { runId: run.id }, { jobId: run.id, attempts: 3, backoffMs: this.options.retryBaseMs });
+    return run;
+  }
+
+  /** Job handler. Idempotent: a finished run is left alone; an interrupted one continues. */
+  async executeRun(runId: string): Promise<DataflowRun | null> {
+    const run = await this.db<RunRow>('dataflow_runs').where({ id: runId }).first();
+    if (!run || run.status === 'success' || run.status === 'failed') return run ? toRun(run) : null;
+    const flow = await this.db<DataflowRow>('dataflows').where({ id: run.dataflow_id }).first();
+    if (!flow) return null;
+    const caller: Caller = { keyId: `system:dataflow:${flow.id}`, role: 'data_engineer', organizationId: '', adAccountId: flow.ad_account_id, orgWide: false };
+    await this.db('dataflow_runs').where({ id: runId }).update({ status: 'processing', started_at: this.clock.now() });
+    const connection = await this.connectionRow(this.db, caller, flow.connection_id);
+    const connector = this.open(connection);
+    const totals = { found: 0, ingested: 0, failed: 0, input: 0, output: 0, rowsFailed: 0 };
+    let error: string | null = null;
+    try {
+      let files = await this.withRetries(() => connector.list(flow.folder, { pattern: flow.pattern }), this.options.listAttempts);
+      // Without backfill, only files that arrive after the dataflow was created (as in Adobe).
+      if (!flow.backfill) files = files.filter((f) => f.modifiedAt.getTime() >= flow.created_at.getTime() - 1000);
+      totals.found = files.length;
+      for (const file of files) {
+        const outcome = await this.ingestFile(caller, flow, runId, connector, file);
+        if (outcome.status === 'ingested') totals.ingested += 1;
+        if (outcome.status === 'failed' || outcome.status === 'retry') totals.failed += 1;
+        totals.input += outcome.input;
+        totals.output += outcome.output;
+        totals.rowsFailed += outcome.failed;
+        if (outcome.status !== 'skipped' && outcome.status !== 'ingested' && !error) error = outcome.error ?? null;
+      }
+    } catch (err) {
+      error = err instanceof ConnectorError ? `${err.reason}: ${err.message}` : (err as Error).message;
+      this.log.warn({ runId, dataflowId: flow.id, err: error }, 'dataflow run failed');
+    } finally {
+      await connector.close().catch(() => undefined);
+    }
+    const [done] = await this.db('dataflow_runs')
+      .where({ id: runId })
+      .update({
+        status: error ? 'failed' : 'success',
+        files_found: totals.found,
+        files_ingested: totals.ingested,
+        files_failed: totals.failed,
+        input_count: totals.input,
+        output_count: totals.output,
+        failed_count: totals.rowsFailed,
+        error,
+        finished_at: this.clock.now(),
+      })
+      .returning('*');
+    return toRun(done);
+  }
+
+  private async ingestFile(
+    caller: Caller,
+    flow: DataflowRow,
+    runId: string,
+    connector: SourceConnector,
+    file: RemoteFile,
+  ): Promise<{ status: 'skipped' | 'ingested' | 'failed' | 'retry'; input: number; output: number; failed: number; error?: string }> {
+    const claim = await this.claim(flow.id, runId, file);
+    if (!claim) return { status: 'skipped', input: 0, output: 0, failed: 0 };
+    // A previous worker may have finished the batch and died before marking the file.
+    if (claim.batch_id) {
+      const previous = await this.batches.get(caller, claim.batch_id).catch(() => null);
+      if (previous?.status === 'success') {
+        await this.settle(claim.id, 'ingested', null);
+        return { status: 'ingested', input: 0, output: 0, failed: 0 };
+      }
+      if (previous?.status === 'loading') await this.batches.abort(caller, previous.id).catch(() => undefined);
+    }
+    const renew = setInterval(() => {
+      void this.db('dataflow_files').where({ id: claim.id }).update({ lease_until: new Date(Date.now() + this.options.leaseMs) }).catch(() => undefined);
+    }, Math.max(1000, Math.floor(this.options.leaseMs / 3)));
+    try {
+      const batch = await this.batches.create(caller, flow.dataset_id, { ...flow.format, mapping: flow.mapping ?? undefined, errorThreshold: Number(flow.error_threshold) }, 'dataflow');
+      await this.db('dataflow_files').where({ id: claim.id }).update({ batch_id: batch.id, run_id: runId });
+      let transient: ConnectorError | undefined;
+      let stream: Readable;
+      try {
+        stream = await this.withRetries(() => connector.open(file), 2);
+      } catch (err) {
+        await this.batches.abort(caller, batch.id).catch(() => undefined);
+        throw err;
+      }
+      stream.on('error', (err) => {
+        if (err instanceof ConnectorError) transient = err;
+      });
+      const loaded = await this.batches.uploadFile(caller, batch.id, baseName(file.path), stream);
+      if (loaded.status === 'failed' && transient?.retryable) {
+        const final = claim.attempts >= this.options.maxFileAttempts;
+        const error = `${transient.reason}: ${transient.message}`;
+        await this.settle(claim.id, final ? 'failed' : 'retry', error);
+        return { status: final ? 'failed' : 'retry', input: 0, output: 0, failed: 0, error: `${file.path}: ${error}` };
+      }
+      const result = loaded.status === 'failed' ? await this.batches.get(caller, batch.id) : await this.batches.complete(caller, batch.id);
+      const ok = result.status === 'success';
+      await this.settle(claim.id, ok ? 'ingested' : 'failed', ok ? null : result.failureReason);
+      return {
+        status: ok ? 'ingested' : 'failed',
+        input: result.counts.input,
+        output: result.counts.output,
+        failed: result.counts.failed,
+        error: ok ? undefined : `${file.path}: ${result.failureReason}`,
+      };
+    } catch (err) {
+      const retryable = err instanceof ConnectorError && err.retryable;
+      const final = !retryable || claim.attempts >= this.options.maxFileAttempts;
+      const error = err instanceof ConnectorError ? `${err.reason}: ${err.message}` : (err as Error).message;
+      await this.settle(claim.id, final ? 'failed' : 'retry', error);
+      return { status: final ? 'failed' : 'retry', input: 0, output: 0, failed: 0, error: `${file.path}: ${error}` };
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  /**
+   * Takes a file version for this run, or returns null when another run has it or it is done.
+   * New versions are inserted; `retry` ones and `processing` ones whose lease ran out are taken over.
+   */
+  private async claim(dataflowId: string, runId: string, file: RemoteFile): Promise<FileClaim | null> {
+    const lease = new Date(Date.now() + this.options.leaseMs);
+    const { rows } = await this.db.raw(
+      `insert into dataflow_files (dataflow_id, path, fingerprint, size, modified_at, status, run_id, attempts, lease_until)
+       values (?, ?, ?, ?, ?, 'processing', ?, 1, ?)
+       on conflict (dataflow_id, path, fingerprint) do update
+         set status = 'processing', run_id = excluded.run_id, attempts = dataflow_files.attempts + 1,
+             lease_until = excluded.lease_until, error = null, updated_at = now()
+         where (dataflow_files.status = 'retry' and dataflow_files.attempts < ?)
+            or (dataflow_files.status = 'processing' and dataflow_files.lease_until < now())
+       returning id, status, batch_id, attempts`,
+      [dataflowId, file.path, file.fingerprint, file.size, file.modifiedAt, runId, lease, this.options.maxFileAttempts],
+    );
+    return (rows[0] as FileClaim | undefined) ?? null;
+  }
+
+  private async settle(claimId: string, status: 'ingested' | 'failed' | 'retry', error: string | null): Promise<void> {
+    await this.db('dataflow_files').where({ id: claimId }).update({ status, error, lease_until: null, updated_at: this.db.fn.now() });
+  }
+
+  private async withRetries<T>(fn: () => Promise<T>, attempts: number): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof ConnectorError) || !err.retryable || i >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, this.options.retryBaseMs * 2 ** (i - 1)));
+      }
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private open(row: ConnectionRow): SourceConnector {
+    const credentials = this.secrets().open<Record<string, unknown>>(row.secret);
+    const timeoutMs = typeof row.settings.timeoutMs === 'number' ? row.settings.timeoutMs : undefined;
+    if (this.options.connectorFor) return this.options.connectorFor(row.kind, row.settings, credentials, timeoutMs);
+    return defaultConnector(row.kind, row.settings, credentials, timeoutMs);
+  }
+
+  private toConnection(r: ConnectionRow): Connection {
+    const { timeoutMs: _t, ...settings } = r.settings;
+    let credentialsSet: string[] = [];
+    try {
+      const creds = this.secrets().open<Record<string, unknown>>(r.secret);
+      credentialsSet = Object.keys(creds).filter((k) => creds[k] !== undefined && creds[k] !== '');
+    } catch {
+      credentialsSet = [];
+    }
+    return { id: r.id, name: r.name, kind: r.kind, settings, credentialsSet, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
+  }
+
+  private async connectionRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<ConnectionRow> {
+    const query = q<ConnectionRow>('connections').where({ id, ad_account_id: caller.adAccountId });
+    if (forUpdate) query.forUpdate();
+    const row = await query.first();
+    if (!row) throw new NotFound(`Connection ${id} not found`);
+    return row;
+  }
+
+  private async dataflowRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<DataflowRow> {
+    const query = q<DataflowRow>('dataflows').where({ id, ad_account_id: caller.adAccountId });
+    if (forUpdate) query.forUpdate();
+    const row = await query.first();
+    if (!row) throw new NotFound(`Dataflow ${id} not found`);
+    return row;
+  }
+
+  private async assertFree(q: Queryable, table: 'connections' | 'dataflows', caller: Caller, name: string): Promise<void> {
+    const clash = await q(table).where({ ad_account_id: caller.adAccountId }).whereRaw('lower(name) = lower(?)', [name]).first();
+    if (clash) throw new Duplicate(`A ${table === 'connections' ? 'connection' : 'dataflow'} named "${name}" already exists`, { errors: [{ pointer: '/name', rule: 'unique', message: 'is already used' }] });
+  }
+}
+
+export function defaultConnector(kind: ConnectionKind, settings: Record<string, unknown>, credentials: Record<string, unknown>, timeoutMs?: number): SourceConnector {
+  if (kind === 'sftp') {
+    const s = settings as unknown as SftpSettings;
+    const c = credentials as SftpCredentials;
+    return createSftpSource({ host: s.host, port: s.port, username: s.username, hostKeyFingerprint: s.hostKeyFingerprint, ...c, timeoutMs });
+  }
+  const s = settings as unknown as S3Settings;
+  const c = credentials as unknown as S3Credentials;
+  return createS3Source({ region: s.region, endpoint: s.endpoint, bucket: s.bucket, ...c, timeoutMs });
+}
+
+function checkCredentials(kind: ConnectionKind, c: Record<string, unknown>): void {
+  const allowed: readonly string[] = kind === 'sftp' ? SFTP_SECRETS : S3_SECRETS;
+  const unknown = Object.keys(c).find((k) => !allowed.includes(k));
+  if (unknown) throw ruleError(`/credentials/${unknown}`, 'known-credential', `${unknown} is not a ${kind} credential; use ${allowed.join(', ')}`);
+  if (kind === 'sftp' && !c.password && !c.privateKey) {
+    throw ruleError('/credentials', 'password-or-key', 'An SFTP connection needs a password or an OpenSSH private key');
+  }
+  if (kind === 's3' && (!c.accessKeyId || !c.secretAccessKey)) {
+    throw ruleError('/credentials', 'access-key', 'An S3 connection needs accessKeyId and secretAccessKey');
+  }
+}
+
+function notFoundAt(pointer: string) {
+  return (err: unknown) => {
+    if (err instanceof NotFound) throw ruleError(pointer, 'exists', `${err.message} in this ad account`);
+    throw err;
+  };
+}
+
+function toDataflow(r: DataflowRow): Dataflow {
+  return {
+    id: r.id,
+    name: r.name,
+    connectionId: r.connection_id,
+    datasetId: r.dataset_id,
+    folder: r.folder,
+    pattern: r.pattern,
+    format: r.format,
+    mapping: r.mapping,
+    errorThreshold: Number(r.error_threshold),
+    schedule: r.schedule,
+    backfill: r.backfill,
+    enabled: r.enabled,
+    nextRunAt: r.next_run_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+function toRun(r: RunRow): DataflowRun {
+  return {
+    id: r.id,
+    dataflowId: r.dataflow_id,
+    status: r.status,
+    trigger: r.trigger,
+    counts: {
+      filesFound: r.files_found,
+      filesIngested: r.files_ingested,
+      filesFailed: r.files_failed,
+      input: Number(r.input_count),
+      output: Number(r.output_count),
+      failed: Number(r.failed_count),
+    },
+    error: r.error,
+    createdAt: r.created_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+  };
+}

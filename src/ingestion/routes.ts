@@ -1,0 +1,84 @@
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import { route, RouteSpec, STREAMED } from '../http/route';
+import type { BatchOptions, BatchService } from './service';
+
+const FILE_TYPES = ['text/csv', 'application/x-ndjson', 'application/jsonl', 'application/gzip', 'application/octet-stream', 'text/plain'];
+
+function optionsFrom(input: Record<string, unknown>): BatchOptions {
+  const { format, delimiter, quote, compression, mapping, errorThreshold } = input as BatchOptions & Record<string, unknown>;
+  return { format, delimiter, quote, compression, mapping, errorThreshold };
+}
+
+export function batchRoutes(batches: BatchService): RouteSpec[] {
+  return [
+    route({
+      method: 'post', path: '/v1/datasets/:id/batches', permission: 'datasets.write', tag: 'ingestion', body: 'batch-create', status: 201, errors: [422],
+      summary: 'Create a batch (file format, column mapping, error threshold); then upload files and complete it',
+      handler: async ({ caller, params, body }) => batches.create(caller, params.id, optionsFrom(body)),
+    }),
+    route({
+      method: 'get', path: '/v1/datasets/:id/batches', permission: 'datasets.read', tag: 'ingestion', query: 'batch-list-query',
+      summary: 'Batches of a dataset, newest first, with status and counts',
+      handler: async ({ caller, params, query }) => batches.list(caller, params.id, query),
+    }),
+    route({
+      method: 'post', path: '/v1/datasets/:id/data', permission: 'datasets.write', tag: 'ingestion', query: 'data-upload-query', rawBody: FILE_TYPES, status: 201, errors: [409, 422],
+      summary: 'Add data in one step: the request body is one CSV or JSON-lines file (optionally gzip), streamed into a new batch that is completed at once',
+      handler: async ({ caller, params, query, req }) => batches.addData(caller, params.id, optionsFrom(query), String(query.fileName), req),
+    }),
+    route({
+      method: 'get', path: '/v1/batches/:id', permission: 'datasets.read', tag: 'ingestion',
+      summary: 'One batch: status, counts (input, output, failed), files and failure reason',
+      handler: async ({ caller, params }) => batches.get(caller, params.id),
+    }),
+    route({
+      method: 'put', path: '/v1/batches/:id/files/:fileName', permission: 'datasets.write', tag: 'ingestion', rawBody: FILE_TYPES, errors: [409],
+      summary: 'Upload one file into a loading batch; the body is streamed, never held whole',
+      handler: async ({ caller, params, req }) => batches.uploadFile(caller, params.id, params.fileName, req),
+    }),
+    route({
+      method: 'post', path: '/v1/batches/:id/complete', permission: 'datasets.write', tag: 'ingestion', errors: [409, 422],
+      summary: 'Complete a batch: fail it above the error threshold, otherwise make all its rows visible at once',
+      handler: async ({ caller, params }) => batches.complete(caller, params.id),
+    }),
+    route({
+      method: 'post', path: '/v1/batches/:id/abort', permission: 'datasets.write', tag: 'ingestion', errors: [409],
+      summary: 'Abort a loading batch; nothing of it becomes visible',
+      handler: async ({ caller, params }) => batches.abort(caller, params.id),
+    }),
+    route({
+      method: 'delete', path: '/v1/batches/:id', permission: 'datasets.write', tag: 'ingestion', errors: [409],
+      summary: 'Delete a batch: remove the records it contributed (earlier values come back)',
+      handler: async ({ caller, params }) => batches.delete(caller, params.id),
+    }),
+    route({
+      method: 'get', path: '/v1/batches/:id/errors', permission: 'datasets.read', tag: 'ingestion', query: 'batch-errors-query', produces: 'text/csv',
+      summary: 'Row errors of a batch (file, row, field, rule, message, raw value) as CSV or JSON',
+      handler: async ({ caller, params, query, res }) => {
+        const rows = await batches.errorRows(caller, params.id);
+        const base = `${params.id}_errors`;
+        if (query.format === 'json') {
+          res.type('application/json').attachment(`${base}.json`);
+          let first = true;
+          const toJson = new Transform({
+            writableObjectMode: true,
+            transform(row, _enc, cb) {
+              cb(null, (first ? '[' : ',') + JSON.stringify({ ...row, row: Number(row.row) }));
+              first = false;
+            },
+            flush(cb) {
+              cb(null, first ? '[]' : ']');
+            },
+          });
+          await pipeline(rows, toJson, res);
+        } else {
+          res.type('text/csv').attachment(`${base}.csv`);
+          await pipeline(rows, stringify({ header: true, columns: ['file', 'row', 'field', 'rule', 'message', 'rawValue'] }), res);
+        }
+        return STREAMED;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,443 @@
+/**
+ * Batch ingestion: create a batch → upload one or more files → complete (or one-step "add data").
+ *
+ * Each file streams through the parser (records.ts) straight into the batch's unlogged staging table
+ * with COPY; bad rows become row errors. Completing the batch checks the error threshold and then
+ * merges staging into the dataset in ONE transaction (storage.ts mergeBatchSql), so a batch is all
+ * or nothing: a crash before that commit leaves nothing visible, and a batch already merged is never
+ * merged again (the batch row is locked and its status checked inside the merge transaction).
+ */
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { AuditService } from '../audit/service';
+import { Db, Queryable } from '../core/db';
+import { Conflict, NotFound, ruleError } from '../core/errors';
+import { newId } from '../core/ids';
+import type { Logger } from '../core/log';
+import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../core/pagination';
+import type { Caller, Page } from '../core/types';
+import type { DatasetService, DatasetStorage } from '../datasets/service';
+import {
+  copyIntoStagingSql,
+  createStagingTableSql,
+  mergeBatchSql,
+  qualifiedData,
+  qualifiedStaging,
+  refreshCurrentSql,
+  stagingTable,
+  StoredColumn,
+  SYS,
+  XDM_INTEGER_RANGES,
+} from '../datasets/storage';
+import { ident } from '../core/sql';
+import { identityNormalizer } from '../namespaces/identity';
+import type { NamespaceType } from '../namespaces/service';
+import type { SchemaService } from '../schemas/service';
+import { recordErrors } from '../schemas/validator';
+import { copyTextLine } from './copy-format';
+import { ColumnPlan, FileError, FileFormat, readRecords, RowError } from './records';
+
+export type BatchStatus = 'loading' | 'staged' | 'success' | 'failed' | 'aborted' | 'deleted';
+
+export interface BatchOptions extends FileFormat {
+  /** header (or JSON key) → field path; default: headers are field paths */
+  mapping?: Record<string, string>;
+  /** Percentage of failed rows above which the batch fails; default 5 (Adobe's UI default). */
+  errorThreshold?: number;
+}
+
+export interface BatchFile {
+  index: number;
+  name: string;
+  bytes: number;
+  status: 'loading' | 'loaded' | 'failed';
+  counts: { input: number; output: number; failed: number };
+  failureReason: string | null;
+}
+
+export interface Batch {
+  id: string;
+  datasetId: string;
+  status: BatchStatus;
+  format: FileFormat;
+  mapping: Record<string, string> | null;
+  errorThreshold: number;
+  counts: { input: number; output: number; failed: number };
+  failureReason: string | null;
+  files: BatchFile[];
+  source: string;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+interface BatchRow {
+  id: string;
+  ad_account_id: string;
+  dataset_id: string;
+  status: BatchStatus;
+  format: FileFormat & { stagingColumns?: string[] };
+  mapping: Record<string, string> | null;
+  error_threshold: string;
+  input_count: string;
+  output_count: string;
+  failed_count: string;
+  failure_reason: string | null;
+  seq: string | null;
+  source: string;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+}
+
+interface FileRow {
+  id: string;
+  batch_id: string;
+  file_index: number;
+  name: string;
+  bytes: string;
+  input_count: string;
+  output_count: string;
+  failed_count: string;
+  status: BatchFile['status'];
+  failure_reason: string | null;
+}
+
+const ERROR_FLUSH_ROWS = 1000;
+const COPY_CHUNK_BYTES = 256 * 1024;
+
+export class BatchService {
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditService,
+    private readonly datasets: DatasetService,
+    private readonly schemas: SchemaService,
+    private readonly log: Logger,
+  ) {}
+
+  async create(caller: Caller, datasetId: string, options: BatchOptions, source = 'upload'): Promise<Batch> {
+    checkOptions(options);
+    const storage = await this.datasets.storage(caller, datasetId);
+    const id = newId('batch');
+    const staging = stagingTable(id);
+    const stagingColumns = storage.columns.filter((c) => !c.system).map((c) => c.columnName);
+    await this.db.transaction(async (tx) => {
+      await tx('batches').insert({
+        id,
+        ad_account_id: caller.adAccountId,
+        dataset_id: datasetId,
+        status: 'loading',
+        format: JSON.stringify({ format: options.format, delimiter: options.delimiter, quote: options.quote, compression: options.compression ?? 'auto', stagingColumns }),
+        mapping: options.mapping ? JSON.stringify(options.mapping) : null,
+        error_threshold: options.errorThreshold ?? 5,
+        source,
+        created_by: caller.keyId,
+      });
+      await tx.raw(createStagingTableSql(staging, storage.columns));
+    });
+    return this.get(caller, id);
+  }
+
+  async get(caller: Caller, id: string, q: Queryable = this.db): Promise<Batch> {
+    const row = await this.findRow(q, caller, id);
+    const files = await q<FileRow>('batch_files').where({ batch_id: id }).orderBy('file_index');
+    return toBatch(row, files);
+  }
+
+  async list(caller: Caller, datasetId: string, query: { status?: BatchStatus; limit?: number; cursor?: string } = {}): Promise<Page<Batch>> {
+    await this.datasets.findRow(this.db, caller, datasetId);
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const cursor = decodeCursor(query.cursor);
+    const q = this.db<BatchRow>('batches').where({ ad_account_id: caller.adAccountId, dataset_id: datasetId });
+    if (query.status) q.where('status', query.status);
+    if (cursor) q.where('id', '<', cursor);
+    const rows = await q.orderBy('id', 'desc').limit(limit + 1);
+    const page = toPage(rows, limit, (r) => r.id);
+    const files = page.items.length
+      ? await this.db<FileRow>('batch_files').whereIn('batch_id', page.items.map((r) => r.id)).orderBy('file_index')
+      : [];
+    return { items: page.items.map((r) => toBatch(r, files.filter((f) => f.batch_id === r.id))), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Streams one file into the batch's staging table. Row errors are stored; a file that cannot be
+   * read at all (FileError) fails the whole batch with its reason.
+   */
+  async uploadFile(caller: Caller, batchId: string, name: string, input: Readable): Promise<BatchFile> {
+    const batch = await this.findRow(this.db, caller, batchId);
+    if (batch.status !== 'loading') {
+      input.resume();
+      throw new Conflict(`Batch ${batchId} is ${batch.status}; files can only be added while it is loading`);
+    }
+    const storage = await this.datasets.storage(caller, batch.dataset_id);
+    const stagingColumns = new Set(batch.format.stagingColumns ?? []);
+    const columns = storage.columns.filter((c) => !c.system && stagingColumns.has(c.columnName));
+    const plans = await this.columnPlans(caller, storage, columns);
+    const validate = await this.recordValidator(caller, storage.dataset.schema_id);
+
+    const fileId = newId('bf');
+    const fileIndex = await this.db.transaction(async (tx) => {
+      await tx.raw('select 1 from batches where id = ? for update', [batchId]);
+      const [{ next }] = (await tx.raw('select coalesce(max(file_index), 0) + 1 as next from batch_files where batch_id = ?', [batchId])).rows;
+      await tx('batch_files').insert({ id: fileId, batch_id: batchId, file_index: next, name, status: 'loading' });
+      return Number(next) as number;
+    });
+
+    const records = readRecords(input, {
+      format: batch.format.format,
+      delimiter: batch.format.delimiter,
+      quote: batch.format.quote,
+      compression: batch.format.compression,
+      columns: plans,
+      mapping: batch.mapping ?? undefined,
+      validate,
+      fileName: name,
+    });
+    const kinds: StoredColumn['kind'][] = ['integer', 'integer', ...columns.map((c) => c.kind)];
+    let input_ = 0;
+    let ok = 0;
+    let failed = 0;
+    const pendingErrors: RowError[] = [];
+    const flushErrors = async () => {
+      if (pendingErrors.length === 0) return;
+      const rows = pendingErrors.splice(0).map((e) => ({
+        batch_id: batchId,
+        file_index: fileIndex,
+        file_name: name,
+        row_number: e.row,
+        field: e.field,
+        rule: e.rule,
+        message: e.message,
+        raw_value: e.rawValue,
+      }));
+      await this.db('batch_row_errors').insert(rows);
+    };
+
+    const connection = await this.db.client.acquireConnection();
+    let copy: ReturnType<typeof copyFrom> | undefined;
+    try {
+      copy = connection.query(copyFrom(copyIntoStagingSql(stagingTable(batchId), columns))) as ReturnType<typeof copyFrom>;
+      const copyDone = once(copy, 'finish');
+      copyDone.catch(() => undefined);
+      let chunk = '';
+      for await (const row of records) {
+        input_ += 1;
+        if (row.ok) {
+          ok += 1;
+          chunk += copyTextLine([fileIndex, row.row, ...row.values], kinds);
+          if (chunk.length >= COPY_CHUNK_BYTES) {
+            const more = copy.write(chunk);
+            chunk = '';
+            if (!more) await once(copy, 'drain');
+          }
+        } else {
+          failed += 1;
+          pendingErrors.push(...row.errors);
+          if (pendingErrors.length >= ERROR_FLUSH_ROWS) await flushErrors();
+        }
+      }
+      if (chunk) copy.write(chunk);
+      copy.end();
+      await copyDone;
+      await flushErrors();
+    } catch (err) {
+      copy?.destroy(err as Error);
+      await new Promise((r) => setImmediate(r));
+      const reason = err instanceof FileError ? `${name}: ${err.message}` : `${name}: could not be loaded (${(err as Error).message})`;
+      if (!(err instanceof FileError)) this.log.warn({ batchId, file: name, err: (err as Error).message }, 'file load failed');
+      await flushErrors().catch(() => undefined);
+      await this.db.transaction(async (tx) => {
+        await tx('batch_files').where({ id: fileId }).update({ status: 'failed', failure_reason: reason, input_count: input_, failed_count: failed });
+        await this.failBatch(tx, batchId, reason);
+      });
+      input.resume();
+      return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
+    } finally {
+      this.db.client.releaseConnection(connection);
+    }
+
+    const bytes = (records as { stats?: { bytesRead?: number } }).stats?.bytesRead ?? 0;
+    await this.db.transaction(async (tx) => {
+      await tx('batch_files').where({ id: fileId }).update({ status: 'loaded', bytes, input_count: input_, output_count: ok, failed_count: failed });
+      await tx('batches')
+        .where({ id: batchId })
+        .update({
+          input_count: tx.raw('input_count + ?', [input_]),
+          failed_count: tx.raw('failed_count + ?', [failed]),
+          updated_at: tx.fn.now(),
+        });
+    });
+    return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
+  }
+
+  /** Checks the error threshold, then merges staging into the dataset in one transaction. */
+  async complete(caller: Caller, batchId: string): Promise<Batch> {
+    await this.db.transaction(async (tx) => {
+      const batch = await this.findRow(tx, caller, batchId, true);
+      if (batch.status === 'success') return; // completing twice is harmless and merges nothing
+      if (batch.status !== 'loading') throw new Conflict(`Batch ${batchId} is ${batch.status}; only a loading batch can be completed`);
+      const files = await tx<FileRow>('batch_files').where({ batch_id: batchId });
+      if (files.length === 0) throw ruleError('', 'no-files', `Batch ${batchId} has no files; upload at least one (PUT /v1/batches/${batchId}/files/{name}) before completing it`);
+      if (files.some((f) => f.status === 'loading')) throw new Conflict(`Batch ${batchId} still has a file being uploaded`);
+      const input = Number(batch.input_count);
+      const failedCount = Number(batch.failed_count);
+      const threshold = Number(batch.error_threshold);
+      const failedPercent = input === 0 ? 0 : (failedCount / input) * 100;
+      if (failedPercent > threshold) {
+        await this.failBatch(
+          tx,
+          batchId,
+          `${failedCount} of ${input} rows failed (${failedPercent.toFixed(1)}%), above the error threshold of ${threshold}%; nothing was loaded. Download the row errors (GET /v1/batches/${batchId}/errors), fix the file and load it again.`,
+        );
+        return;
+      }
+      const dataset = await this.datasets.findRow(tx, caller, batch.dataset_id, true); // serialises merges per dataset
+      const storage = await this.datasets.storage(caller, batch.dataset_id, tx);
+      const stagingColumns = new Set(batch.format.stagingColumns ?? []);
+      const columns = storage.columns.filter((c) => c.system || stagingColumns.has(c.columnName));
+      const [{ seq }] = (await tx.raw(`select nextval('batch_merge_seq') as seq`)).rows;
+      const [insert, ...refresh] = mergeBatchSql(dataset.table_name, stagingTable(batchId), columns, storage.primaryColumn);
+      const bindings = { batchId, seq, profile: dataset.profile_enabled, actor: caller.keyId };
+      const inserted = await tx.raw(insert, bindings);
+      for (const sql of refresh) await tx.raw(sql, bindings);
+      await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
+      await tx('batches')
+        .where({ id: batchId })
+        .update({ status: 'success', seq, output_count: inserted.rowCount ?? 0, completed_at: tx.fn.now(), updated_at: tx.fn.now() });
+      await this.audit.record(tx, caller, { action: 'update', resourceType: 'batch', resourceId: batchId, after: { status: 'success', rows: inserted.rowCount } });
+    });
+    return this.get(caller, batchId);
+  }
+
+  async abort(caller: Caller, batchId: string): Promise<Batch> {
+    await this.db.transaction(async (tx) => {
+      const batch = await this.findRow(tx, caller, batchId, true);
+      if (batch.status === 'aborted') return;
+      if (batch.status !== 'loading') throw new Conflict(`Batch ${batchId} is ${batch.status}; only a loading batch can be aborted`);
+      await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
+      await tx('batches').where({ id: batchId }).update({ status: 'aborted', completed_at: tx.fn.now(), updated_at: tx.fn.now() });
+    });
+    return this.get(caller, batchId);
+  }
+
+  /** Removes what a successful batch contributed; earlier records of the same identities become current again. */
+  async delete(caller: Caller, batchId: string): Promise<Batch> {
+    await this.db.transaction(async (tx) => {
+      const batch = await this.findRow(tx, caller, batchId, true);
+      if (batch.status === 'deleted') return;
+      if (batch.status === 'loading') throw new Conflict(`Batch ${batchId} is still loading; abort it instead (POST /v1/batches/${batchId}/abort)`);
+      if (batch.status === 'success') {
+        const dataset = await this.datasets.findRow(tx, caller, batch.dataset_id, true);
+        const t = qualifiedData(dataset.table_name);
+        await tx.raw(`create temporary table cdp_touched on commit drop as select distinct ${ident(SYS.identity)} as identity from ${t} where ${ident(SYS.batch)} = ?`, [batchId]);
+        await tx.raw(`delete from ${t} where ${ident(SYS.batch)} = ?`, [batchId]);
+        for (const sql of refreshCurrentSql(dataset.table_name, 'select identity from cdp_touched')) await tx.raw(sql);
+      }
+      await tx('batch_row_errors').where({ batch_id: batchId }).delete();
+      await tx('batches').where({ id: batchId }).update({ status: 'deleted', updated_at: tx.fn.now() });
+      await this.audit.record(tx, caller, { action: 'delete', resourceType: 'batch', resourceId: batchId, before: { status: batch.status } });
+    });
+    return this.get(caller, batchId);
+  }
+
+  /** create + upload + complete. */
+  async addData(caller: Caller, datasetId: string, options: BatchOptions, fileName: string, input: Readable): Promise<Batch> {
+    const batch = await this.create(caller, datasetId, options);
+    const file = await this.uploadFile(caller, batch.id, fileName, input);
+    if (file.status === 'failed') return this.get(caller, batch.id);
+    return this.complete(caller, batch.id);
+  }
+
+  /** Row errors, oldest first, for streaming downloads. */
+  errorRows(caller: Caller, batchId: string) {
+    return this.findRow(this.db, caller, batchId).then(() =>
+      this.db('batch_row_errors')
+        .where({ batch_id: batchId })
+        .orderBy('id')
+        .select('file_name as file', 'row_number as row', 'field', 'rule', 'message', 'raw_value as rawValue')
+        .stream(),
+    );
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private async failBatch(q: Queryable, batchId: string, reason: string): Promise<void> {
+    await q.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
+    await q('batches').where({ id: batchId }).update({ status: 'failed', failure_reason: reason, completed_at: q.fn.now(), updated_at: q.fn.now() });
+  }
+
+  private async columnPlans(caller: Caller, storage: DatasetStorage, columns: readonly StoredColumn[]): Promise<ColumnPlan[]> {
+    const fields = new Map(storage.fields.map((f) => [f.path, f]));
+    return columns.map((c) => {
+      const field = fields.get(c.fieldPath);
+      const range = field && field.type === 'integer' ? XDM_INTEGER_RANGES[field.xdmType] : undefined;
+      const plan: ColumnPlan = { path: c.fieldPath, type: c.kind };
+      if (range) {
+        plan.minimum = range[0];
+        plan.maximum = range[1];
+      }
+      if (field?.identity) {
+        plan.normalize = identityNormalizer({ code: field.identity.namespace, type: field.identity.namespaceType as NamespaceType });
+      }
+      if (c.fieldPath === storage.dataset.primary_field) plan.required = true;
+      return plan;
+    });
+  }
+
+  private async recordValidator(caller: Caller, schemaId: string) {
+    const validate = await this.schemas.validator(caller, schemaId);
+    return (record: Record<string, unknown>) => {
+      if (validate(record)) return true;
+      return {
+        errors: recordErrors(validate).map((e) => ({
+          field: e.pointer ? e.pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.') : null,
+          rule: e.rule,
+          message: e.message,
+        })),
+      };
+    };
+  }
+
+  private async findRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<BatchRow> {
+    const query = q<BatchRow>('batches').where({ id, ad_account_id: caller.adAccountId });
+    if (forUpdate) query.forUpdate();
+    const row = await query.first();
+    if (!row) throw new NotFound(`Batch ${id} not found`);
+    return row;
+  }
+}
+
+function checkOptions(o: BatchOptions): void {
+  if (o.delimiter !== undefined && [...o.delimiter].length !== 1) throw ruleError('/delimiter', 'one-character', 'delimiter must be exactly one character');
+  if (o.quote !== undefined && [...o.quote].length !== 1) throw ruleError('/quote', 'one-character', 'quote must be exactly one character');
+  if (o.delimiter !== undefined && /[\r\n]/.test(o.delimiter)) throw ruleError('/delimiter', 'not-newline', 'delimiter cannot be a line break');
+  if (o.errorThreshold !== undefined && !(o.errorThreshold >= 0 && o.errorThreshold <= 100)) {
+    throw ruleError('/errorThreshold', 'range', 'errorThreshold is a percentage between 0 and 100');
+  }
+}
+
+function toBatch(r: BatchRow, files: FileRow[]): Batch {
+  const { stagingColumns: _s, ...format } = r.format;
+  return {
+    id: r.id,
+    datasetId: r.dataset_id,
+    status: r.status,
+    format,
+    mapping: r.mapping,
+    errorThreshold: Number(r.error_threshold),
+    counts: { input: Number(r.input_count), output: Number(r.output_count), failed: Number(r.failed_count) },
+    failureReason: r.failure_reason,
+    files: files.map((f) => ({
+      index: f.file_index,
+      name: f.name,
+      bytes: Number(f.bytes),
+      status: f.status,
+      counts: { input: Number(f.input_count), output: Number(f.output_count), failed: Number(f.failed_count) },
+      failureReason: f.failure_reason,
+    })),
+    source: r.source,
+    createdAt: r.created_at.toISOString(),
+    completedAt: r.completed_at?.toISOString() ?? null,
+  };
+}
