@@ -47,7 +47,15 @@ async function makeFixture(token: string, accountId: string, tag: string): Promi
   await as.post(`/v1/schemas/${schema.body.id}/enable-profile`, {}).expect(200);
   const dataset = await as.post('/v1/datasets', { name: `Dataset ${tag}`, schemaId: schema.body.id }).expect(201);
   const batch = await as.post(`/v1/datasets/${dataset.body.id}/batches`, { format: 'csv' }).expect(201);
+  const connection = await as.post('/v1/connections', S3_CONNECTION()).expect(201);
+  const flow = await as
+    .post('/v1/dataflows', { name: `Flow ${tag}`, connectionId: connection.body.id, datasetId: dataset.body.id, folder: 'in/', format: { format: 'csv' }, schedule: { frequency: 'day' } })
+    .expect(201);
+  const run = await as.post(`/v1/dataflows/${flow.body.id}/runs`, {}).expect(202);
   return {
+    connections: connection.body.id,
+    dataflows: flow.body.id,
+    runs: run.body.id,
     datasets: dataset.body.id,
     batches: batch.body.id,
     'profile-namespace': `vendor${tag}`,
@@ -65,6 +73,15 @@ async function makeFixture(token: string, accountId: string, tag: string): Promi
     classes: 'xdm:individual-prospect-profile',
   };
 }
+
+/** An S3 connection to a port nothing listens on: runs and tests fail fast, nothing leaves the machine. */
+const S3_CONNECTION = () => ({
+  name: unique('S3 '),
+  kind: 's3',
+  settings: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', bucket: 'bucket' },
+  credentials: { accessKeyId: 'matrix', secretAccessKey: 'matrix-secret' },
+  timeoutMs: 1000,
+});
 
 /** A valid body for each route, so the checks reach the handler rather than stop at validation. */
 function sampleBody(r: RouteSpec, f: Fixture): unknown {
@@ -100,6 +117,11 @@ function sampleBody(r: RouteSpec, f: Fixture): unknown {
     'PUT /v1/datasets/:id/labels': () => ({ labels: ['C2'] }),
     'POST /v1/datasets/:id/expiration': () => ({ expiresAt: new Date(Date.now() + 48 * 3600_000).toISOString() }),
     'POST /v1/datasets/:id/batches': () => ({ format: 'csv' }),
+    'POST /v1/connections': S3_CONNECTION,
+    'PATCH /v1/connections/:id': () => ({ name: unique('Renamed ') }),
+    'POST /v1/connections/:id/test': () => ({ folder: 'in/' }),
+    'POST /v1/dataflows': () => ({ name: unique('Flow '), connectionId: f.connections, datasetId: f.datasets, folder: 'in/', format: { format: 'csv' }, schedule: { frequency: 'day' } }),
+    'PATCH /v1/dataflows/:id': () => ({ enabled: false }),
   };
   if (r.rawBody) return `partnerID\n${unique('M')}\n`;
   if (!r.body) return undefined;
@@ -118,6 +140,7 @@ const PARAM_KINDS: Record<string, string> = {
   namespace: 'profile-namespace',
   identity: 'profile-identity',
   fileName: 'file',
+  runId: 'runs',
 };
 const QUERIES: Record<string, string> = { 'POST /v1/datasets/:id/data': '?format=csv' };
 
@@ -156,6 +179,8 @@ async function snapshot(token: string, f: Fixture) {
     `/v1/datasets/${f.datasets}`,
     `/v1/batches/${f.batches}`,
     `/v1/datasets/${f.datasets}/batches`,
+    `/v1/connections/${f.connections}`,
+    `/v1/dataflows/${f.dataflows}`,
     '/v1/namespaces',
     '/v1/schemas',
     '/v1/policies',
@@ -176,6 +201,7 @@ const keys = {} as Record<Role, string>;
 
 beforeAll(async () => {
   api = await startTestApi();
+  api.runtime.services.dataflows.configure({ retryBaseMs: 1, listAttempts: 1 });
   routes = allRoutes(api.runtime.services);
   const other = await api.otherAccount();
   foreignToken = other.adminToken;

@@ -1,0 +1,283 @@
+/**
+ * Source connectors end to end: SFTP (in-process ssh2 server) and S3 (s3rver) dataflows ingest
+ * partner files into a dataset exactly once per file, across reruns, overlapping runs, dropped
+ * connections and a worker that died after loading but before recording the file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { expectProblem, startTestApi, TestApi } from './helpers/harness';
+import { prospectCsv, ProspectSetup, setUpProspects } from './helpers/prospects';
+import { startS3Server, TestS3Server } from './setup/s3-server';
+import { startSftpServer, TestSftpServer } from './setup/sftp-server';
+
+let api: TestApi;
+let sftp: TestSftpServer;
+let s3: TestS3Server;
+let p: ProspectSetup;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  api.runtime.services.dataflows.configure({ retryBaseMs: 10, leaseMs: 60_000 });
+  sftp = await startSftpServer();
+  s3 = await startS3Server();
+  p = await setUpProspects(api, 'Flow');
+});
+afterAll(async () => {
+  await api.close();
+  await sftp.stop();
+  await s3.stop();
+});
+
+const rows = (prefix: string, n: number) => prospectCsv(Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, city: 'Seoul', age: 30 + (i % 40) })));
+
+function putSftp(folder: string, name: string, body: string): void {
+  fs.mkdirSync(path.join(sftp.root, folder), { recursive: true });
+  fs.writeFileSync(path.join(sftp.root, folder, name), body);
+}
+
+async function putS3(bucket: string, key: string, body: string): Promise<void> {
+  await s3.client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+async function sftpConnection(name: string, extra: Record<string, unknown> = {}) {
+  const res = await api
+    .as(p.token)
+    .post('/v1/connections', {
+      name,
+      kind: 'sftp',
+      settings: { host: sftp.host, port: sftp.port, username: sftp.user.username, hostKeyFingerprint: sftp.hostKeyFingerprint },
+      credentials: { password: sftp.user.password },
+      timeoutMs: 5000,
+      ...extra,
+    })
+    .expect(201);
+  return res.body;
+}
+
+async function runNow(flowId: string) {
+  const started = await api.as(p.token).post(`/v1/dataflows/${flowId}/runs`, {}).expect(202);
+  return waitForRun(flowId, started.body.id);
+}
+
+async function waitForRun(flowId: string, runId: string) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const res = await api.as(p.token).get(`/v1/dataflows/${flowId}/runs/${runId}`).expect(200);
+    if (res.body.status === 'success' || res.body.status === 'failed') return res.body;
+    if (Date.now() > deadline) throw new Error(`run ${runId} still ${res.body.status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function datasetRecords(datasetId: string): Promise<number> {
+  return (await api.as(p.token).get(`/v1/datasets/${datasetId}`).expect(200)).body.counts.records;
+}
+
+async function newDataset(tag: string): Promise<string> {
+  const ds = await api.as(p.token).post('/v1/datasets', { name: `Flow target ${tag}`, schemaId: p.schemaId }).expect(201);
+  await api.as(p.token).post(`/v1/datasets/${ds.body.id}/enable-profile`, {}).expect(200);
+  return ds.body.id;
+}
+
+describe('SFTP source', () => {
+  it('tests the connection with a clear reason and never returns the password', async () => {
+    const conn = await sftpConnection('Partner SFTP');
+    expect(JSON.stringify(conn)).not.toContain(sftp.user.password);
+    expect(conn.credentialsSet).toEqual(['password']);
+    putSftp('in', 'probe.csv', rows('Z', 1));
+    const ok = await api.as(p.token).post(`/v1/connections/${conn.id}/test`, { folder: '/in' }).expect(200);
+    expect(ok.body.ok).toBe(true);
+    const missing = await api.as(p.token).post(`/v1/connections/${conn.id}/test`, { folder: '/nope' }).expect(200);
+    expect(missing.body).toMatchObject({ ok: false, reason: 'no_such_folder' });
+    const bad = await sftpConnection('Wrong password', { credentials: { password: 'wrong' } });
+    const denied = await api.as(p.token).post(`/v1/connections/${bad.id}/test`, { folder: '/in' }).expect(200);
+    expect(denied.body).toMatchObject({ ok: false, reason: 'auth_failed' });
+    const stored = await api.db('connections').where({ id: conn.id }).first();
+    expect(JSON.stringify(stored)).not.toContain(sftp.user.password);
+    const audit = await api.as(api.adminToken).get(`/v1/audit-log?resourceId=${conn.id}`).expect(200);
+    expect(JSON.stringify(audit.body)).not.toContain(sftp.user.password);
+    fs.rmSync(path.join(sftp.root, 'in', 'probe.csv'));
+  });
+
+  it('ingests two files, then on the next run only the newly added third file', async () => {
+    const datasetId = await newDataset('sftp');
+    const conn = await sftpConnection('Partner SFTP 2');
+    putSftp('drop', 'prospects_1.csv', rows('SA', 10));
+    putSftp('drop', 'prospects_2.csv', rows('SB', 5));
+    putSftp('drop', 'readme.txt', 'not a data file');
+    const flow = await api
+      .as(p.token)
+      .post('/v1/dataflows', {
+        name: 'Nightly SFTP',
+        connectionId: conn.id,
+        datasetId,
+        folder: '/drop',
+        pattern: 'prospects_*.csv',
+        format: { format: 'csv' },
+        schedule: { frequency: 'day', interval: 1 },
+        backfill: true,
+      })
+      .expect(201);
+    const first = await runNow(flow.body.id);
+    expect(first).toMatchObject({ status: 'success', counts: { filesFound: 2, filesIngested: 2, input: 15, output: 15, failed: 0 } });
+    expect(first.files.map((f: any) => f.status)).toEqual(['ingested', 'ingested']);
+
+    putSftp('drop', 'prospects_3.csv', rows('SC', 3));
+    const second = await runNow(flow.body.id);
+    expect(second).toMatchObject({ status: 'success', counts: { filesFound: 3, filesIngested: 1, output: 3 } });
+    expect(second.files.map((f: any) => path.basename(f.path))).toEqual(['prospects_3.csv']);
+    expect(await datasetRecords(datasetId)).toBe(18);
+    await api.as(p.token).get(`/v1/profiles/${p.namespaceCode}/SC2`).expect(200);
+  });
+
+  it('overlapping runs load each file once', async () => {
+    const datasetId = await newDataset('overlap');
+    const conn = await sftpConnection('Partner SFTP 3');
+    putSftp('overlap', 'a.csv', rows('OA', 50));
+    putSftp('overlap', 'b.csv', rows('OB', 50));
+    const flow = await api
+      .as(p.token)
+      .post('/v1/dataflows', { name: 'Overlap', connectionId: conn.id, datasetId, folder: '/overlap', format: { format: 'csv' }, schedule: { frequency: 'hour' }, backfill: true })
+      .expect(201);
+    const [r1, r2] = await Promise.all([
+      api.as(p.token).post(`/v1/dataflows/${flow.body.id}/runs`, {}).expect(202),
+      api.as(p.token).post(`/v1/dataflows/${flow.body.id}/runs`, {}).expect(202),
+    ]);
+    const done = await Promise.all([waitForRun(flow.body.id, r1.body.id), waitForRun(flow.body.id, r2.body.id)]);
+    expect(done[0].counts.filesIngested + done[1].counts.filesIngested).toBe(2);
+    expect(await datasetRecords(datasetId)).toBe(100);
+  });
+
+  it('a connection dropped mid-file loads nothing of it; the next run loads it once', async () => {
+    const datasetId = await newDataset('drop');
+    const conn = await sftpConnection('Flaky SFTP');
+    putSftp('flaky', 'big.csv', rows('FB', 30_000)); // ~600 KB: several SFTP reads
+    const flow = await api
+      .as(p.token)
+      .post('/v1/dataflows', { name: 'Flaky', connectionId: conn.id, datasetId, folder: '/flaky', format: { format: 'csv' }, schedule: { frequency: 'hour' }, backfill: true })
+      .expect(201);
+    sftp.faults.dropAfterBytes = 200_000; // the server reads this object on every READ
+    let broken;
+    try {
+      broken = await runNow(flow.body.id);
+    } finally {
+      sftp.faults.dropAfterBytes = undefined;
+    }
+    expect(broken.status).toBe('failed');
+    expect(broken.files[0]).toMatchObject({ status: 'retry', attempts: 1 });
+    expect(broken.error).toMatch(/big\.csv/);
+    expect(await datasetRecords(datasetId)).toBe(0);
+
+    const again = await runNow(flow.body.id);
+    expect(again).toMatchObject({ status: 'success', counts: { filesIngested: 1, output: 30_000 } });
+    expect(await datasetRecords(datasetId)).toBe(30_000);
+    const third = await runNow(flow.body.id);
+    expect(third.counts.filesIngested).toBe(0);
+    expect(await datasetRecords(datasetId)).toBe(30_000);
+  });
+
+  it('a worker that died after loading a file is not loaded twice', async () => {
+    const datasetId = await newDataset('crash');
+    const conn = await sftpConnection('Crash SFTP');
+    putSftp('crash', 'c.csv', rows('CR', 7));
+    const flow = await api
+      .as(p.token)
+      .post('/v1/dataflows', { name: 'Crash', connectionId: conn.id, datasetId, folder: '/crash', format: { format: 'csv' }, schedule: { frequency: 'hour' }, backfill: true })
+      .expect(201);
+    await runNow(flow.body.id);
+    // Rewind the ledger to the moment between "batch succeeded" and "file recorded", lease expired.
+    await api.db('dataflow_files').where({ dataflow_id: flow.body.id }).update({ status: 'processing', lease_until: new Date(Date.now() - 1000) });
+    const next = await runNow(flow.body.id);
+    expect(next.files).toEqual([expect.objectContaining({ status: 'ingested' })]);
+    expect(await datasetRecords(datasetId)).toBe(7);
+    const batches = await api.as(p.token).get(`/v1/datasets/${datasetId}/batches`).expect(200);
+    expect(batches.body.items.filter((b: any) => b.status === 'success')).toHaveLength(1);
+  });
+
+  it('runs on schedule: the scheduler queues due dataflows only', async () => {
+    const datasetId = await newDataset('sched');
+    const conn = await sftpConnection('Sched SFTP');
+    putSftp('sched', 's.csv', rows('SS', 2));
+    const startAt = new Date(Date.now() + 3600_000).toISOString();
+    const flow = await api
+      .as(p.token)
+      .post('/v1/dataflows', { name: 'Sched', connectionId: conn.id, datasetId, folder: '/sched', format: { format: 'csv' }, schedule: { frequency: 'minute', interval: 15, startAt }, backfill: true })
+      .expect(201);
+    expect(flow.body.nextRunAt).toBe(startAt);
+    const services = api.runtime.services;
+    await services.dataflows.queueDueRuns();
+    expect((await api.as(p.token).get(`/v1/dataflows/${flow.body.id}/runs`).expect(200)).body.items).toHaveLength(0);
+    const realNow = services.clock.now;
+    services.clock.now = () => new Date(Date.parse(startAt) + 1000);
+    try {
+      await services.dataflows.queueDueRuns();
+    } finally {
+      services.clock.now = realNow;
+    }
+    const runs = (await api.as(p.token).get(`/v1/dataflows/${flow.body.id}/runs`).expect(200)).body.items;
+    expect(runs).toHaveLength(1);
+    expect(runs[0].trigger).toBe('schedule');
+    await waitForRun(flow.body.id, runs[0].id);
+    const after = await api.as(p.token).get(`/v1/dataflows/${flow.body.id}`).expect(200);
+    expect(after.body.nextRunAt).toBe(new Date(Date.parse(startAt) + 15 * 60_000).toISOString());
+  });
+
+  it('refuses schedules under 15 minutes and other accounts\' connections', async () => {
+    const conn = await sftpConnection('Rules SFTP');
+    const body = expectProblem(
+      await api.as(p.token).post('/v1/dataflows', { name: 'Too often', connectionId: conn.id, datasetId: p.datasetId, folder: '/in', format: { format: 'csv' }, schedule: { frequency: 'minute', interval: 5 } }),
+      422,
+    );
+    expect(body.errors[0].pointer).toBe('/schedule/interval');
+    const other = await api.otherAccount();
+    expectProblem(await api.as(other.adminToken).get(`/v1/connections/${conn.id}`), 404);
+    expectProblem(await api.as(other.adminToken).post(`/v1/connections/${conn.id}/test`, {}), 404);
+    const governance = await api.keyFor('governance');
+    expectProblem(await api.as(governance).post('/v1/connections', { name: 'gov', kind: 's3', settings: { region: 'x', bucket: 'bucket' }, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }), 403);
+  });
+});
+
+describe('S3 source', () => {
+  it('ingests two objects, then only the newly added third one', async () => {
+    await s3.createBucket('partner-drop');
+    const datasetId = await newDataset('s3');
+    await putS3('partner-drop', 'acme/2026-11-01.csv', rows('KA', 4));
+    await putS3('partner-drop', 'acme/2026-11-02.csv', rows('KB', 6));
+    await putS3('partner-drop', 'other/ignored.csv', rows('KX', 6));
+    const conn = await api
+      .as(p.token)
+      .post('/v1/connections', {
+        name: 'Partner S3',
+        kind: 's3',
+        settings: { region: s3.region, endpoint: s3.endpoint, bucket: 'partner-drop' },
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      })
+      .expect(201);
+    expect(JSON.stringify(conn.body)).not.toContain(s3.secretAccessKey === 'S3RVER' ? '"S3RVER"' : s3.secretAccessKey);
+    const test = await api.as(p.token).post(`/v1/connections/${conn.body.id}/test`, { folder: 'acme/' }).expect(200);
+    expect(test.body.ok).toBe(true);
+    const flow = await api
+      .as(p.token)
+      .post('/v1/dataflows', { name: 'S3 daily', connectionId: conn.body.id, datasetId, folder: 'acme/', pattern: '*.csv', format: { format: 'csv' }, schedule: { frequency: 'day' }, backfill: true })
+      .expect(201);
+    const first = await runNow(flow.body.id);
+    expect(first).toMatchObject({ status: 'success', counts: { filesFound: 2, filesIngested: 2, output: 10 } });
+    await putS3('partner-drop', 'acme/2026-11-03.csv', rows('KC', 2));
+    const second = await runNow(flow.body.id);
+    expect(second).toMatchObject({ status: 'success', counts: { filesFound: 3, filesIngested: 1, output: 2 } });
+    expect(await datasetRecords(datasetId)).toBe(12);
+
+    const wrong = await api
+      .as(p.token)
+      .post('/v1/connections', {
+        name: 'Wrong S3',
+        kind: 's3',
+        settings: { region: s3.region, endpoint: s3.endpoint, bucket: 'partner-drop' },
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: 'not-the-secret' },
+      })
+      .expect(201);
+    const denied = await api.as(p.token).post(`/v1/connections/${wrong.body.id}/test`, { folder: 'acme/' }).expect(200);
+    expect(denied.body).toMatchObject({ ok: false, reason: 'auth_failed' });
+  });
+});
