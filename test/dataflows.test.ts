@@ -195,6 +195,48 @@ describe('SFTP source', () => {
     expect(batches.body.items.filter((b: any) => b.status === 'success')).toHaveLength(1);
   });
 
+  it('a worker killed mid-batch leaves nothing visible; after its lease the file is loaded once', async () => {
+    const datasetId = await newDataset('killed');
+    const conn = await sftpConnection('Killed SFTP');
+    putSftp('killed', 'k.csv', rows('KL', 9));
+    const flow = await api
+      .as(p.token)
+      .post('/v1/dataflows', { name: 'Killed', connectionId: conn.id, datasetId, folder: '/killed', format: { format: 'csv' }, schedule: { frequency: 'hour' }, backfill: true })
+      .expect(201);
+    // What a killed worker leaves: a claim with a live lease and a loading batch holding part of the file.
+    const half = await api.as(p.token).post(`/v1/datasets/${datasetId}/batches`, { format: 'csv' }).expect(201);
+    await api.as(p.token).put(`/v1/batches/${half.body.id}/files/k.csv`).set('Content-Type', 'text/csv').send(rows('KL', 4)).expect(200);
+    const stat = fs.statSync(path.join(sftp.root, 'killed', 'k.csv'));
+    const [claim] = await api
+      .db('dataflow_files')
+      .insert({
+        dataflow_id: flow.body.id,
+        path: '/killed/k.csv',
+        fingerprint: `${stat.size}:${Math.floor(stat.mtimeMs / 1000) * 1000}`,
+        size: stat.size,
+        modified_at: stat.mtime,
+        status: 'processing',
+        batch_id: half.body.id,
+        attempts: 1,
+        lease_until: new Date(Date.now() + 60_000),
+      })
+      .returning('*');
+    const listed = await api.as(p.token).post(`/v1/connections/${conn.id}/test`, { folder: '/killed' }).expect(200);
+    expect(listed.body.sample[0].fingerprint).toBe(claim.fingerprint); // the claim is on the version the run will see
+
+    // While the dead worker's lease lasts, another run leaves the file alone and nothing is visible.
+    const blocked = await runNow(flow.body.id);
+    expect(blocked.counts.filesIngested).toBe(0);
+    expect(await datasetRecords(datasetId)).toBe(0);
+
+    // Once the lease has run out, the next run aborts the half batch and loads the file once.
+    await api.db('dataflow_files').where({ id: claim.id }).update({ lease_until: new Date(Date.now() - 1000) });
+    const next = await runNow(flow.body.id);
+    expect(next).toMatchObject({ status: 'success', counts: { filesIngested: 1, output: 9 } });
+    expect((await api.as(p.token).get(`/v1/batches/${half.body.id}`)).body.status).toBe('aborted');
+    expect(await datasetRecords(datasetId)).toBe(9);
+  });
+
   it('runs on schedule: the scheduler queues due dataflows only', async () => {
     const datasetId = await newDataset('sched');
     const conn = await sftpConnection('Sched SFTP');
