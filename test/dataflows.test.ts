@@ -10,6 +10,7 @@ import { expectProblem, startTestApi, TestApi } from './helpers/harness';
 import { prospectCsv, ProspectSetup, setUpProspects } from './helpers/prospects';
 import { startS3Server, TestS3Server } from './setup/s3-server';
 import { startSftpServer, TestSftpServer } from './setup/sftp-server';
+import { startOpensshServer } from './setup/openssh-server';
 
 let api: TestApi;
 let sftp: TestSftpServer;
@@ -321,5 +322,46 @@ describe('S3 source', () => {
       .expect(201);
     const denied = await api.as(p.token).post(`/v1/connections/${wrong.body.id}/test`, { folder: 'acme/' }).expect(200);
     expect(denied.body).toMatchObject({ ok: false, reason: 'auth_failed' });
+  });
+});
+
+describe('OpenSSH SFTP source (what partners run)', () => {
+  let openssh: Awaited<ReturnType<typeof startOpensshServer>>;
+  beforeAll(async () => {
+    openssh = await startOpensshServer();
+  }, 240_000);
+  afterAll(async () => openssh?.stop());
+
+  it('a key-authenticated dataflow ingests two files, then only the new third one', async () => {
+    const datasetId = await newDataset('openssh');
+    const folder = path.join(openssh.home, 'outbox');
+    fs.mkdirSync(folder, { recursive: true });
+    const write = (name: string, body: string) => {
+      fs.writeFileSync(path.join(folder, name), body);
+      fs.chmodSync(path.join(folder, name), 0o644);
+    };
+    fs.chmodSync(folder, 0o755);
+    write('p1.csv', rows('OS1-', 3));
+    write('p2.csv', rows('OS2-', 4));
+    const conn = await api
+      .as(p.token)
+      .post('/v1/connections', {
+        name: 'Partner OpenSSH',
+        kind: 'sftp',
+        settings: { host: openssh.host, port: openssh.port, username: openssh.username, hostKeyFingerprint: openssh.hostKeyFingerprint },
+        credentials: { privateKey: openssh.privateKey, passphrase: openssh.passphrase },
+      })
+      .expect(201);
+    expect(conn.body.credentialsSet.sort()).toEqual(['passphrase', 'privateKey']);
+    const flow = await api
+      .as(p.token)
+      .post('/v1/dataflows', { name: 'OpenSSH daily', connectionId: conn.body.id, datasetId, folder, pattern: '*.csv', format: { format: 'csv' }, schedule: { frequency: 'day' }, backfill: true })
+      .expect(201);
+    const first = await runNow(flow.body.id);
+    expect(first).toMatchObject({ status: 'success', counts: { filesFound: 2, filesIngested: 2, output: 7 } });
+    write('p3.csv', rows('OS3-', 2));
+    const second = await runNow(flow.body.id);
+    expect(second).toMatchObject({ status: 'success', counts: { filesFound: 3, filesIngested: 1, output: 2 } });
+    expect(await datasetRecords(datasetId)).toBe(9);
   });
 });
