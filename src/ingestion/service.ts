@@ -35,7 +35,7 @@ import { identityNormalizer } from '../namespaces/identity';
 import type { NamespaceType } from '../namespaces/service';
 import type { SchemaService } from '../schemas/service';
 import { recordErrors } from '../schemas/validator';
-import { copyTextLine } from './copy-format';
+import { copyTextLine, CopyLineBatcher } from './copy-format';
 import { ColumnPlan, FileError, FileFormat, readRecords, RowError } from './records';
 
 export type BatchStatus = 'loading' | 'staged' | 'success' | 'failed' | 'aborted' | 'deleted';
@@ -105,7 +105,6 @@ interface FileRow {
 }
 
 const ERROR_FLUSH_ROWS = 1000;
-const COPY_CHUNK_BYTES = 256 * 1024;
 
 export class BatchService {
   constructor(
@@ -220,24 +219,24 @@ export class BatchService {
       copy = connection.query(copyFrom(copyIntoStagingSql(stagingTable(batchId), columns))) as ReturnType<typeof copyFrom>;
       const copyDone = once(copy, 'finish');
       copyDone.catch(() => undefined);
-      let chunk = '';
-      for await (const row of records) {
-        input_ += 1;
-        if (row.ok) {
-          ok += 1;
-          chunk += copyTextLine([fileIndex, row.row, ...row.values], kinds);
-          if (chunk.length >= COPY_CHUNK_BYTES) {
-            const more = copy.write(chunk);
-            chunk = '';
-            if (!more) await once(copy, 'drain');
+      // Rows are encoded straight into 256 KiB buffers; one await per input slice, not per row.
+      const batcher = new CopyLineBatcher();
+      for await (const rows of records.batches()) {
+        for (const row of rows) {
+          input_ += 1;
+          if (row.ok) {
+            ok += 1;
+            const chunk = batcher.add(copyTextLine([fileIndex, row.row, ...row.values], kinds));
+            if (chunk && !copy.write(chunk)) await once(copy, 'drain');
+          } else {
+            failed += 1;
+            pendingErrors.push(...row.errors);
           }
-        } else {
-          failed += 1;
-          pendingErrors.push(...row.errors);
-          if (pendingErrors.length >= ERROR_FLUSH_ROWS) await flushErrors();
         }
+        if (pendingErrors.length >= ERROR_FLUSH_ROWS) await flushErrors();
       }
-      if (chunk) copy.write(chunk);
+      const rest = batcher.flush();
+      if (rest) copy.write(rest);
       copy.end();
       await copyDone;
       await flushErrors();
@@ -257,7 +256,7 @@ export class BatchService {
       this.db.client.releaseConnection(connection);
     }
 
-    const bytes = (records as { stats?: { bytesRead?: number } }).stats?.bytesRead ?? 0;
+    const bytes = records.stats.bytesRead;
     await this.db.transaction(async (tx) => {
       await tx('batch_files').where({ id: fileId }).update({ status: 'loaded', bytes, input_count: input_, output_count: ok, failed_count: failed });
       await tx('batches')
