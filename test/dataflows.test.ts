@@ -171,7 +171,9 @@ describe('SFTP source', () => {
     expect(await datasetRecords(datasetId)).toBe(0);
 
     const again = await runNow(flow.body.id);
-    expect(again).toMatchObject({ status: 'success', counts: { filesIngested: 1, output: 30_000 } });
+    // The ledger is part of the comparison so a failure shows why the file was (not) taken.
+    const ledger = await api.db('dataflow_files').where({ dataflow_id: flow.body.id }).select('status', 'attempts', 'error', 'fingerprint');
+    expect({ again, ledger }).toMatchObject({ again: { status: 'success', counts: { filesIngested: 1, output: 30_000 } }, ledger: [{ status: 'ingested', attempts: 2 }] });
     expect(await datasetRecords(datasetId)).toBe(30_000);
     const third = await runNow(flow.body.id);
     expect(third.counts.filesIngested).toBe(0);
