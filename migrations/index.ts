@@ -6,6 +6,8 @@ import type { Knex } from 'knex';
 import * as foundation from './20261123_001_foundation';
 import * as datasets from './20261123_002_datasets';
 import * as sources from './20261123_003_sources';
+import * as audiences from './20261123_004_audiences';
+import * as activation from './20261123_005_activation';
 
 export interface Migration {
   name: string;
@@ -17,4 +19,6 @@ export const migrations: Migration[] = [
   { name: '20261123_001_foundation', ...foundation },
   { name: '20261123_002_datasets', ...datasets },
   { name: '20261123_003_sources', ...sources },
+  { name: '20261123_004_audiences', ...audiences },
+  { name: '20261123_005_activation', ...activation },
 ];

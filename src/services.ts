@@ -13,6 +13,10 @@ import { datasetRoutes } from './datasets/routes';
 import { DatasetService } from './datasets/service';
 import { batchRoutes } from './ingestion/routes';
 import { BatchService } from './ingestion/service';
+import { activationRoutes } from './activation/routes';
+import { ACTIVATION_RUN_JOB, ACTIVATION_TICK_JOB, ActivationService } from './activation/service';
+import { audienceRoutes } from './audiences/routes';
+import { AUDIENCE_TICK_JOB, AudienceService, EVALUATE_JOB } from './audiences/service';
 import { dataflowRoutes } from './dataflows/routes';
 import { DataflowService, RUN_JOB, TICK_JOB } from './dataflows/service';
 import type { SecretBox } from './core/secrets';
@@ -41,6 +45,8 @@ export interface Services {
   batches: BatchService;
   profiles: ProfileService;
   dataflows: DataflowService;
+  audiences: AudienceService;
+  activation: ActivationService;
   /** Time source of scheduled work; tests replace `clock.now`. */
   clock: Clock;
 }
@@ -65,6 +71,14 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   let box: SecretBox | undefined;
   const secrets = () => (box ??= opts.secrets());
   const dataflows = new DataflowService(db, audit, datasets, batches, jobs, secrets, clock, log);
+  const audiences = new AudienceService(db, audit, datasets, schemas, governance, jobs, clock);
+  profiles.useMemberships((caller, namespaceId, identity) => audiences.membershipsOf(caller, namespaceId, identity));
+  const activation = new ActivationService(db, audit, audiences, datasets, governance, namespaces, jobs, secrets, clock, log);
+  audiences.useActivationChecks({
+    beforeRuleChange: (caller, audienceId, resolved) => activation.checkAudienceChange(caller, audienceId, resolved),
+    usedBy: (q, caller, audienceId) => activation.activationsUsing(q, caller, audienceId),
+  });
+  audiences.onEvaluated((caller, audienceId) => activation.afterEvaluation(caller, audienceId));
   // A schema with datasets cannot be deleted: its datasets would lose their definition.
   schemas.onDelete(async (tx, caller, schemaId) => {
     const used = await tx('datasets').where({ ad_account_id: caller.adAccountId, schema_id: schemaId }).select('id');
@@ -74,7 +88,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     (tx, id) => namespaces.seedStandard(tx, id),
     (tx, id) => governance.seedCore(tx, id),
   ]);
-  return { db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, clock };
+  return { db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, audiences, activation, clock };
 }
 
 export function allRoutes(s: Services): RouteSpec[] {
@@ -87,6 +101,8 @@ export function allRoutes(s: Services): RouteSpec[] {
     ...batchRoutes(s.batches),
     ...profileRoutes(s.profiles),
     ...dataflowRoutes(s.dataflows),
+    ...audienceRoutes(s.audiences),
+    ...activationRoutes(s.activation),
     ...auditRoutes(s.audit),
   ];
 }
@@ -96,10 +112,16 @@ export function defineJobs(s: Services): void {
   s.jobs.define('datasets.expire', async () => ({ executed: await s.datasets.runDueExpirations() }), { concurrency: 1 });
   s.jobs.define(TICK_JOB, async () => ({ queued: await s.dataflows.queueDueRuns() }), { concurrency: 1 });
   s.jobs.define<{ runId: string }>(RUN_JOB, async ({ runId }) => s.dataflows.executeRun(runId));
+  s.jobs.define(AUDIENCE_TICK_JOB, async () => ({ queued: await s.audiences.queueDueEvaluations() }), { concurrency: 1 });
+  s.jobs.define<{ evaluationId: string }>(EVALUATE_JOB, async ({ evaluationId }) => s.audiences.runEvaluation(evaluationId));
+  s.jobs.define(ACTIVATION_TICK_JOB, async () => ({ queued: await s.activation.queueDueRuns() }), { concurrency: 1 });
+  s.jobs.define<{ runId: string }>(ACTIVATION_RUN_JOB, async ({ runId }) => s.activation.executeRun(runId));
 }
 
 /** Recurring schedules (UTC cron), registered once workers run. */
 export async function scheduleJobs(s: Services): Promise<void> {
   await s.jobs.repeat('datasets.expire', {}, '* * * * *', 'datasets.expire');
   await s.jobs.repeat(TICK_JOB, {}, '* * * * *', TICK_JOB);
+  await s.jobs.repeat(AUDIENCE_TICK_JOB, {}, '* * * * *', AUDIENCE_TICK_JOB);
+  await s.jobs.repeat(ACTIVATION_TICK_JOB, {}, '* * * * *', ACTIVATION_TICK_JOB);
 }

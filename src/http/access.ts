@@ -26,6 +26,12 @@ export const ACCESS = {
   'profiles.read': ALL,
   'connections.read': ['admin', 'data_engineer', 'governance'],
   'connections.write': ['admin', 'data_engineer'],
+  'audiences.read': ALL,
+  'audiences.write': ['admin', 'marketer'],
+  'destinations.read': ALL,
+  'destinations.write': ['admin', 'data_engineer', 'governance'],
+  'activations.read': ALL,
+  'activations.write': ['admin', 'marketer'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof ACCESS;

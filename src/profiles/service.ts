@@ -40,7 +40,16 @@ export interface BrowseQuery {
   cursor?: string;
 }
 
+type MembershipLookup = (caller: Caller, namespaceId: string, identity: string) => Promise<unknown[]>;
+
 export class ProfileService {
+  private memberships?: MembershipLookup;
+
+  /** The audiences module answers which audiences a profile is in (it depends on us, not the reverse). */
+  useMemberships(lookup: MembershipLookup): void {
+    this.memberships = lookup;
+  }
+
   constructor(
     private readonly db: Db,
     private readonly datasets: DatasetService,
@@ -132,7 +141,7 @@ export class ProfileService {
       identity: normal.value,
       attributes: nest(merged),
       sources: contributions.map((c) => ({ datasetId: c.dataset.id, datasetName: c.dataset.name, batchId: c.batchId, loadedAt: c.loadedAt.toISOString() })),
-      audienceMemberships: [],
+      audienceMemberships: this.memberships ? await this.memberships(caller, ns.id, normal.value) : [],
     };
   }
 }

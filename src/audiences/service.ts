@@ -1,0 +1,533 @@
+/**
+ * Prospect audiences: a rule over prospect attributes (text or JSON, one AST — rules.ts), evaluated
+ * in batch only, on demand or daily at a set UTC time. Each evaluation stores a membership snapshot
+ * and counts (members, entered, exited against the previous snapshot).
+ *
+ * Which records are evaluated: the current, profile-visible records of every profile-enabled
+ * prospect dataset whose schema has every field the rule uses (a record that lacks a field cannot be
+ * judged on it). A profile is a member when one of those records satisfies the rule. The rule is
+ * compiled once per dataset to a parameterised predicate over that dataset's typed columns, so the
+ * whole evaluation is one SQL statement (a UNION of index/sequential scans) inside PostgreSQL.
+ */
+import type { AuditService } from '../audit/service';
+import type { Clock } from '../core/clock';
+import { Db, Queryable } from '../core/db';
+import { Conflict, Duplicate, NotFound, ruleError } from '../core/errors';
+import { newId } from '../core/ids';
+import type { JobQueue } from '../core/jobs';
+import { ident } from '../core/sql';
+import type { Caller } from '../core/types';
+import type { DatasetService } from '../datasets/service';
+import { qualifiedData, SYS } from '../datasets/storage';
+import type { GovernanceService, LabelSource } from '../governance/service';
+import type { SchemaService } from '../schemas/service';
+import { checkRule, compileRule, fieldsOf, parseRuleJson, parseRuleText, RuleAst, RuleField, ruleToJson, ruleToText } from './rules';
+
+export type AudienceStatus = 'draft' | 'published' | 'archived';
+
+export interface AudienceSchedule {
+  /** Daily evaluation time, `HH:MM` in UTC. */
+  dailyAt: string;
+}
+
+export interface AudienceInput {
+  name: string;
+  description?: string;
+  /** PQL-like text or a JSON condition tree. */
+  rule: string | Record<string, unknown>;
+  status?: AudienceStatus;
+  schedule?: AudienceSchedule | null;
+}
+
+export interface EvaluationSummary {
+  id: string;
+  audienceId: string;
+  status: 'queued' | 'running' | 'success' | 'failed';
+  trigger: 'manual' | 'schedule';
+  rule: string;
+  counts: { members: number | null; entered: number | null; exited: number | null };
+  datasets: string[];
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface Audience {
+  id: string;
+  name: string;
+  description: string;
+  status: AudienceStatus;
+  rule: { text: string; json: unknown };
+  fields: string[];
+  /** Labels of the rule's fields and of the datasets the audience reads. */
+  labels: string[];
+  schedule: AudienceSchedule | null;
+  nextEvaluationAt: string | null;
+  /** Size of the last successful evaluation. */
+  size: number | null;
+  lastEvaluation: EvaluationSummary | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface AudienceRow {
+  id: string;
+  ad_account_id: string;
+  name: string;
+  description: string;
+  status: AudienceStatus;
+  rule_text: string;
+  rule: unknown;
+  schedule: AudienceSchedule | null;
+  next_evaluation_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface EvaluationRow {
+  id: string;
+  ad_account_id: string;
+  audience_id: string;
+  status: EvaluationSummary['status'];
+  trigger: EvaluationSummary['trigger'];
+  rule_text: string;
+  members: string | null;
+  entered: string | null;
+  exited: string | null;
+  datasets: string[];
+  error: string | null;
+  snapshot_kept: boolean;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+/** One dataset an audience reads, with its compiled predicate. */
+interface DatasetPlan {
+  datasetId: string;
+  schemaId: string;
+  table: string;
+  namespaceId: string;
+  predicate: { sql: string; bindings: unknown[] };
+  /** rule field path → column */
+  columns: Map<string, string>;
+}
+
+export interface ResolvedRule {
+  ast: RuleAst;
+  text: string;
+  json: unknown;
+  fields: string[];
+  plans: DatasetPlan[];
+}
+
+export const EVALUATE_JOB = 'audiences.evaluate';
+export const AUDIENCE_TICK_JOB = 'audiences.tick';
+const DAILY_AT = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+export class AudienceService {
+  private readonly afterEvaluation: ((caller: Caller, audienceId: string, evaluationId: string) => Promise<void>)[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditService,
+    private readonly datasets: DatasetService,
+    private readonly schemas: SchemaService,
+    private readonly governance: GovernanceService,
+    private readonly jobs: JobQueue,
+    private readonly clock: Clock,
+  ) {}
+
+  private activationChecks?: {
+    beforeRuleChange(caller: Caller, audienceId: string, resolved: ResolvedRule): Promise<void>;
+    usedBy(q: Queryable, caller: Caller, audienceId: string): Promise<string[]>;
+  };
+
+  /** The activation module vets rule changes and deletes (it depends on us, not the reverse). */
+  useActivationChecks(checks: NonNullable<AudienceService['activationChecks']>): void {
+    this.activationChecks = checks;
+  }
+
+  /** Activations scheduled "after each evaluation" subscribe here. */
+  onEvaluated(hook: (caller: Caller, audienceId: string, evaluationId: string) => Promise<void>): void {
+    this.afterEvaluation.push(hook);
+  }
+
+  // ---- rules -----------------------------------------------------------------------------------
+
+  /** Parses, type-checks and plans a rule against the account's profile-enabled datasets. */
+  async resolveRule(caller: Caller, rule: string | Record<string, unknown>, pointer = '/rule'): Promise<ResolvedRule> {
+    const ast = typeof rule === 'string' ? parseRuleText(rule, pointer) : parseRuleJson(rule, pointer);
+    const datasets = [...(await this.datasets.profileDatasets(caller, 'prospect')), ...(await this.datasets.profileDatasets(caller, 'first_party'))];
+    const known = new Map<string, RuleField>();
+    const columnsByDataset = new Map<string, Map<string, string>>();
+    for (const d of datasets) {
+      const columns = await this.datasets.columnsOf(this.db, d.id);
+      const fields = await this.schemas.leafFields(caller, d.schema_id);
+      const systemPaths = new Set(fields.filter((f) => f.system).map((f) => f.path));
+      columnsByDataset.set(d.id, new Map(columns.map((c) => [c.fieldPath, ident(c.columnName)])));
+      for (const c of columns) {
+        const existing = known.get(c.fieldPath);
+        if (existing && existing.classKind === 'prospect') continue;
+        known.set(c.fieldPath, { path: c.fieldPath, kind: c.kind, system: c.system || systemPaths.has(c.fieldPath), classKind: d.class_kind });
+      }
+    }
+    checkRule(ast, known, pointer);
+    const used = fieldsOf(ast);
+    const plans: DatasetPlan[] = [];
+    for (const d of datasets) {
+      if (d.class_kind !== 'prospect') continue;
+      const columns = columnsByDataset.get(d.id)!;
+      if (!used.every((path: string) => columns.has(path))) continue;
+      const predicate = compileRule(ast, (path: string) => columns.get(path)!);
+      plans.push({ datasetId: d.id, schemaId: d.schema_id, table: d.table_name, namespaceId: d.primary_namespace_id, predicate, columns });
+    }
+    return { ast, text: ruleToText(ast), json: ruleToJson(ast), fields: used, plans };
+  }
+
+  /** One statement: the distinct (namespace, identity) of every member. */
+  membersSql(plans: readonly DatasetPlan[]): { sql: string; bindings: unknown[] } {
+    if (plans.length === 0) return { sql: 'select null::text as namespace_id, null::text as identity where false', bindings: [] };
+    const parts: string[] = [];
+    const bindings: unknown[] = [];
+    for (const p of plans) {
+      parts.push(
+        `select ?::text as namespace_id, ${ident(SYS.identity)} as identity from ${qualifiedData(p.table)}
+         where ${ident(SYS.current)} and ${ident(SYS.profile)} and (${p.predicate.sql})`,
+      );
+      bindings.push(p.namespaceId, ...p.predicate.bindings);
+    }
+    return { sql: parts.join('\nunion\n'), bindings };
+  }
+
+  /** The exact size of a rule now, before saving it. */
+  async estimate(caller: Caller, input: { rule: string | Record<string, unknown> }): Promise<{ size: number; rule: { text: string; json: unknown }; datasets: string[]; labels: string[] }> {
+    const resolved = await this.resolveRule(caller, input.rule);
+    const { sql, bindings } = this.membersSql(resolved.plans);
+    const [{ n }] = (await this.db.raw(`select count(*)::bigint as n from (${sql}) m`, bindings as never[])).rows;
+    const labels = await this.labelSources(caller, resolved);
+    return { size: Number(n), rule: { text: resolved.text, json: resolved.json }, datasets: resolved.plans.map((p) => p.datasetId), labels: [...labels.keys()].sort() };
+  }
+
+  /** label → where it came from: the rule's fields (per schema read) and the datasets read. */
+  async labelSources(caller: Caller, resolved: Pick<ResolvedRule, 'fields' | 'plans'>): Promise<Map<string, LabelSource[]>> {
+    if (resolved.plans.length === 0) return new Map();
+    const bySchema = new Map<string, string[]>();
+    for (const p of resolved.plans) bySchema.set(p.schemaId, resolved.fields);
+    return this.governance.gatherLabels(caller, {
+      fields: [...bySchema].filter(([, paths]) => paths.length > 0).map(([schemaId, paths]) => ({ schemaId, paths })),
+      datasetIds: resolved.plans.map((p) => p.datasetId),
+    });
+  }
+
+  // ---- audiences -------------------------------------------------------------------------------
+
+  async create(caller: Caller, input: AudienceInput): Promise<Audience> {
+    const resolved = await this.resolveRule(caller, input.rule);
+    const schedule = checkSchedule(input.schedule ?? null);
+    const id = newId('aud');
+    return this.db.transaction(async (tx) => {
+      await this.assertNameFree(tx, caller, input.name);
+      await tx('audiences').insert({
+        id,
+        ad_account_id: caller.adAccountId,
+        name: input.name,
+        description: input.description ?? '',
+        status: input.status ?? 'draft',
+        rule_text: resolved.text,
+        rule: JSON.stringify(resolved.json),
+        schedule: schedule ? JSON.stringify(schedule) : null,
+        next_evaluation_at: schedule ? nextDaily(schedule, this.clock.now()) : null,
+        created_by: caller.keyId,
+      });
+      const audience = await this.load(tx, caller, id);
+      await this.audit.record(tx, caller, { action: 'create', resourceType: 'audience', resourceId: id, after: audience });
+      return audience;
+    });
+  }
+
+  async list(caller: Caller, query: { status?: AudienceStatus } = {}): Promise<Audience[]> {
+    const q = this.db<AudienceRow>('audiences').where({ ad_account_id: caller.adAccountId });
+    if (query.status) q.where('status', query.status);
+    const rows = await q.orderBy('id');
+    return Promise.all(rows.map((r) => this.toAudience(this.db, caller, r)));
+  }
+
+  async get(caller: Caller, id: string): Promise<Audience> {
+    return this.load(this.db, caller, id);
+  }
+
+  async update(caller: Caller, id: string, patch: Partial<AudienceInput>): Promise<Audience> {
+    const resolved = patch.rule !== undefined ? await this.resolveRule(caller, patch.rule) : undefined;
+    if (resolved) await this.activationChecks?.beforeRuleChange(caller, id, resolved);
+    const schedule = patch.schedule !== undefined ? checkSchedule(patch.schedule) : undefined;
+    const result = await this.db.transaction(async (tx) => {
+      const row = await this.findRow(tx, caller, id, true);
+      const before = await this.toAudience(tx, caller, row);
+      if (row.status === 'archived' && patch.status !== 'published' && patch.status !== 'draft' && (resolved || patch.name)) {
+        throw new Conflict(`Audience ${id} is archived; set its status back to draft or published before editing it`);
+      }
+      if (patch.name !== undefined && patch.name.toLowerCase() !== row.name.toLowerCase()) await this.assertNameFree(tx, caller, patch.name);
+      await tx('audiences')
+        .where({ id })
+        .update({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.description !== undefined ? { description: patch.description } : {}),
+          ...(patch.status !== undefined ? { status: patch.status } : {}),
+          ...(resolved ? { rule_text: resolved.text, rule: JSON.stringify(resolved.json) } : {}),
+          ...(schedule !== undefined
+            ? { schedule: schedule ? JSON.stringify(schedule) : null, next_evaluation_at: schedule ? nextDaily(schedule, this.clock.now()) : null }
+            : {}),
+          updated_at: tx.fn.now(),
+        });
+      const after = await this.load(tx, caller, id);
+      await this.audit.record(tx, caller, { action: 'update', resourceType: 'audience', resourceId: id, before, after });
+      return after;
+    });
+    return result;
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const row = await this.findRow(tx, caller, id, true);
+      const users = (await this.activationChecks?.usedBy(tx, caller, id)) ?? [];
+      if (users.length) throw new Conflict(`Audience ${id} is used by activations ${users.join(', ')}; remove it from them first`, { usedBy: users });
+      await tx('audiences').where({ id }).delete();
+      await this.audit.record(tx, caller, { action: 'delete', resourceType: 'audience', resourceId: id, before: { name: row.name, rule: row.rule_text } });
+    });
+  }
+
+  // ---- evaluations -----------------------------------------------------------------------------
+
+  async evaluate(caller: Caller, id: string, trigger: 'manual' | 'schedule' = 'manual'): Promise<EvaluationSummary> {
+    const row = await this.findRow(this.db, caller, id);
+    if (row.status === 'archived') throw new Conflict(`Audience ${id} is archived; archived audiences are not evaluated`);
+    const evaluationId = newId('eval');
+    await this.db('audience_evaluations').insert({ id: evaluationId, ad_account_id: caller.adAccountId, audience_id: id, status: 'queued', trigger, rule_text: row.rule_text });
+    await this.jobs.enqueue(EVALUATE_JOB, { evaluationId }, { jobId: evaluationId, attempts: 3, backoffMs: 1000 });
+    return this.getEvaluation(caller, id, evaluationId);
+  }
+
+  async listEvaluations(caller: Caller, id: string): Promise<EvaluationSummary[]> {
+    await this.findRow(this.db, caller, id);
+    const rows = await this.db<EvaluationRow>('audience_evaluations').where({ audience_id: id }).orderBy('id', 'desc').limit(100);
+    return rows.map(toEvaluation);
+  }
+
+  async getEvaluation(caller: Caller, id: string, evaluationId: string): Promise<EvaluationSummary> {
+    await this.findRow(this.db, caller, id);
+    const row = await this.db<EvaluationRow>('audience_evaluations').where({ id: evaluationId, audience_id: id }).first();
+    if (!row) throw new NotFound(`Evaluation ${evaluationId} not found`);
+    return toEvaluation(row);
+  }
+
+  /**
+   * Job handler: computes the snapshot in one statement and the counts against the previous
+   * successful evaluation, in one transaction. Idempotent: a finished evaluation is left alone and a
+   * retried one starts from an empty snapshot.
+   */
+  async runEvaluation(evaluationId: string): Promise<EvaluationSummary | null> {
+    const row = await this.db<EvaluationRow>('audience_evaluations').where({ id: evaluationId }).first();
+    if (!row || row.status === 'success' || row.status === 'failed') return row ? toEvaluation(row) : null;
+    const audience = await this.db<AudienceRow>('audiences').where({ id: row.audience_id }).first();
+    if (!audience) return null;
+    const caller: Caller = { keyId: `system:audience:${audience.id}`, role: 'marketer', organizationId: '', adAccountId: audience.ad_account_id, orgWide: false };
+    await this.db('audience_evaluations').where({ id: evaluationId }).update({ status: 'running', started_at: this.clock.now() });
+    try {
+      const resolved = await this.resolveRule(caller, audience.rule_text);
+      const { sql, bindings } = this.membersSql(resolved.plans);
+      await this.db.transaction(async (tx) => {
+        await tx('audience_members').where({ evaluation_id: evaluationId }).delete();
+        const inserted = await tx.raw(
+          `insert into audience_members (evaluation_id, namespace_id, identity) select ?, namespace_id, identity from (${sql}) m`,
+          [evaluationId, ...bindings] as never[],
+        );
+        const previous = await tx<EvaluationRow>('audience_evaluations')
+          .where({ audience_id: audience.id, status: 'success' })
+          .orderBy('finished_at', 'desc')
+          .orderBy('id', 'desc')
+          .first();
+        let entered = Number(inserted.rowCount ?? 0);
+        let exited = 0;
+        if (previous) {
+          const [{ e, x }] = (
+            await tx.raw(
+              `select
+                 (select count(*) from audience_members n where n.evaluation_id = ? and not exists
+                   (select 1 from audience_members o where o.evaluation_id = ? and o.namespace_id = n.namespace_id and o.identity = n.identity))::bigint as e,
+                 (select count(*) from audience_members o where o.evaluation_id = ? and not exists
+                   (select 1 from audience_members n where n.evaluation_id = ? and n.namespace_id = o.namespace_id and n.identity = o.identity))::bigint as x`,
+              [evaluationId, previous.id, previous.id, evaluationId],
+            )
+          ).rows;
+          entered = Number(e);
+          exited = Number(x);
+        }
+        await tx('audience_evaluations')
+          .where({ id: evaluationId })
+          .update({
+            status: 'success',
+            members: inserted.rowCount ?? 0,
+            entered,
+            exited,
+            datasets: resolved.plans.map((p) => p.datasetId),
+            snapshot_kept: true,
+            finished_at: this.clock.now(),
+          });
+        // Keep this snapshot and the previous one (entered/exited, LiveRamp `expired`); drop older ones.
+        const keep = [evaluationId, ...(previous ? [previous.id] : [])];
+        const stale = await tx('audience_evaluations').where({ audience_id: audience.id, snapshot_kept: true }).whereNotIn('id', keep).select('id');
+        if (stale.length) {
+          const ids = stale.map((s: { id: string }) => s.id);
+          await tx('audience_members').whereIn('evaluation_id', ids).delete();
+          await tx('audience_evaluations').whereIn('id', ids).update({ snapshot_kept: false });
+        }
+      });
+    } catch (err) {
+      await this.db('audience_evaluations').where({ id: evaluationId }).update({ status: 'failed', error: (err as Error).message, finished_at: this.clock.now() });
+      return toEvaluation((await this.db<EvaluationRow>('audience_evaluations').where({ id: evaluationId }).first())!);
+    }
+    for (const hook of this.afterEvaluation) await hook(caller, audience.id, evaluationId);
+    return toEvaluation((await this.db<EvaluationRow>('audience_evaluations').where({ id: evaluationId }).first())!);
+  }
+
+  /** Scheduler tick: queue an evaluation for every audience whose daily time has come. */
+  async queueDueEvaluations(): Promise<number> {
+    let queued = 0;
+    for (;;) {
+      const due = await this.db.transaction(async (tx) => {
+        const row = await tx<AudienceRow>('audiences').whereNot('status', 'archived').where('next_evaluation_at', '<=', this.clock.now()).forUpdate().skipLocked().first();
+        if (!row) return undefined;
+        await tx('audiences').where({ id: row.id }).update({ next_evaluation_at: row.schedule ? nextDaily(row.schedule, this.clock.now()) : null });
+        return row;
+      });
+      if (!due) return queued;
+      const caller: Caller = { keyId: 'system:scheduler', role: 'marketer', organizationId: '', adAccountId: due.ad_account_id, orgWide: false };
+      await this.evaluate(caller, due.id, 'schedule');
+      queued += 1;
+    }
+  }
+
+  /** The latest successful evaluation (activations export its snapshot). */
+  async latestEvaluation(caller: Caller, audienceId: string, q: Queryable = this.db): Promise<EvaluationSummary | null> {
+    const row = await q<EvaluationRow>('audience_evaluations')
+      .where({ audience_id: audienceId, ad_account_id: caller.adAccountId, status: 'success', snapshot_kept: true })
+      .orderBy('finished_at', 'desc')
+      .orderBy('id', 'desc')
+      .first();
+    return row ? toEvaluation(row) : null;
+  }
+
+  /** The snapshot before `evaluationId` (for `expired`). */
+  async previousEvaluation(caller: Caller, audienceId: string, evaluationId: string): Promise<EvaluationSummary | null> {
+    const row = await this.db<EvaluationRow>('audience_evaluations')
+      .where({ audience_id: audienceId, ad_account_id: caller.adAccountId, status: 'success', snapshot_kept: true })
+      .whereNot('id', evaluationId)
+      .orderBy('finished_at', 'desc')
+      .first();
+    return row ? toEvaluation(row) : null;
+  }
+
+  /** Audiences a profile belongs to, from each audience's latest successful evaluation. */
+  async membershipsOf(caller: Caller, namespaceId: string, identity: string): Promise<{ audienceId: string; name: string; status: 'realized'; evaluationId: string; evaluatedAt: string }[]> {
+    const rows = await this.db.raw(
+      `select a.id as audience_id, a.name, e.id as evaluation_id, e.finished_at
+       from audiences a
+       join lateral (
+         select id, finished_at from audience_evaluations
+         where audience_id = a.id and status = 'success' and snapshot_kept order by finished_at desc, id desc limit 1
+       ) e on true
+       join audience_members m on m.evaluation_id = e.id and m.namespace_id = ? and m.identity = ?
+       where a.ad_account_id = ?
+       order by a.name`,
+      [namespaceId, identity, caller.adAccountId],
+    );
+    return rows.rows.map((r: { audience_id: string; name: string; evaluation_id: string; finished_at: Date }) => ({
+      audienceId: r.audience_id,
+      name: r.name,
+      status: 'realized' as const,
+      evaluationId: r.evaluation_id,
+      evaluatedAt: r.finished_at.toISOString(),
+    }));
+  }
+
+  async findRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<AudienceRow> {
+    const query = q<AudienceRow>('audiences').where({ id, ad_account_id: caller.adAccountId });
+    if (forUpdate) query.forUpdate();
+    const row = await query.first();
+    if (!row) throw new NotFound(`Audience ${id} not found`);
+    return row;
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private async load(q: Queryable, caller: Caller, id: string): Promise<Audience> {
+    return this.toAudience(q, caller, await this.findRow(q, caller, id));
+  }
+
+  private async toAudience(q: Queryable, caller: Caller, r: AudienceRow): Promise<Audience> {
+    let labels: string[] = [];
+    let fields: string[] = [];
+    try {
+      const resolved = await this.resolveRule(caller, r.rule_text);
+      fields = resolved.fields;
+      labels = [...(await this.labelSources(caller, resolved)).keys()].sort();
+    } catch {
+      // A rule whose fields left the schemas still shows; evaluation will report the problem.
+    }
+    const last = await q<EvaluationRow>('audience_evaluations').where({ audience_id: r.id }).orderBy('id', 'desc').first();
+    const latest = await this.latestEvaluation(caller, r.id, q);
+    return {
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      status: r.status,
+      rule: { text: r.rule_text, json: r.rule },
+      fields,
+      labels,
+      schedule: r.schedule,
+      nextEvaluationAt: r.next_evaluation_at?.toISOString() ?? null,
+      size: latest?.counts.members ?? null,
+      lastEvaluation: last ? toEvaluation(last) : null,
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+    };
+  }
+
+  private async assertNameFree(q: Queryable, caller: Caller, name: string): Promise<void> {
+    const clash = await q('audiences').where({ ad_account_id: caller.adAccountId }).whereRaw('lower(name) = lower(?)', [name]).first();
+    if (clash) throw new Duplicate(`An audience named "${name}" already exists`, { errors: [{ pointer: '/name', rule: 'unique', message: 'is already used' }] });
+  }
+}
+
+function checkSchedule(s: AudienceSchedule | null): AudienceSchedule | null {
+  if (s === null) return null;
+  if (!DAILY_AT.test(s.dailyAt)) throw ruleError('/schedule/dailyAt', 'time', 'dailyAt is a UTC time of day, HH:MM (00:00–23:59)');
+  return { dailyAt: s.dailyAt };
+}
+
+/** Next occurrence of HH:MM UTC strictly after `after`. */
+export function nextDaily(s: AudienceSchedule, after: Date): Date {
+  const [h, m] = s.dailyAt.split(':').map(Number);
+  const next = new Date(Date.UTC(after.getUTCFullYear(), after.getUTCMonth(), after.getUTCDate(), h, m));
+  if (next.getTime() <= after.getTime()) next.setUTCDate(next.getUTCDate() + 1);
+  return next;
+}
+
+function toEvaluation(r: EvaluationRow): EvaluationSummary {
+  const num = (v: string | null) => (v === null ? null : Number(v));
+  return {
+    id: r.id,
+    audienceId: r.audience_id,
+    status: r.status,
+    trigger: r.trigger,
+    rule: r.rule_text,
+    counts: { members: num(r.members), entered: num(r.entered), exited: num(r.exited) },
+    datasets: r.datasets,
+    error: r.error,
+    createdAt: r.created_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+  };
+}
