@@ -52,7 +52,20 @@ async function makeFixture(token: string, accountId: string, tag: string): Promi
     .post('/v1/dataflows', { name: `Flow ${tag}`, connectionId: connection.body.id, datasetId: dataset.body.id, folder: 'in/', format: { format: 'csv' }, schedule: { frequency: 'day' } })
     .expect(201);
   const run = await as.post(`/v1/dataflows/${flow.body.id}/runs`, {}).expect(202);
+  await as.post(`/v1/datasets/${dataset.body.id}/enable-profile`, {}).expect(200);
+  const audience = await as.post('/v1/audiences', { name: `Audience ${tag}`, rule: 'homeAddress.city = "Seoul"' }).expect(201);
+  const evaluation = await as.post(`/v1/audiences/${audience.body.id}/evaluations`, {}).expect(202);
+  const destination = await as.post('/v1/destinations', { ...S3_DESTINATION(), name: `Destination ${tag}` }).expect(201);
+  const activation = await as
+    .post('/v1/activations', { name: `Activation ${tag}`, destinationId: destination.body.id, audienceIds: [audience.body.id], schedule: { type: 'after_evaluation' }, mapping: { identity: { namespace: `vendor${tag}`, column: 'id' } } })
+    .expect(201);
+  const activationRun = await as.post(`/v1/activations/${activation.body.activation.id}/runs`, {}).expect(202);
   return {
+    audiences: audience.body.id,
+    evaluations: evaluation.body.id,
+    destinations: destination.body.id,
+    activations: activation.body.activation.id,
+    'activation-runs': activationRun.body.id,
     connections: connection.body.id,
     dataflows: flow.body.id,
     runs: run.body.id,
@@ -83,6 +96,19 @@ const S3_CONNECTION = () => ({
   timeoutMs: 1000,
 });
 
+const S3_DESTINATION = () => {
+  const { timeoutMs: _t, ...rest } = S3_CONNECTION();
+  return { ...rest, name: unique('Destination ') };
+};
+
+const ACTIVATION = (f: Fixture) => ({
+  name: unique('Activation '),
+  destinationId: f.destinations,
+  audienceIds: [f.audiences],
+  schedule: { type: 'after_evaluation' },
+  mapping: { identity: { namespace: f['profile-namespace'], column: 'id' } },
+});
+
 /** A valid body for each route, so the checks reach the handler rather than stop at validation. */
 function sampleBody(r: RouteSpec, f: Fixture): unknown {
   const key = `${r.method.toUpperCase()} ${r.path}`;
@@ -104,8 +130,9 @@ function sampleBody(r: RouteSpec, f: Fixture): unknown {
     'POST /v1/schemas/:id/identities': () => ({ fieldPath: 'homeAddress.city', namespace: f.namespaces, primary: false }),
     'POST /v1/labels': () => ({ code: unique('L'), friendlyName: 'matrix' }),
     'PATCH /v1/labels/:code': () => ({ description: 'matrix' }),
-    'POST /v1/schemas/:id/labels': () => ({ labels: ['C2'], fields: '*' }),
-    'DELETE /v1/schemas/:id/labels': () => ({ labels: ['C2'], fields: '*' }),
+    // C8 (no measurement): no core policy denies export for it, so later fixtures stay activatable.
+    'POST /v1/schemas/:id/labels': () => ({ labels: ['C8'], fields: '*' }),
+    'DELETE /v1/schemas/:id/labels': () => ({ labels: ['C8'], fields: '*' }),
     'POST /v1/marketing-actions': () => ({ name: unique('a') }),
     'PATCH /v1/marketing-actions/:name': () => ({ description: 'matrix' }),
     'POST /v1/policies/evaluate': () => ({ marketingActions: ['exportToThirdParty'], labels: ['C2'] }),
@@ -114,7 +141,7 @@ function sampleBody(r: RouteSpec, f: Fixture): unknown {
     'POST /v1/datasets': () => ({ name: unique('Dataset '), schemaId: f.schemas }),
     'PATCH /v1/datasets/:id': () => ({ description: 'matrix' }),
     'POST /v1/datasets/:id/enable-profile': () => ({}),
-    'PUT /v1/datasets/:id/labels': () => ({ labels: ['C2'] }),
+    'PUT /v1/datasets/:id/labels': () => ({ labels: ['C8'] }),
     'POST /v1/datasets/:id/expiration': () => ({ expiresAt: new Date(Date.now() + 48 * 3600_000).toISOString() }),
     'POST /v1/datasets/:id/batches': () => ({ format: 'csv' }),
     'POST /v1/connections': S3_CONNECTION,
@@ -122,6 +149,14 @@ function sampleBody(r: RouteSpec, f: Fixture): unknown {
     'POST /v1/connections/:id/test': () => ({ folder: 'in/' }),
     'POST /v1/dataflows': () => ({ name: unique('Flow '), connectionId: f.connections, datasetId: f.datasets, folder: 'in/', format: { format: 'csv' }, schedule: { frequency: 'day' } }),
     'PATCH /v1/dataflows/:id': () => ({ enabled: false }),
+    'POST /v1/audiences': () => ({ name: unique('Audience '), rule: 'homeAddress.city = "Seoul"' }),
+    'PATCH /v1/audiences/:id': () => ({ description: 'matrix' }),
+    'POST /v1/audiences/estimate': () => ({ rule: 'homeAddress.city = "Seoul"' }),
+    'POST /v1/destinations': S3_DESTINATION,
+    'PATCH /v1/destinations/:id': () => ({ name: unique('Renamed ') }),
+    'POST /v1/activations': () => ACTIVATION(f),
+    'POST /v1/activations/dry-run': () => ACTIVATION(f),
+    'PATCH /v1/activations/:id': () => ({ enabled: false }),
   };
   if (r.rawBody) return `partnerID\n${unique('M')}\n`;
   if (!r.body) return undefined;
@@ -141,6 +176,8 @@ const PARAM_KINDS: Record<string, string> = {
   identity: 'profile-identity',
   fileName: 'file',
   runId: 'runs',
+  'activations:runId': 'activation-runs',
+  evaluationId: 'evaluations',
 };
 const QUERIES: Record<string, string> = { 'POST /v1/datasets/:id/data': '?format=csv' };
 
@@ -149,7 +186,7 @@ function fillPath(r: RouteSpec, f: Fixture): string {
   const filled = segments.map((seg, i) => {
     if (!seg.startsWith(':')) return seg;
     const param = seg.slice(1);
-    const kind = param === 'id' ? segments[i - 1] : PARAM_KINDS[param];
+    const kind = param === 'id' ? segments[i - 1] : (PARAM_KINDS[`${segments[2]}:${param}`] ?? PARAM_KINDS[param]);
     const id = kind ? f[kind] : undefined;
     if (!id) throw new Error(`access matrix: add the "${param}" parameter of ${r.path} to the fixtures`);
     return encodeURIComponent(id);
@@ -181,6 +218,9 @@ async function snapshot(token: string, f: Fixture) {
     `/v1/datasets/${f.datasets}/batches`,
     `/v1/connections/${f.connections}`,
     `/v1/dataflows/${f.dataflows}`,
+    `/v1/audiences/${f.audiences}`,
+    `/v1/destinations/${f.destinations}`,
+    `/v1/activations/${f.activations}`,
     '/v1/namespaces',
     '/v1/schemas',
     '/v1/policies',

@@ -3,6 +3,7 @@
  * `cdp` — start the service, run workers, migrate, administer accounts and keys.
  * Progress goes to stderr; results (ids, the one-time admin key) to stdout. Logs are JSON.
  */
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config';
 import { migrateLatest, openDatabase } from '../core/db';
@@ -12,6 +13,7 @@ import { createLogger } from '../core/log';
 import { secretBoxFor } from '../core/secrets';
 import { ROLES, type Role } from '../core/types';
 import { ACCESS } from '../http/access';
+import { runDemoFlow } from '../demo/flow';
 import { startRuntime, version } from '../runtime';
 import { createServices } from '../services';
 
@@ -70,6 +72,46 @@ const program = new Command();
 program.name('cdp').description('Partner-data prospecting CDP').version(version());
 
 program.command('start').description('run the HTTP API and the workers (embedded PostgreSQL without DATABASE_URL)').action(() => serve('all'));
+program
+  .command('demo')
+  .description('start the service on the embedded default and run the end-to-end demo against it, then keep serving')
+  .option('--prospects <n>', 'prospects in the generated partner file', '5000')
+  .action(async (opts: { prospects: string }) => {
+    const config = loadConfig();
+    const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+    const runtime = await startRuntime({ config, log, mode: 'all', onBootstrap: printBootstrap, onProgress: progress });
+    progress(`API listening on ${runtime.url}; running the demo`);
+    const s = runtime.services;
+    const account = (await s.accounts.listAllAccounts())[0];
+    const key = await s.accounts.issueKey(s.db, { organizationId: account.organizationId, adAccountId: account.id, role: 'admin', name: 'demo', orgWide: true });
+    const result = await runDemoFlow({
+      api: runtime.url!,
+      token: key.token,
+      workDir: path.join(config.dataDir, 'demo'),
+      prospects: Number(opts.prospects),
+      say: (line: string) => process.stdout.write(`${line}\n`),
+    });
+    const out = (line = '') => process.stdout.write(`${line}\n`);
+    out();
+    out('Exported files');
+    for (const f of result.s3.files) out(`  S3        s3://${result.s3.bucket}/${f.path}  (${f.rows} rows, ${f.bytes} bytes; endpoint ${result.s3.endpoint}, on disk under ${result.s3.localDir})`);
+    for (const f of result.liveRamp.files) out(`  LiveRamp  sftp://${result.liveRamp.username}@${result.liveRamp.host}:${result.liveRamp.port}/${f.path}  (${f.rows} rows; on disk ${path.join(result.liveRamp.localDir, f.name)})`);
+    out();
+    out(`Blocked activation (HTTP ${result.blocked.status}): ${result.blocked.detail}`);
+    for (const l of result.blocked.lineage) out(`  lineage: ${l}`);
+    out();
+    out(`The service keeps running on ${runtime.url} — continue with the API using this demo key:`);
+    out(`  curl -s ${runtime.url}/v1/audiences -H "Authorization: Bearer ${key.token}"`);
+    out('Press Ctrl-C to stop.');
+    const stop = async () => {
+      await result.servers.stop().catch(() => undefined);
+      await runtime.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop());
+    process.on('SIGTERM', () => void stop());
+  });
+
 program.command('worker').description('run workers only; with REDIS_URL several workers share the queues').action(() => serve('worker'));
 
 program

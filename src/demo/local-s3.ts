@@ -12,7 +12,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './servers';
+import { freePort } from '../core/ports';
 
 // s3rver ships no type declarations.
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { callback(): http.RequestListener };
@@ -66,9 +66,10 @@ export interface TestS3Server {
   stop(): Promise<void>;
 }
 
-export async function startS3Server(opts: { verifySignatures?: boolean } = {}): Promise<TestS3Server> {
+export async function startS3Server(opts: { verifySignatures?: boolean; directory?: string; port?: number } = {}): Promise<TestS3Server> {
   allowS3rverDes();
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-s3-'));
+  const directory = opts.directory ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-s3-'));
+  fs.mkdirSync(directory, { recursive: true });
   const app = new S3rver({ directory, silent: true, resetOnClose: false, configureBuckets: [] });
   const handle = app.callback();
   const secrets = new Map<string, string>([[S3RVER_CREDENTIALS.accessKeyId, S3RVER_CREDENTIALS.secretAccessKey]]);
@@ -135,7 +136,7 @@ export async function startS3Server(opts: { verifySignatures?: boolean } = {}): 
       for (const c of clients) c.destroy();
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      fs.rmSync(directory, { recursive: true, force: true });
+      if (!opts.directory) fs.rmSync(directory, { recursive: true, force: true }); // a given folder is the caller's
     },
   };
 }

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Server, utils } from 'ssh2';
 import type { Attributes, Connection, FileEntry, ParsedKey, SFTPWrapper } from 'ssh2';
-import { freePort } from './servers';
+import { freePort } from '../core/ports';
 
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;
 

@@ -1,0 +1,369 @@
+/**
+ * S3 destination writer (@aws-sdk/lib-storage Upload). Each part is one S3 multipart upload fed
+ * from a stream: parts of partSizeBytes are uploaded as bytes arrive, at most queueSize at once, so
+ * memory stays around partSize × (queueSize + 1) whatever the file size. S3 shows a multipart
+ * upload only once it is completed, so commit() (CompleteMultipartUpload, or one PutObject for a
+ * file smaller than a part) is the atomic publish, and a run that dies mid-file leaves nothing
+ * visible. abort() fails the body stream (lib-storage then sends AbortMultipartUpload) and sends
+ * AbortMultipartUpload itself too. Uploads of runs killed outright stay invisible until the
+ * bucket's lifecycle rule (AbortIncompleteMultipartUpload) removes their parts.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { randomBytes } from 'node:crypto';
+import { Transform } from 'node:stream';
+import type { DestinationPart, DestinationWriter, PublishedFile } from './destination-types';
+import { s3Prefix } from './s3';
+import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, S3Spec } from './types';
+import { describe, networkCode, withTimeout } from './util';
+
+export interface S3DestinationOptions {
+  /** Bytes per uploaded part: at least 5 MiB (S3's minimum); default 8 MiB. */
+  partSizeBytes?: number;
+  /** Parts uploading at once; default 2. */
+  queueSize?: number;
+  /** Attempts per request, including the first (SDK default: 3). */
+  maxAttempts?: number;
+}
+
+export interface S3DestinationSpec extends S3Spec {
+  /** Folder in the bucket ("" or unset: the bucket's root). */
+  prefix?: string;
+}
+
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+export function createS3Destination(spec: S3DestinationSpec, opts: S3DestinationOptions = {}): DestinationWriter {
+  return new S3Destination(spec, opts);
+}
+
+type Op = 'list' | 'check' | 'write' | 'abort';
+
+/** What a file name's extension says about its bytes. */
+function contentType(name: string): string {
+  if (/\.(gz|gzip)$/i.test(name)) return 'application/gzip';
+  if (/\.csv$/i.test(name)) return 'text/csv';
+  if (/\.(jsonl|ndjson)$/i.test(name)) return 'application/x-ndjson';
+  if (/\.json$/i.test(name)) return 'application/json';
+  return 'application/octet-stream';
+}
+
+/** A final name is one key segment: no "/", no control characters. */
+function checkFinalName(name: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || /[\x00-\x1f\x7f]/.test(name)) {
+    throw new ConnectorError('protocol', `file name ${JSON.stringify(name)} is not a plain file name (no "/" or control characters): check the file name template`, false);
+  }
+}
+
+class S3Destination implements DestinationWriter {
+  private readonly client: S3Client;
+  private readonly timeoutMs: number;
+  private readonly prefix: string;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+  private readonly where: string;
+  private readonly open = new Set<S3Part>();
+
+  constructor(
+    private readonly spec: S3DestinationSpec,
+    opts: S3DestinationOptions,
+  ) {
+    this.timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.prefix = s3Prefix(spec.prefix ?? '');
+    this.partSize = opts.partSizeBytes ?? 8 * 1024 * 1024;
+    if (this.partSize < MIN_PART_SIZE) {
+      throw new ConnectorError('protocol', `partSizeBytes ${this.partSize} is below S3's 5 MiB minimum part size`, false);
+    }
+    this.queueSize = Math.max(1, opts.queueSize ?? 2);
+    this.where = spec.endpoint ?? `s3.${spec.region}.amazonaws.com`;
+    this.client = new S3Client({
+      region: spec.region,
+      credentials: {
+        accessKeyId: spec.accessKeyId,
+        secretAccessKey: spec.secretAccessKey,
+        ...(spec.sessionToken ? { sessionToken: spec.sessionToken } : {}),
+      },
+      ...(spec.endpoint ? { endpoint: spec.endpoint, forcePathStyle: true } : {}),
+      // As in the source connector: no aws-chunked CRC32 trailers, which S3-compatible servers
+      // (s3rver, older MinIO, Ceph) store or answer wrongly.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { connectionTimeout: this.timeoutMs, requestTimeout: this.timeoutMs, throwOnRequestTimeout: true },
+      maxAttempts: opts.maxAttempts ?? 3,
+    });
+  }
+
+  /** Lists the folder, then starts and aborts a multipart upload: proves s3:PutObject without any object appearing. */
+  async test(): Promise<ConnectionTestResult> {
+    const folder = this.location(this.prefix);
+    let op: Op = 'list';
+    try {
+      const listed = await this.send(
+        () => this.client.send(new ListObjectsV2Command({ Bucket: this.spec.bucket, ...(this.prefix ? { Prefix: this.prefix } : {}), Delimiter: '/', MaxKeys: 10 })),
+        'list',
+        this.prefix,
+      );
+      const sample: RemoteFile[] = (listed.Contents ?? [])
+        .filter((o) => o.Key && !o.Key.endsWith('/'))
+        .map((o) => {
+          const etag = o.ETag?.replace(/^"|"$/g, '');
+          const size = o.Size ?? 0;
+          const modifiedAt = o.LastModified ?? new Date(0);
+          return { path: o.Key!, size, modifiedAt, ...(etag ? { etag } : {}), fingerprint: etag ?? `${size}:${modifiedAt.getTime()}` };
+        });
+      op = 'write';
+      const probeKey = `${this.prefix}.cdp-connection-test-${randomBytes(6).toString('hex')}`;
+      const created = await this.send(() => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.spec.bucket, Key: probeKey })), 'write', probeKey);
+      let note = '';
+      try {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.spec.bucket, Key: probeKey, UploadId: created.UploadId }));
+      } catch (err) {
+        note = ` (could not abort the probe upload: ${describe(err)}; a lifecycle rule AbortIncompleteMultipartUpload removes it)`;
+      }
+      return {
+        ok: true,
+        detail: `access key ${this.spec.accessKeyId} can list and write ${folder} at ${this.where}${note}`,
+        sample,
+      };
+    } catch (err) {
+      const e = this.asConnectorError(err, op, this.prefix);
+      return { ok: false, reason: e.reason, message: e.message };
+    }
+  }
+
+  async exists(finalName: string): Promise<boolean> {
+    checkFinalName(finalName);
+    const key = this.prefix + finalName;
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.spec.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      // HEAD has no body, so a missing bucket looks the same; writing then says which it is.
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
+      throw this.asConnectorError(err, 'check', key);
+    }
+  }
+
+  async openPart(finalName: string): Promise<DestinationPart> {
+    checkFinalName(finalName);
+    const part = new S3Part(this, finalName, this.prefix + finalName);
+    this.open.add(part);
+    part.finished.then(() => this.open.delete(part));
+    return part;
+  }
+
+  /** Aborts parts still open (nothing of them becomes visible), then closes the client. */
+  async close(): Promise<void> {
+    await Promise.all([...this.open].map((p) => p.abort().catch(() => undefined)));
+    this.client.destroy();
+  }
+
+  // Used by S3Part.
+  newUpload(key: string, name: string, body: Transform): Upload {
+    return new Upload({
+      client: this.client,
+      params: { Bucket: this.spec.bucket, Key: key, Body: body, ContentType: contentType(name) },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      leavePartsOnError: false,
+    });
+  }
+
+  async abortUpload(key: string, uploadId: string): Promise<void> {
+    await withTimeout(
+      this.client.send(new AbortMultipartUploadCommand({ Bucket: this.spec.bucket, Key: key, UploadId: uploadId })),
+      this.timeoutMs,
+      () => new ConnectorError('timeout', `S3 endpoint ${this.where} did not answer AbortMultipartUpload for ${this.location(key)}`, true),
+    );
+  }
+
+  get abortTimeoutMs(): number {
+    return this.timeoutMs * 2;
+  }
+
+  location(key: string): string {
+    return `s3://${this.spec.bucket}/${key}`;
+  }
+
+  private async send<O>(run: () => Promise<O>, op: Op, key: string): Promise<O> {
+    try {
+      return await run();
+    } catch (err) {
+      throw this.asConnectorError(err, op, key);
+    }
+  }
+
+  asConnectorError(err: unknown, op: Op, key: string): ConnectorError {
+    if (err instanceof ConnectorError) return err;
+    const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+    const name = e.Code ?? e.name ?? '';
+    const code = networkCode(err) ?? '';
+    const status = e.$metadata?.httpStatusCode;
+    const msg = describe(err);
+    const keyId = this.spec.accessKeyId;
+    const at = this.location(key);
+    const verb = { list: 'listing', check: 'checking', write: 'writing', abort: 'aborting the upload of' }[op];
+    const cause = { cause: err };
+    switch (name) {
+      case 'InvalidAccessKeyId':
+        return new ConnectorError('auth_failed', `S3 does not know access key ${keyId}: check the access key ID`, false, cause);
+      case 'SignatureDoesNotMatch':
+        return new ConnectorError('auth_failed', `S3 rejected the request signature of access key ${keyId}: check the secret access key`, false, cause);
+      case 'ExpiredToken':
+      case 'TokenRefreshRequired':
+        return new ConnectorError('auth_failed', `the session token of access key ${keyId} has expired: issue new temporary credentials`, false, cause);
+      case 'InvalidToken':
+        return new ConnectorError('auth_failed', `S3 rejected the session token of access key ${keyId}: check the session token`, false, cause);
+      case 'NoSuchBucket':
+        return new ConnectorError('no_such_folder', `no such bucket ${this.spec.bucket} at ${this.where}: check the destination's bucket name`, false, cause);
+      case 'NoSuchUpload':
+        return new ConnectorError('unknown', `the multipart upload of ${at} is gone (aborted elsewhere, or removed by a lifecycle rule); the next run writes the file again`, true, cause);
+      case 'AuthorizationHeaderMalformed':
+      case 'PermanentRedirect':
+      case 'IllegalLocationConstraintException':
+        return new ConnectorError('protocol', `bucket ${this.spec.bucket} is not in region ${this.spec.region} (${msg}): set the bucket's region`, false, cause);
+      case 'RequestTimeTooSkewed':
+        return new ConnectorError('protocol', `S3 refused the request because our clock differs too much from ${this.where}'s: fix the server clock (NTP)`, true, cause);
+      case 'AccessDenied':
+      case 'AllAccessDisabled':
+      case 'Forbidden':
+        return this.denied(op, key, cause);
+      case 'TimeoutError':
+      case 'RequestTimeout':
+        return new ConnectorError('timeout', `S3 endpoint ${this.where} did not answer while ${verb} ${at} within ${this.timeoutMs / 1000} s: check the endpoint, or raise timeoutMs if it is just slow`, true, cause);
+    }
+    if (code === 'ECONNREFUSED') {
+      return new ConnectorError('host_unreachable', `cannot reach S3 endpoint ${this.where} (connection refused): check the endpoint (service URL)`, true, cause);
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      return new ConnectorError('host_unreachable', `S3 endpoint ${this.where} does not resolve: check the endpoint (service URL) and region`, true, cause);
+    }
+    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+      return new ConnectorError('host_unreachable', `cannot reach S3 endpoint ${this.where} (${code}): check the endpoint and network access`, true, cause);
+    }
+    if (code === 'ETIMEDOUT') {
+      return new ConnectorError('timeout', `S3 endpoint ${this.where} timed out: check the endpoint, or raise timeoutMs`, true, cause);
+    }
+    if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|closed before the end/i.test(msg)) {
+      return new ConnectorError('host_unreachable', `the connection to S3 endpoint ${this.where} was lost while ${verb} ${at} (${msg}); the next run retries`, true, cause);
+    }
+    if (status === 403) return this.denied(op, key, cause);
+    if (status === 404) return new ConnectorError('no_such_folder', `${at} not found at ${this.where}: check the destination's bucket and folder`, false, cause);
+    if (status !== undefined && status >= 500) {
+      return new ConnectorError('unknown', `S3 endpoint ${this.where} failed (${status} ${name || msg}) while ${verb} ${at}; the next run retries`, true, cause);
+    }
+    return new ConnectorError('unknown', `S3 error while ${verb} ${at}: ${name && name !== 'Error' ? `${name}: ` : ''}${msg}`, false, cause);
+  }
+
+  private denied(op: Op, key: string, cause: { cause: unknown }): ConnectorError {
+    const action = { list: 's3:ListBucket', check: 's3:GetObject (and s3:ListBucket, so missing files answer 404)', write: 's3:PutObject', abort: 's3:AbortMultipartUpload' }[op];
+    return new ConnectorError(
+      'permission_denied',
+      `access key ${this.spec.accessKeyId} may not ${op} ${this.location(key)}: grant ${action} on the destination's folder to that key, or check the bucket and folder`,
+      false,
+      cause,
+    );
+  }
+}
+
+type PartState = 'writing' | 'committing' | 'committed' | 'aborted' | 'failed';
+
+class S3Part implements DestinationPart {
+  readonly stream: Transform;
+  /** Settles (never rejects) when the part is committed, aborted or failed. */
+  readonly finished: Promise<void>;
+  private readonly upload: Upload;
+  private readonly done: Promise<unknown>;
+  private state: PartState = 'writing';
+  private bytes = 0;
+  private failure: ConnectorError | undefined;
+  private aborting: Promise<void> | undefined;
+
+  constructor(
+    private readonly owner: S3Destination,
+    private readonly name: string,
+    private readonly key: string,
+  ) {
+    const counter = this;
+    this.stream = new Transform({
+      highWaterMark: 256 * 1024,
+      transform(chunk: Buffer, _enc, cb) {
+        counter.bytes += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    // Failures reach the caller through its pipeline (if any) and through commit().
+    this.stream.on('error', () => undefined);
+    this.upload = owner.newUpload(key, name, this.stream);
+    // Start now: lib-storage pulls the body as parts fill, which is what bounds memory.
+    this.done = this.upload.done();
+    this.finished = this.done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.done.catch((err: unknown) => {
+      if (this.state !== 'writing') return;
+      // The upload failed before commit (e.g. access denied on the first part): fail the writer's
+      // stream so a caller waiting for 'drain' learns of it instead of hanging.
+      this.state = 'failed';
+      this.failure = owner.asConnectorError(err, 'write', key);
+      this.stream.destroy(this.failure);
+    });
+  }
+
+  async commit(rows: number): Promise<PublishedFile> {
+    if (this.state === 'failed') throw this.failure!;
+    if (this.state !== 'writing') throw new ConnectorError('protocol', `${this.owner.location(this.key)} was already ${this.state}`, false);
+    this.state = 'committing';
+    await new Promise<void>((resolve, reject) => {
+      if (this.stream.writableFinished) return resolve();
+      this.stream.once('error', reject);
+      this.stream.end(() => {
+        this.stream.removeListener('error', reject);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      this.state = 'failed';
+      throw this.owner.asConnectorError(err, 'write', this.key);
+    });
+    try {
+      await this.done;
+    } catch (err) {
+      this.state = 'failed';
+      // lib-storage has sent AbortMultipartUpload already (leavePartsOnError: false).
+      throw this.owner.asConnectorError(err, 'write', this.key);
+    }
+    this.state = 'committed';
+    return { name: this.name, path: this.key, rows, bytes: this.bytes };
+  }
+
+  abort(): Promise<void> {
+    if (this.state === 'committed') return Promise.resolve(); // already published: nothing to drop
+    this.aborting ??= this.doAbort();
+    return this.aborting;
+  }
+
+  private async doAbort(): Promise<void> {
+    this.state = 'aborted';
+    // Failing the body ends lib-storage's part feeder: it lets parts in flight finish, then sends
+    // AbortMultipartUpload itself. upload.abort() alone would settle done() at once and leave the
+    // feeder waiting on the stream forever.
+    if (!this.stream.destroyed) this.stream.destroy(new Error('export part aborted'));
+    await withTimeout(this.finished, this.owner.abortTimeoutMs, () => new ConnectorError('timeout', 'abort timed out', true)).catch(() => undefined);
+    await this.upload.abort();
+    if (this.upload.uploadId) {
+      // Again, in case lib-storage's attempt failed or raced a part still uploading; S3 answers
+      // NoSuchUpload when it is already gone. Failures are left to the bucket's lifecycle rule:
+      // an incomplete upload is never visible.
+      await this.owner.abortUpload(this.key, this.upload.uploadId).catch(() => undefined);
+    }
+  }
+}

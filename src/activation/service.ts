@@ -1,0 +1,1067 @@
+/**
+ * Destinations and activations: send audiences to S3 or a LiveRamp-style SFTP, governed by labels.
+ *
+ * Enforcement: the labels an activation carries are those of its audiences (rule fields + datasets
+ * read) and of every mapped attribute. They are evaluated against the enabled policies for the
+ * destination's marketing actions when an activation is created or edited, when an audience or a
+ * destination it uses is edited, and again at the start of every run (labels may have changed since).
+ * A violation refuses the save (422) or fails the run before any byte is written, with its lineage:
+ * dataset → field → audience → activation → destination.
+ *
+ * Delivery (after Jitsu's retl-runner): a run first pins the evaluations it exports and its file-name
+ * time, then streams rows from PostgreSQL through an encoder into parts written under temporary
+ * names and published only when complete. A crashed run is retried with the same pins, so it writes
+ * the same files with the same content — no duplicate and no partial file is ever visible.
+ */
+import { Duplex, Readable, Writable } from 'node:stream';
+import { once } from 'node:events';
+import type { DestinationPart, DestinationWriter, PublishedFile } from '../../connectors/destination-types';
+import { createS3Destination } from '../../connectors/s3-destination';
+import { createSftpDestination } from '../../connectors/sftp-destination';
+import {
+  createCsvEncoder,
+  createJsonLinesEncoder,
+  CsvDelimiter,
+  fileNameFromTemplate,
+  liveRampFileName,
+  liveRampSegmentColumn,
+  LIVERAMP_MAX_ROWS_PER_FILE,
+  partName,
+  validateLiveRampFileName,
+} from '../../connectors/export-format';
+import type { ConnectionTestResult } from '../../connectors/types';
+import type { AudienceService, ResolvedRule } from '../audiences/service';
+import type { AuditService } from '../audit/service';
+import type { Clock } from '../core/clock';
+import { Db, Queryable } from '../core/db';
+import { CdpError, Conflict, Duplicate, NotFound, PolicyViolation, ruleError } from '../core/errors';
+import { newId } from '../core/ids';
+import type { JobQueue } from '../core/jobs';
+import type { Logger } from '../core/log';
+import type { SecretBox } from '../core/secrets';
+import { ident } from '../core/sql';
+import type { Caller } from '../core/types';
+import type { DatasetService } from '../datasets/service';
+import { qualifiedData, SYS } from '../datasets/storage';
+import type { GovernanceService, LabelSource } from '../governance/service';
+import type { NamespaceService } from '../namespaces/service';
+
+export type DestinationKind = 's3' | 'liveramp';
+
+/** Marketing actions each destination kind implies by default (governance may add more). */
+export const DEFAULT_ACTIONS: Record<DestinationKind, string[]> = {
+  s3: ['exportToThirdParty'],
+  liveramp: ['exportToThirdParty', 'crossSiteTargeting'],
+};
+
+export interface DestinationInput {
+  name: string;
+  kind: DestinationKind;
+  settings: Record<string, unknown>;
+  credentials: Record<string, unknown>;
+  marketingActions?: string[];
+}
+
+export interface Destination {
+  id: string;
+  name: string;
+  kind: DestinationKind;
+  settings: Record<string, unknown>;
+  credentialsSet: string[];
+  marketingActions: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ActivationSchedule {
+  type: 'once' | 'daily' | 'after_evaluation';
+  /** daily: HH:MM UTC */
+  at?: string;
+}
+
+export interface ActivationMapping {
+  /** Identity column: namespace (id or code) of the exported identities and its column name. */
+  identity: { namespace: string; column: string };
+  attributes?: { field: string; column: string }[];
+}
+
+export interface ActivationInput {
+  name: string;
+  destinationId: string;
+  audienceIds: string[];
+  schedule: ActivationSchedule;
+  mapping: ActivationMapping;
+  mandatoryFields?: string[];
+  /** one deduplication key: the identity (default) or 1–2 mapped attributes */
+  dedup?: { fields: string[] } | null;
+  enabled?: boolean;
+}
+
+export interface LineageEntry {
+  label: string;
+  impliedBy?: string;
+  dataset: { id: string; name: string } | null;
+  field: string | null;
+  audience: { id: string; name: string } | null;
+  activation: { id: string | null; name: string };
+  destination: { id: string; name: string };
+  /** dataset → field → audience → activation → destination, for people. */
+  path: string;
+}
+
+export interface Verdict {
+  allowed: boolean;
+  marketingActions: string[];
+  labels: string[];
+  violations: { policy: { id: string; name: string }; matched: unknown; marketingActions: string[]; labels: string[]; lineage: LineageEntry[] }[];
+}
+
+export interface RunCounts {
+  received: number;
+  activated: number;
+  excludedMandatory: number;
+  excludedDuplicates: number;
+  failed: number;
+}
+
+export interface ActivationRun {
+  id: string;
+  activationId: string;
+  status: 'queued' | 'processing' | 'success' | 'failed';
+  trigger: string;
+  counts: RunCounts;
+  files: PublishedFile[];
+  violation: Verdict | null;
+  error: string | null;
+  attempts: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+interface DestinationRow {
+  id: string;
+  ad_account_id: string;
+  name: string;
+  kind: DestinationKind;
+  settings: Record<string, unknown>;
+  secret: string;
+  marketing_actions: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface ActivationRow {
+  id: string;
+  ad_account_id: string;
+  name: string;
+  destination_id: string;
+  audience_ids: string[];
+  schedule: ActivationSchedule;
+  mapping: ActivationMapping;
+  mandatory_fields: string[];
+  dedup: { fields: string[] } | null;
+  enabled: boolean;
+  next_run_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface RunRow {
+  id: string;
+  ad_account_id: string;
+  activation_id: string;
+  status: ActivationRun['status'];
+  trigger: string;
+  run_at: Date;
+  evaluations: Record<string, { current: string; previous: string | null }> | null;
+  received: string;
+  activated: string;
+  excluded_mandatory: string;
+  excluded_duplicates: string;
+  failed: string;
+  files: PublishedFile[];
+  violation: Verdict | null;
+  error: string | null;
+  attempts: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export const ACTIVATION_RUN_JOB = 'activations.run';
+export const ACTIVATION_TICK_JOB = 'activations.tick';
+const DEFAULT_PART_ROWS = 5_000_000;
+const S3_SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'];
+const SFTP_SECRETS = ['password', 'privateKey', 'passphrase'];
+
+/** What an export is made of, resolved once per run or dry-run. */
+interface ExportPlan {
+  activation: { id: string | null; name: string };
+  destination: DestinationRow;
+  audiences: { id: string; name: string; resolved: ResolvedRule }[];
+  namespace: { id: string; code: string };
+  identityColumn: string;
+  attributes: { field: string; column: string }[];
+  mandatory: string[];
+  dedup: string[];
+}
+
+export interface ActivationOptions {
+  /** Rows per S3 part (Adobe: 5M). */
+  partRows: number;
+  /** Tests inject a failure after this many rows of a part, to crash a run mid-export. */
+  crashAfterRows?: number;
+  writerFor?: (kind: DestinationKind, settings: Record<string, unknown>, credentials: Record<string, unknown>) => DestinationWriter;
+}
+
+export class ActivationService {
+  private readonly options: ActivationOptions = { partRows: DEFAULT_PART_ROWS };
+
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditService,
+    private readonly audiences: AudienceService,
+    private readonly datasets: DatasetService,
+    private readonly governance: GovernanceService,
+    private readonly namespaces: NamespaceService,
+    private readonly jobs: JobQueue,
+    private readonly secrets: () => SecretBox,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  configure(options: Partial<ActivationOptions>): void {
+    Object.assign(this.options, options);
+  }
+
+  // ---- destinations ----------------------------------------------------------------------------
+
+  async createDestination(caller: Caller, input: DestinationInput): Promise<Destination> {
+    checkDestination(input.kind, input.settings, input.credentials);
+    const actions = input.marketingActions ?? DEFAULT_ACTIONS[input.kind];
+    await this.checkActions(caller, actions);
+    const id = newId('dest');
+    return this.db.transaction(async (tx) => {
+      await this.assertFree(tx, 'destinations', caller, input.name);
+      const [row] = await tx('destinations')
+        .insert({
+          id,
+          ad_account_id: caller.adAccountId,
+          name: input.name,
+          kind: input.kind,
+          settings: JSON.stringify(input.settings),
+          secret: this.secrets().seal(input.credentials),
+          marketing_actions: [...new Set([...DEFAULT_ACTIONS[input.kind], ...actions])],
+          created_by: caller.keyId,
+        })
+        .returning('*');
+      const dto = this.toDestination(row);
+      await this.audit.record(tx, caller, { action: 'create', resourceType: 'destination', resourceId: id, after: dto });
+      return dto;
+    });
+  }
+
+  async listDestinations(caller: Caller): Promise<Destination[]> {
+    return (await this.db<DestinationRow>('destinations').where({ ad_account_id: caller.adAccountId }).orderBy('id')).map((r) => this.toDestination(r));
+  }
+
+  async getDestination(caller: Caller, id: string): Promise<Destination> {
+    return this.toDestination(await this.destinationRow(this.db, caller, id));
+  }
+
+  /** Settings and marketing actions changes are re-checked against every activation that uses the destination. */
+  async updateDestination(caller: Caller, id: string, patch: Partial<Omit<DestinationInput, 'kind'>>): Promise<Destination> {
+    const row = await this.destinationRow(this.db, caller, id);
+    if (patch.marketingActions) await this.checkActions(caller, patch.marketingActions);
+    const settings = { ...row.settings, ...(patch.settings ?? {}) };
+    const credentials = patch.credentials ? { ...this.secrets().open<Record<string, unknown>>(row.secret), ...patch.credentials } : undefined;
+    checkDestination(row.kind, settings, credentials ?? this.secrets().open(row.secret));
+    const actions = patch.marketingActions ? [...new Set([...DEFAULT_ACTIONS[row.kind], ...patch.marketingActions])] : row.marketing_actions;
+    const candidate: DestinationRow = { ...row, settings, marketing_actions: actions, name: patch.name ?? row.name };
+    for (const a of await this.db<ActivationRow>('activations').where({ destination_id: id })) {
+      const verdict = await this.verdict(caller, await this.plan(caller, a, candidate));
+      if (!verdict.allowed) throw violation(verdict, `This change would make activation "${a.name}" violate data usage policy`);
+    }
+    return this.db.transaction(async (tx) => {
+      if (patch.name !== undefined && patch.name.toLowerCase() !== row.name.toLowerCase()) await this.assertFree(tx, 'destinations', caller, patch.name);
+      const [updated] = await tx('destinations')
+        .where({ id })
+        .update({
+          name: candidate.name,
+          settings: JSON.stringify(settings),
+          marketing_actions: actions,
+          ...(credentials ? { secret: this.secrets().seal(credentials) } : {}),
+          updated_at: tx.fn.now(),
+        })
+        .returning('*');
+      const after = this.toDestination(updated);
+      await this.audit.record(tx, caller, { action: 'update', resourceType: 'destination', resourceId: id, before: this.toDestination(row), after });
+      return after;
+    });
+  }
+
+  async deleteDestination(caller: Caller, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const row = await this.destinationRow(tx, caller, id, true);
+      const used = await tx('activations').where({ destination_id: id }).select('id');
+      if (used.length) throw new Conflict(`Destination ${id} is used by activations ${used.map((u: { id: string }) => u.id).join(', ')}; delete them first`);
+      await tx('destinations').where({ id }).delete();
+      await this.audit.record(tx, caller, { action: 'delete', resourceType: 'destination', resourceId: id, before: this.toDestination(row) });
+    });
+  }
+
+  async testDestination(caller: Caller, id: string): Promise<ConnectionTestResult> {
+    const writer = this.writer(await this.destinationRow(this.db, caller, id));
+    try {
+      return await writer.test();
+    } finally {
+      await writer.close().catch(() => undefined);
+    }
+  }
+
+  // ---- activations -----------------------------------------------------------------------------
+
+  /** Policy verdict, counts and file names of an activation as it would run now; writes nothing. */
+  async dryRun(caller: Caller, input: ActivationInput): Promise<{ verdict: Verdict; counts: RunCounts; files: string[] }> {
+    const destination = await this.destinationRow(this.db, caller, input.destinationId).catch(notFoundAt('/destinationId'));
+    const plan = await this.plan(caller, draftRow(caller, input), destination);
+    const verdict = await this.verdict(caller, plan);
+    const pins = await this.pins(caller, plan, false);
+    const counts = await this.count(plan, pins);
+    const files = this.fileNames(plan, this.clock.now(), counts.activated);
+    return { verdict, counts, files };
+  }
+
+  async createActivation(caller: Caller, input: ActivationInput): Promise<{ activation: ReturnType<typeof toActivation>; verdict: Verdict }> {
+    checkSchedule(input.schedule);
+    const destination = await this.destinationRow(this.db, caller, input.destinationId).catch(notFoundAt('/destinationId'));
+    const row = draftRow(caller, input);
+    const plan = await this.plan(caller, row, destination);
+    const verdict = await this.verdict(caller, plan);
+    if (!verdict.allowed) throw violation(verdict, `Activation "${input.name}" would violate data usage policy`);
+    const id = newId('act');
+    return this.db.transaction(async (tx) => {
+      await this.assertFree(tx, 'activations', caller, input.name);
+      const [created] = await tx('activations')
+        .insert({
+          id,
+          ad_account_id: caller.adAccountId,
+          name: input.name,
+          destination_id: input.destinationId,
+          audience_ids: input.audienceIds,
+          schedule: JSON.stringify(input.schedule),
+          mapping: JSON.stringify(input.mapping),
+          mandatory_fields: input.mandatoryFields ?? [],
+          dedup: input.dedup ? JSON.stringify(input.dedup) : null,
+          enabled: input.enabled ?? true,
+          next_run_at: firstRun(input.schedule, this.clock.now()),
+          created_by: caller.keyId,
+        })
+        .returning('*');
+      const activation = toActivation(created);
+      await this.audit.record(tx, caller, { action: 'create', resourceType: 'activation', resourceId: id, after: activation });
+      return { activation, verdict };
+    });
+  }
+
+  async listActivations(caller: Caller): Promise<ReturnType<typeof toActivation>[]> {
+    return (await this.db<ActivationRow>('activations').where({ ad_account_id: caller.adAccountId }).orderBy('id')).map(toActivation);
+  }
+
+  /** The activation with its verdict as of now (labels may have changed since it was saved). */
+  async getActivation(caller: Caller, id: string): Promise<ReturnType<typeof toActivation> & { verdict: Verdict }> {
+    const row = await this.activationRow(this.db, caller, id);
+    const plan = await this.plan(caller, row, await this.destinationRow(this.db, caller, row.destination_id));
+    return { ...toActivation(row), verdict: await this.verdict(caller, plan) };
+  }
+
+  async updateActivation(caller: Caller, id: string, patch: Partial<ActivationInput>): Promise<{ activation: ReturnType<typeof toActivation>; verdict: Verdict }> {
+    if (patch.schedule) checkSchedule(patch.schedule);
+    const row = await this.activationRow(this.db, caller, id);
+    const next: ActivationRow = {
+      ...row,
+      name: patch.name ?? row.name,
+      destination_id: patch.destinationId ?? row.destination_id,
+      audience_ids: patch.audienceIds ?? row.audience_ids,
+      schedule: patch.schedule ?? row.schedule,
+      mapping: patch.mapping ?? row.mapping,
+      mandatory_fields: patch.mandatoryFields ?? row.mandatory_fields,
+      dedup: patch.dedup !== undefined ? patch.dedup : row.dedup,
+      enabled: patch.enabled ?? row.enabled,
+    };
+    const destination = await this.destinationRow(this.db, caller, next.destination_id).catch(notFoundAt('/destinationId'));
+    const verdict = await this.verdict(caller, await this.plan(caller, next, destination));
+    if (!verdict.allowed) throw violation(verdict, `This change would make activation "${next.name}" violate data usage policy`);
+    return this.db.transaction(async (tx) => {
+      if (next.name.toLowerCase() !== row.name.toLowerCase()) await this.assertFree(tx, 'activations', caller, next.name);
+      const [updated] = await tx('activations')
+        .where({ id })
+        .update({
+          name: next.name,
+          destination_id: next.destination_id,
+          audience_ids: next.audience_ids,
+          schedule: JSON.stringify(next.schedule),
+          mapping: JSON.stringify(next.mapping),
+          mandatory_fields: next.mandatory_fields,
+          dedup: next.dedup ? JSON.stringify(next.dedup) : null,
+          enabled: next.enabled,
+          next_run_at: patch.schedule ? firstRun(next.schedule, this.clock.now()) : row.next_run_at,
+          updated_at: tx.fn.now(),
+        })
+        .returning('*');
+      const activation = toActivation(updated);
+      await this.audit.record(tx, caller, { action: 'update', resourceType: 'activation', resourceId: id, before: toActivation(row), after: activation });
+      return { activation, verdict };
+    });
+  }
+
+  async deleteActivation(caller: Caller, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const row = await this.activationRow(tx, caller, id, true);
+      await tx('activations').where({ id }).delete();
+      await this.audit.record(tx, caller, { action: 'delete', resourceType: 'activation', resourceId: id, before: toActivation(row) });
+    });
+  }
+
+  /** Called before an audience's rule changes: refuse when an activation using it would violate policy. */
+  async checkAudienceChange(caller: Caller, audienceId: string, resolved: ResolvedRule): Promise<void> {
+    const users = await this.db<ActivationRow>('activations').where({ ad_account_id: caller.adAccountId }).whereRaw('? = any(audience_ids)', [audienceId]);
+    for (const a of users) {
+      const destination = await this.destinationRow(this.db, caller, a.destination_id);
+      const plan = await this.plan(caller, a, destination, { [audienceId]: resolved });
+      const verdict = await this.verdict(caller, plan);
+      if (!verdict.allowed) throw violation(verdict, `This rule would make activation "${a.name}" violate data usage policy`);
+    }
+  }
+
+  /** Activations that use an audience (its delete is refused while any do). */
+  async activationsUsing(q: Queryable, caller: Caller, audienceId: string): Promise<string[]> {
+    const rows = await q('activations').where({ ad_account_id: caller.adAccountId }).whereRaw('? = any(audience_ids)', [audienceId]).select('id');
+    return rows.map((r: { id: string }) => r.id);
+  }
+
+  // ---- runs ------------------------------------------------------------------------------------
+
+  async triggerRun(caller: Caller, id: string, trigger = 'manual'): Promise<ActivationRun> {
+    const row = await this.activationRow(this.db, caller, id);
+    const run = await this.queueRun(row, trigger);
+    return this.getRun(caller, id, run.id);
+  }
+
+  async listRuns(caller: Caller, id: string): Promise<ActivationRun[]> {
+    await this.activationRow(this.db, caller, id);
+    return (await this.db<RunRow>('activation_runs').where({ activation_id: id }).orderBy('id', 'desc').limit(100)).map(toRun);
+  }
+
+  async getRun(caller: Caller, id: string, runId: string): Promise<ActivationRun> {
+    await this.activationRow(this.db, caller, id);
+    const row = await this.db<RunRow>('activation_runs').where({ id: runId, activation_id: id }).first();
+    if (!row) throw new NotFound(`Run ${runId} not found`);
+    return toRun(row);
+  }
+
+  /** After an audience evaluation: run the activations scheduled "after each evaluation". */
+  async afterEvaluation(caller: Caller, audienceId: string): Promise<void> {
+    const rows = await this.db<ActivationRow>('activations')
+      .where({ ad_account_id: caller.adAccountId, enabled: true })
+      .whereRaw(`schedule->>'type' = 'after_evaluation'`)
+      .whereRaw('? = any(audience_ids)', [audienceId]);
+    for (const r of rows) await this.queueRun(r, 'after_evaluation');
+  }
+
+  /** Scheduler tick: queue due once/daily activations. */
+  async queueDueRuns(): Promise<number> {
+    let queued = 0;
+    for (;;) {
+      const row = await this.db.transaction(async (tx) => {
+        const due = await tx<ActivationRow>('activations').where('enabled', true).where('next_run_at', '<=', this.clock.now()).forUpdate().skipLocked().first();
+        if (!due) return undefined;
+        await tx('activations').where({ id: due.id }).update({ next_run_at: nextRun(due.schedule, this.clock.now()) });
+        return due;
+      });
+      if (!row) return queued;
+      await this.queueRun(row, 'schedule');
+      queued += 1;
+    }
+  }
+
+  private async queueRun(row: ActivationRow, trigger: string): Promise<RunRow> {
+    const [run] = await this.db('activation_runs')
+      .insert({ id: newId('arun'), ad_account_id: row.ad_account_id, activation_id: row.id, status: 'queued', trigger, run_at: this.clock.now() })
+      .returning('*');
+    await this.jobs.enqueue(ACTIVATION_RUN_JOB, { runId: run.id }, { jobId: run.id, attempts: 3, backoffMs: 500 });
+    return run;
+  }
+
+  /**
+   * Job handler. Checks policy first (a violation fails the run before any byte is written), pins
+   * the evaluations on the first attempt, then exports. A thrown error lets the queue retry the
+   * job; the retry re-exports the same pins to the same names.
+   */
+  async executeRun(runId: string): Promise<ActivationRun | null> {
+    const run = await this.db<RunRow>('activation_runs').where({ id: runId }).first();
+    if (!run || run.status === 'success' || run.status === 'failed') return run ? toRun(run) : null;
+    const row = await this.db<ActivationRow>('activations').where({ id: run.activation_id }).first();
+    if (!row) return null;
+    const caller: Caller = { keyId: `system:activation:${row.id}`, role: 'marketer', organizationId: '', adAccountId: row.ad_account_id, orgWide: false };
+    await this.db('activation_runs').where({ id: runId }).update({ status: 'processing', started_at: run.started_at ?? this.clock.now(), attempts: run.attempts + 1 });
+    const destination = await this.destinationRow(this.db, caller, row.destination_id);
+    const plan = await this.plan(caller, row, destination);
+    const verdict = await this.verdict(caller, plan);
+    if (!verdict.allowed) {
+      await this.finish(runId, { status: 'failed', violation: verdict, error: 'Blocked by data usage policy before export; see violation for the lineage' });
+      return this.getRun(caller, row.id, runId);
+    }
+    let pins = run.evaluations;
+    let runAt = run.run_at;
+    try {
+      if (!pins) {
+        pins = await this.pins(caller, plan, true);
+        // Two runs in the same second would share file names: move this one to a free second.
+        runAt = await this.freeRunTime(plan, runAt);
+        await this.db('activation_runs').where({ id: runId }).update({ evaluations: JSON.stringify(pins), run_at: runAt });
+      }
+      const { counts, files } = await this.export(plan, pins!, runAt);
+      await this.finish(runId, { status: 'success', counts, files });
+    } catch (err) {
+      const message = (err as Error).message;
+      if (err instanceof Conflict) {
+        // Nothing to retry (e.g. an audience never evaluated): the run fails with the reason.
+        await this.finish(runId, { status: 'failed', error: message });
+        return this.getRun(caller, row.id, runId);
+      }
+      this.log.warn({ runId, activationId: row.id, err: message }, 'activation run attempt failed');
+      await this.db('activation_runs').where({ id: runId }).update({ error: message });
+      const fresh = await this.db<RunRow>('activation_runs').where({ id: runId }).first();
+      if ((fresh?.attempts ?? 0) >= 3) {
+        await this.finish(runId, { status: 'failed', error: message });
+        return this.getRun(caller, row.id, runId);
+      }
+      throw err; // the queue retries with the same pins
+    }
+    return this.getRun(caller, row.id, runId);
+  }
+
+  // ---- planning and policy ---------------------------------------------------------------------
+
+  private async plan(caller: Caller, row: ActivationRow, destination: DestinationRow, override: Record<string, ResolvedRule> = {}): Promise<ExportPlan> {
+    const audiences = [];
+    for (const [i, id] of row.audience_ids.entries()) {
+      const a = await this.audiences.findRow(this.db, caller, id).catch(notFoundAt(`/audienceIds/${i}`));
+      const resolved = override[id] ?? (await this.audiences.resolveRule(caller, a.rule_text));
+      audiences.push({ id, name: a.name, resolved });
+    }
+    const ns = await this.namespaces.get(caller, row.mapping.identity.namespace).catch(notFoundAt('/mapping/identity/namespace'));
+    const attributes = row.mapping.attributes ?? [];
+    for (const [i, attr] of attributes.entries()) {
+      const known = audiences.some((a) => a.resolved.plans.some((p) => p.columns.has(attr.field)));
+      if (!known) {
+        throw ruleError(`/mapping/attributes/${i}/field`, 'unknown-field', `${attr.field} is not a field of the datasets these audiences read`);
+      }
+    }
+    for (const [i, f] of row.mandatory_fields.entries()) {
+      if (!attributes.some((a) => a.field === f)) throw ruleError(`/mandatoryFields/${i}`, 'mapped', `Mandatory field ${f} must also be mapped to a column`);
+    }
+    const dedup = row.dedup?.fields ?? [];
+    for (const [i, f] of dedup.entries()) {
+      if (!attributes.some((a) => a.field === f)) throw ruleError(`/dedup/fields/${i}`, 'mapped', `Deduplication field ${f} must be mapped to a column`);
+    }
+    if (destination.kind === 'liveramp') {
+      for (const a of audiences) liveRampSegmentColumn(ns.code, a.id);
+    }
+    return {
+      activation: { id: row.id || null, name: row.name },
+      destination,
+      audiences,
+      namespace: { id: ns.id, code: ns.code },
+      identityColumn: row.mapping.identity.column,
+      attributes,
+      mandatory: row.mandatory_fields,
+      dedup,
+    };
+  }
+
+  /** Labels of the audiences (rule fields + datasets) and of mapped attributes, against enabled policies. */
+  async verdict(caller: Caller, plan: ExportPlan): Promise<Verdict> {
+    // label → lineage entries (with the audience each came through)
+    const lineage = new Map<string, LineageEntry[]>();
+    const datasetNames = new Map<string, string>();
+    const add = (label: string, source: LabelSource & { impliedBy?: string }, audience: { id: string; name: string } | null, viaField: string | null) => {
+      const entries = lineage.get(label) ?? [];
+      const datasetIds = source.kind === 'dataset' ? [source.datasetId] : [];
+      if (source.kind === 'field') {
+        for (const a of plan.audiences) for (const p of a.resolved.plans) if (p.schemaId === source.schemaId && (!audience || a.id === audience.id)) datasetIds.push(p.datasetId);
+      }
+      for (const datasetId of datasetIds.length ? [...new Set(datasetIds)] : [null]) {
+        const dataset = datasetId ? { id: datasetId, name: datasetNames.get(datasetId) ?? datasetId } : null;
+        const field = source.kind === 'field' ? source.path : viaField;
+        const entry: LineageEntry = {
+          label,
+          ...(source.impliedBy ? { impliedBy: source.impliedBy } : {}),
+          dataset,
+          field,
+          audience,
+          activation: plan.activation,
+          destination: { id: plan.destination.id, name: plan.destination.name },
+          path: [
+            dataset ? `dataset "${dataset.name}"` : null,
+            field ? `field ${field}` : dataset ? 'all fields (dataset label)' : null,
+            audience ? `audience "${audience.name}"` : 'mapped attribute',
+            `activation "${plan.activation.name}"`,
+            `destination "${plan.destination.name}"`,
+          ]
+            .filter(Boolean)
+            .join(' → '),
+        };
+        if (!entries.some((e) => e.path === entry.path && e.label === entry.label)) entries.push(entry);
+      }
+      lineage.set(label, entries);
+    };
+    for (const a of plan.audiences) {
+      for (const p of a.resolved.plans) datasetNames.set(p.datasetId, (await this.datasets.findRow(this.db, caller, p.datasetId)).name);
+      const sources = await this.audiences.labelSources(caller, a.resolved);
+      for (const [label, list] of sources) for (const s of list) add(label, s, { id: a.id, name: a.name }, null);
+      // mapped attributes of the datasets this audience reads
+      const mapped = plan.attributes.map((x) => x.field);
+      if (mapped.length && a.resolved.plans.length) {
+        const bySchema = new Map<string, string[]>();
+        for (const p of a.resolved.plans) bySchema.set(p.schemaId, mapped.filter((f) => p.columns.has(f)));
+        const fields = [...bySchema].filter(([, paths]) => paths.length).map(([schemaId, paths]) => ({ schemaId, paths }));
+        if (fields.length) {
+          const attrSources = await this.governance.gatherLabels(caller, { fields });
+          for (const [label, list] of attrSources) for (const s of list) add(label, s, { id: a.id, name: a.name }, s.kind === 'field' ? s.path : null);
+        }
+      }
+    }
+    const labels = [...lineage.keys()].sort();
+    const actions = plan.destination.marketing_actions;
+    const evaluation = await this.governance.evaluate(caller, { marketingActions: actions, labels });
+    const violations = evaluation.violations.map((v) => ({
+      policy: { id: v.policy.id, name: v.policy.name },
+      matched: v.matched,
+      marketingActions: v.marketingActions,
+      labels: v.labels,
+      lineage: v.labels.flatMap((l: string) => lineage.get(l) ?? []),
+    }));
+    return { allowed: violations.length === 0, marketingActions: actions, labels, violations };
+  }
+
+  // ---- export ----------------------------------------------------------------------------------
+
+  /** Current (and previous, for `expired`) evaluation of each audience. */
+  private async pins(caller: Caller, plan: ExportPlan, required: boolean): Promise<Record<string, { current: string; previous: string | null }>> {
+    const out: Record<string, { current: string; previous: string | null }> = {};
+    for (const a of plan.audiences) {
+      const current = await this.audiences.latestEvaluation(caller, a.id);
+      if (!current) {
+        if (required) throw new Conflict(`Audience "${a.name}" has not been evaluated yet; evaluate it first (POST /v1/audiences/${a.id}/evaluations)`);
+        continue;
+      }
+      const previous = await this.audiences.previousEvaluation(caller, a.id, current.id);
+      out[a.id] = { current: current.id, previous: previous?.id ?? null };
+    }
+    return out;
+  }
+
+  /**
+   * One statement yielding the exported rows of the pinned evaluations: identity, mapped attributes
+   * (from the newest current record among the datasets read), whether the mandatory attributes are
+   * present, and the row's rank within its deduplication key. For LiveRamp (`evaluationPairs`), one
+   * row per identity in any audience now or in its previous snapshot, with `active`/`expired` per
+   * audience.
+   */
+  private rowsSql(plan: ExportPlan, evaluations: { current: string; previous: string | null }[], withStatus: boolean): { sql: string; bindings: unknown[] } {
+    const datasets = new Map<string, { table: string; columns: Map<string, string> }>();
+    for (const a of plan.audiences) for (const p of a.resolved.plans) if (p.namespaceId === plan.namespace.id) datasets.set(p.datasetId, { table: p.table, columns: p.columns });
+    const attrs = plan.attributes;
+    const attrName = (i: number) => ident(`a${i}`);
+    const parts = [...datasets.values()].map((d) => {
+      const cols = attrs.map((a, i) => `${d.columns.get(a.field) ?? 'null'}::text as ${attrName(i)}`);
+      return `select ${ident(SYS.identity)} as identity, ${ident(SYS.seq)} as seq${cols.map((c) => ', ' + c).join('')}
+         from ${qualifiedData(d.table)} where ${ident(SYS.current)} and ${ident(SYS.profile)}`;
+    });
+    const records = parts.length
+      ? parts.join(' union all ')
+      : `select null::text as identity, 0::bigint as seq${attrs.map((_a, i) => `, null::text as ${attrName(i)}`).join('')} where false`;
+    const column = (field: string) => `r.${attrName(attrs.findIndex((a) => a.field === field))}`;
+    const mandatoryOk = plan.mandatory.length ? plan.mandatory.map((f) => `${column(f)} is not null`).join(' and ') : 'true';
+    const dedupKey = plan.dedup.length ? plan.dedup.map(column).join(', ') : 'mb.identity';
+    const bindings: unknown[] = [];
+    let status = '';
+    if (withStatus) {
+      status = evaluations
+        .map((_e, i) => `, case when bool_or(m.evaluation_id = ?) then 'active' when bool_or(m.evaluation_id = ?) then 'expired' end as ${ident(`s${i}`)}`)
+        .join('');
+      for (const e of evaluations) bindings.push(e.current, e.previous ?? '');
+    }
+    const ids = evaluations.flatMap((e) => (withStatus && e.previous ? [e.current, e.previous] : [e.current]));
+    bindings.push(ids, plan.namespace.id);
+    const sql = `with members as (
+        select m.identity${status} from audience_members m
+        where m.evaluation_id = any(?::text[]) and m.namespace_id = ? group by m.identity
+      ),
+      records as (select distinct on (identity) * from (${records}) x order by identity, seq desc),
+      joined as (
+        select mb.*${attrs.map((_a, i) => `, r.${attrName(i)}`).join('')}, (r.identity is not null and ${mandatoryOk}) as mandatory_ok,
+               row_number() over (partition by ${dedupKey} order by mb.identity) as dup
+        from members mb left join records r on r.identity = mb.identity
+      )
+      select * from joined order by identity`;
+    return { sql, bindings };
+  }
+
+  private async count(plan: ExportPlan, pins: Record<string, { current: string; previous: string | null }>): Promise<RunCounts> {
+    const counts: RunCounts = { received: 0, activated: 0, excludedMandatory: 0, excludedDuplicates: 0, failed: 0 };
+    for (const a of plan.audiences) {
+      const pin = pins[a.id];
+      if (!pin) continue;
+      const { sql, bindings } = this.rowsSql(plan, [pin], false);
+      const [r] = (
+        await this.db.raw(
+          `select count(*)::bigint as received,
+                  count(*) filter (where not mandatory_ok)::bigint as mandatory,
+                  count(*) filter (where mandatory_ok and dup > 1)::bigint as dups
+           from (${sql}) q`,
+          bindings as never[],
+        )
+      ).rows;
+      counts.received += Number(r.received);
+      counts.excludedMandatory += Number(r.mandatory);
+      counts.excludedDuplicates += Number(r.dups);
+    }
+    counts.activated = counts.received - counts.excludedMandatory - counts.excludedDuplicates;
+    return counts;
+  }
+
+  private fileNames(plan: ExportPlan, at: Date, rows: number): string[] {
+    const s = plan.destination.settings;
+    if (plan.destination.kind === 'liveramp') {
+      return [liveRampFileName({ org: String(s.org), destination: String(s.destinationName ?? plan.destination.name), instanceId: String(s.instanceId ?? plan.destination.id), at })];
+    }
+    const partRows = Number(s.partRows ?? this.options.partRows);
+    const names: string[] = [];
+    for (const a of plan.audiences) {
+      const base = this.s3FileName(plan, a, at);
+      const parts = Math.max(1, Math.ceil(rows / plan.audiences.length / partRows));
+      for (let i = 1; i <= parts; i++) names.push(partName(base, i));
+    }
+    return names;
+  }
+
+  private async freeRunTime(plan: ExportPlan, at: Date): Promise<Date> {
+    const writer = this.writer(plan.destination);
+    try {
+      let t = at;
+      for (let i = 0; i < 120; i++) {
+        const [first] = this.fileNames(plan, t, 1);
+        if (!(await writer.exists(first))) return t;
+        t = new Date(t.getTime() + 1000);
+      }
+      return t;
+    } finally {
+      await writer.close().catch(() => undefined);
+    }
+  }
+
+  private s3FileName(plan: ExportPlan, a: { id: string; name: string }, at: Date): string {
+    const s = plan.destination.settings;
+    const gzip = s.compression === 'gzip';
+    const ext = s.format === 'jsonl' ? '.jsonl' : '.csv';
+    const template = typeof s.fileNameTemplate === 'string' ? s.fileNameTemplate : `<destination>_segment<audienceId>_<yyyymmddHHMMss>${ext}`;
+    const name = fileNameFromTemplate(template, { destination: plan.destination.name, audienceId: a.id, audienceName: a.name, destinationInstance: plan.destination.id, at, customText: String(s.customText ?? '') });
+    return gzip && !name.endsWith('.gz') ? `${name}.gz` : name;
+  }
+
+  private async export(plan: ExportPlan, pins: Record<string, { current: string; previous: string | null }>, at: Date): Promise<{ counts: RunCounts; files: PublishedFile[] }> {
+    const writer = this.writer(plan.destination);
+    const counts: RunCounts = { received: 0, activated: 0, excludedMandatory: 0, excludedDuplicates: 0, failed: 0 };
+    const files: PublishedFile[] = [];
+    try {
+      if (plan.destination.kind === 'liveramp') {
+        const name = this.fileNames(plan, at, 0)[0];
+        validateLiveRampFileName(name);
+        const segmentColumns = plan.audiences.map((a) => liveRampSegmentColumn(plan.namespace.code, a.id));
+        const columns = [plan.namespace.code, ...plan.attributes.map((a) => a.column), ...segmentColumns];
+        const { sql, bindings } = this.rowsSql(plan, plan.audiences.map((a) => pins[a.id]), true);
+        const published = await this.writeParts(writer, [name], columns, sql, bindings, counts, LIVERAMP_MAX_ROWS_PER_FILE, (r) => [
+          r.identity,
+          ...plan.attributes.map((_a, i) => r[`a${i}`]),
+          ...plan.audiences.map((_a, i) => r[`s${i}`] ?? ''),
+        ], { gzip: false, delimiter: ',' });
+        files.push(...published);
+      } else {
+        const s = plan.destination.settings;
+        const columns = [plan.identityColumn, ...plan.attributes.map((a) => a.column)];
+        for (const a of plan.audiences) {
+          const base = this.s3FileName(plan, a, at);
+          const { sql, bindings } = this.rowsSql(plan, [pins[a.id]], false);
+          const partRows = Number(s.partRows ?? this.options.partRows);
+          const published = await this.writeParts(writer, [base], columns, sql, bindings, counts, partRows, (r) => [r.identity, ...plan.attributes.map((_x, i) => r[`a${i}`])], {
+            gzip: s.compression === 'gzip',
+            delimiter: typeof s.delimiter === 'string' ? s.delimiter : ',',
+            quote: typeof s.quote === 'string' ? s.quote : '"',
+            nullOutput: typeof s.nullOutput === 'string' ? s.nullOutput : '',
+            format: s.format === 'jsonl' ? 'jsonl' : 'csv',
+          });
+          files.push(...published);
+        }
+      }
+    } finally {
+      await writer.close().catch(() => undefined);
+    }
+    counts.activated = counts.received - counts.excludedMandatory - counts.excludedDuplicates - counts.failed;
+    return { counts, files };
+  }
+
+  /** Streams the query into parts of at most `partRows` rows; each part is published atomically. */
+  private async writeParts(
+    writer: DestinationWriter,
+    [base]: string[],
+    columns: string[],
+    sql: string,
+    bindings: unknown[],
+    counts: RunCounts,
+    partRows: number,
+    toCells: (r: Record<string, unknown>) => unknown[],
+    format: { gzip: boolean; delimiter: string; quote?: string; nullOutput?: string; format?: 'csv' | 'jsonl' },
+  ): Promise<PublishedFile[]> {
+    const published: PublishedFile[] = [];
+    const stream = this.db.raw(sql, bindings as never[]).stream() as unknown as Readable;
+    let part: { sink: DestinationPart; encoder: Duplex; rows: number; index: number } | undefined;
+    let index = 0;
+    const open = async () => {
+      index += 1;
+      const name = partName(base, index);
+      // Published by an earlier attempt of this run (same pins, same rows): keep it, write nothing.
+      const sink = (await writer.exists(name)) ? publishedPart(name) : await writer.openPart(name);
+      const encoder =
+        format.format === 'jsonl'
+          ? createJsonLinesEncoder({ gzip: format.gzip })
+          : createCsvEncoder({ columns, delimiter: format.delimiter as CsvDelimiter, quote: format.quote ?? '"', nullOutput: format.nullOutput ?? '', header: true, gzip: format.gzip });
+      // The part's commit() ends its stream, so the encoder must not end it on its own.
+      encoder.pipe(sink.stream, { end: false });
+      return { sink, encoder, rows: 0, index };
+    };
+    const close = async () => {
+      if (!part) return;
+      const p = part;
+      part = undefined;
+      const drained = once(p.encoder, 'end');
+      p.encoder.end();
+      await drained;
+      published.push(await p.sink.commit(p.rows));
+    };
+    try {
+      for await (const r of stream as AsyncIterable<Record<string, unknown>>) {
+        counts.received += 1;
+        if (!r.mandatory_ok) {
+          counts.excludedMandatory += 1;
+          continue;
+        }
+        if (Number(r.dup) > 1) {
+          counts.excludedDuplicates += 1;
+          continue;
+        }
+        const current = part ?? (part = await open());
+        if (this.options.crashAfterRows !== undefined && current.rows >= this.options.crashAfterRows) {
+          throw new Error(`injected crash after ${current.rows} rows of ${partName(base, current.index)}`);
+        }
+        if (!current.encoder.write(toCells(r))) await once(current.encoder, 'drain');
+        current.rows += 1;
+        if (current.rows >= partRows) await close();
+      }
+      if (!part && published.length === 0) part = await open(); // an empty audience still gets its (header-only) file
+      await close();
+      return published;
+    } catch (err) {
+      (stream as Readable).destroy();
+      if (part) await part.sink.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private async finish(runId: string, result: { status: 'success' | 'failed'; counts?: RunCounts; files?: PublishedFile[]; violation?: Verdict; error?: string }): Promise<void> {
+    await this.db('activation_runs')
+      .where({ id: runId })
+      .update({
+        status: result.status,
+        ...(result.counts
+          ? {
+              received: result.counts.received,
+              activated: result.counts.activated,
+              excluded_mandatory: result.counts.excludedMandatory,
+              excluded_duplicates: result.counts.excludedDuplicates,
+              failed: result.counts.failed,
+            }
+          : {}),
+        ...(result.files ? { files: JSON.stringify(result.files) } : {}),
+        ...(result.violation ? { violation: JSON.stringify(result.violation) } : {}),
+        error: result.status === 'success' ? null : (result.error ?? null),
+        finished_at: this.clock.now(),
+      });
+  }
+
+  private writer(row: DestinationRow): DestinationWriter {
+    const credentials = this.secrets().open<Record<string, unknown>>(row.secret);
+    if (this.options.writerFor) return this.options.writerFor(row.kind, row.settings, credentials);
+    const s = row.settings as Record<string, never>;
+    if (row.kind === 's3') {
+      return createS3Destination({ region: s.region, endpoint: s.endpoint, bucket: s.bucket, prefix: s.prefix, accessKeyId: credentials.accessKeyId as string, secretAccessKey: credentials.secretAccessKey as string, sessionToken: credentials.sessionToken as string | undefined });
+    }
+    return createSftpDestination({ host: s.host, port: s.port, username: s.username, hostKeyFingerprint: s.hostKeyFingerprint, folder: s.folder ?? 'uploads', ...(credentials as Record<string, string>) });
+  }
+
+  private async checkActions(caller: Caller, actions: string[]): Promise<void> {
+    const known = new Set((await this.governance.listMarketingActions(caller)).map((a) => a.name));
+    actions.forEach((a, i) => {
+      if (!known.has(a)) throw ruleError(`/marketingActions/${i}`, 'exists', `Marketing action ${a} does not exist`);
+    });
+  }
+
+  private toDestination(r: DestinationRow): Destination {
+    let credentialsSet: string[] = [];
+    try {
+      const c = this.secrets().open<Record<string, unknown>>(r.secret);
+      credentialsSet = Object.keys(c).filter((k) => c[k] !== undefined && c[k] !== '');
+    } catch {
+      credentialsSet = [];
+    }
+    return { id: r.id, name: r.name, kind: r.kind, settings: r.settings, credentialsSet, marketingActions: r.marketing_actions, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
+  }
+
+  private async destinationRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<DestinationRow> {
+    const query = q<DestinationRow>('destinations').where({ id, ad_account_id: caller.adAccountId });
+    if (forUpdate) query.forUpdate();
+    const row = await query.first();
+    if (!row) throw new NotFound(`Destination ${id} not found`);
+    return row;
+  }
+
+  private async activationRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<ActivationRow> {
+    const query = q<ActivationRow>('activations').where({ id, ad_account_id: caller.adAccountId });
+    if (forUpdate) query.forUpdate();
+    const row = await query.first();
+    if (!row) throw new NotFound(`Activation ${id} not found`);
+    return row;
+  }
+
+  private async assertFree(q: Queryable, table: 'destinations' | 'activations', caller: Caller, name: string): Promise<void> {
+    const clash = await q(table).where({ ad_account_id: caller.adAccountId }).whereRaw('lower(name) = lower(?)', [name]).first();
+    if (clash) throw new Duplicate(`A ${table.slice(0, -1)} named "${name}" already exists`, { errors: [{ pointer: '/name', rule: 'unique', message: 'is already used' }] });
+  }
+}
+
+/** A part that an earlier attempt already published: rows pass through uncounted in bytes. */
+function publishedPart(name: string): DestinationPart {
+  const stream = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  return {
+    stream,
+    commit: async (rows) => {
+      stream.end();
+      return { name, path: name, rows, bytes: 0 };
+    },
+    abort: async () => undefined,
+  };
+}
+
+function violation(verdict: Verdict, message: string): CdpError {
+  const lines = verdict.violations.flatMap((v) => v.lineage.map((l) => `${v.policy.name}: ${l.path} (label ${l.label})`));
+  return new PolicyViolation(`${message}. ${lines.slice(0, 5).join('; ')}`, { violations: verdict.violations, labels: verdict.labels, marketingActions: verdict.marketingActions });
+}
+
+function notFoundAt(pointer: string) {
+  return (err: unknown): never => {
+    if (err instanceof NotFound) throw ruleError(pointer, 'exists', `${err.message} in this ad account`);
+    throw err;
+  };
+}
+
+function checkDestination(kind: DestinationKind, settings: Record<string, unknown>, credentials: Record<string, unknown>): void {
+  const allowed = kind === 's3' ? S3_SECRETS : SFTP_SECRETS;
+  const unknown = Object.keys(credentials).find((k) => !allowed.includes(k));
+  if (unknown) throw ruleError(`/credentials/${unknown}`, 'known-credential', `${unknown} is not a ${kind} credential; use ${allowed.join(', ')}`);
+  if (kind === 's3' && (!credentials.accessKeyId || !credentials.secretAccessKey)) throw ruleError('/credentials', 'access-key', 'An S3 destination needs accessKeyId and secretAccessKey');
+  if (kind === 'liveramp') {
+    if (!credentials.password && !credentials.privateKey) throw ruleError('/credentials', 'password-or-key', 'A LiveRamp SFTP destination needs a password or an OpenSSH private key');
+    for (const key of ['org', 'instanceId']) if (!settings[key]) throw ruleError(`/settings/${key}`, 'required', `LiveRamp file names need settings.${key} (<ORG>_<DESTINATION>_<INSTANCE_ID>_<YYYYMMDD_HHMMSS>.csv)`);
+  }
+}
+
+function checkSchedule(s: ActivationSchedule): void {
+  if (s.type === 'daily' && !/^([01]\d|2[0-3]):[0-5]\d$/.test(s.at ?? '')) throw ruleError('/schedule/at', 'time', 'A daily activation needs at: HH:MM (UTC)');
+}
+
+function firstRun(s: ActivationSchedule, now: Date): Date | null {
+  if (s.type === 'once') return now;
+  if (s.type === 'daily') return nextRun(s, now);
+  return null;
+}
+
+function nextRun(s: ActivationSchedule, after: Date): Date | null {
+  if (s.type !== 'daily' || !s.at) return null;
+  const [h, m] = s.at.split(':').map(Number);
+  const next = new Date(Date.UTC(after.getUTCFullYear(), after.getUTCMonth(), after.getUTCDate(), h, m));
+  if (next.getTime() <= after.getTime()) next.setUTCDate(next.getUTCDate() + 1);
+  return next;
+}
+
+function draftRow(caller: Caller, input: ActivationInput): ActivationRow {
+  return {
+    id: '',
+    ad_account_id: caller.adAccountId,
+    name: input.name,
+    destination_id: input.destinationId,
+    audience_ids: input.audienceIds,
+    schedule: input.schedule,
+    mapping: input.mapping,
+    mandatory_fields: input.mandatoryFields ?? [],
+    dedup: input.dedup ?? null,
+    enabled: input.enabled ?? true,
+    next_run_at: null,
+    created_at: new Date(),
+    updated_at: new Date(),
+  };
+}
+
+function toActivation(r: ActivationRow) {
+  return {
+    id: r.id,
+    name: r.name,
+    destinationId: r.destination_id,
+    audienceIds: r.audience_ids,
+    schedule: r.schedule,
+    mapping: r.mapping,
+    mandatoryFields: r.mandatory_fields,
+    dedup: r.dedup,
+    enabled: r.enabled,
+    nextRunAt: r.next_run_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+function toRun(r: RunRow): ActivationRun {
+  return {
+    id: r.id,
+    activationId: r.activation_id,
+    status: r.status,
+    trigger: r.trigger,
+    counts: {
+      received: Number(r.received),
+      activated: Number(r.activated),
+      excludedMandatory: Number(r.excluded_mandatory),
+      excludedDuplicates: Number(r.excluded_duplicates),
+      failed: Number(r.failed),
+    },
+    files: r.files,
+    violation: r.violation,
+    error: r.error,
+    attempts: r.attempts,
+    createdAt: r.created_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The end-to-end demo, driven through the public HTTP API exactly as users would:
+ * a data engineer ingests a partner file from SFTP, governance labels it Third-Party, a marketer
+ * builds two audiences and activates them to a local S3-compatible store and a LiveRamp-style SFTP,
+ * and a third activation is blocked by policy with its lineage. `cdp demo` and the e2e test run it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { prospectCsvStream } from './generate';
+import { startS3Server, TestS3Server } from './local-s3';
+import { startSftpServer, TestSftpServer } from './local-sftp';
+
+export interface DemoOptions {
+  api: string;
+  /** An admin key of the ad account the demo works in. */
+  token: string;
+  /** Folder for the local SFTP and S3 servers' files. */
+  workDir: string;
+  prospects?: number;
+  say?: (line: string) => void;
+}
+
+export interface DemoResult {
+  datasetId: string;
+  audiences: { id: string; name: string; size: number }[];
+  s3: { endpoint: string; bucket: string; files: { name: string; path: string; rows: number; bytes: number }[]; localDir: string };
+  liveRamp: { host: string; port: number; username: string; password: string; files: { name: string; path: string; rows: number; bytes: number }[]; localDir: string };
+  blocked: { status: number; detail: string; lineage: string[] };
+  servers: { stop(): Promise<void> };
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, any>,
+  ) {
+    super(`${status} ${body?.title ?? ''}: ${body?.detail ?? JSON.stringify(body)}`);
+  }
+}
+
+function client(base: string, token: string) {
+  const call = async (method: string, p: string, body?: unknown): Promise<any> => {
+    const res = await fetch(`${base}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : undefined;
+    if (!res.ok) throw new ApiError(res.status, json);
+    return json;
+  };
+  return {
+    get: (p: string) => call('GET', p),
+    post: (p: string, body: unknown = {}) => call('POST', p, body),
+    put: (p: string, body: unknown) => call('PUT', p, body),
+    patch: (p: string, body: unknown) => call('PATCH', p, body),
+    /** Polls until `done` says so (runs and evaluations finish in the background). */
+    async until<T>(p: string, done: (x: any) => boolean, timeoutMs = 120_000): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const x = await call('GET', p);
+        if (done(x)) return x;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${p}: ${JSON.stringify(x).slice(0, 300)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+  };
+}
+
+const finished = (x: { status: string }) => x.status === 'success' || x.status === 'failed';
+
+export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
+  const say = opts.say ?? (() => undefined);
+  const api = client(opts.api, opts.token);
+  const prospects = opts.prospects ?? 5000;
+  const stamp = Date.now().toString(36);
+  fs.mkdirSync(opts.workDir, { recursive: true });
+
+  // Local stand-ins for the partner's SFTP, an S3 bucket and LiveRamp's SFTP, all on 127.0.0.1.
+  const partner: TestSftpServer = await startSftpServer({ root: path.join(opts.workDir, 'partner-sftp') });
+  const liveramp: TestSftpServer = await startSftpServer({ root: path.join(opts.workDir, 'liveramp-sftp') });
+  const s3: TestS3Server = await startS3Server({ directory: path.join(opts.workDir, 's3') });
+  const servers = { stop: async () => void (await Promise.all([partner.stop(), liveramp.stop(), s3.stop()])) };
+  try {
+    fs.mkdirSync(path.join(partner.root, 'outbox'), { recursive: true });
+    fs.mkdirSync(path.join(liveramp.root, 'uploads'), { recursive: true });
+    const fileName = `acme_prospects_${stamp}.csv`;
+    await pipeline(prospectCsvStream(prospects, 7), fs.createWriteStream(path.join(partner.root, 'outbox', fileName)));
+    say(`1. generated ${prospects} prospects in ${fileName}, served by a local SFTP server on 127.0.0.1:${partner.port}`);
+
+    // Data engineer: namespace, schema, dataset, source connection and dataflow.
+    const code = `acme${stamp}`;
+    await api.post('/v1/namespaces', { name: `ACME Data partner id ${stamp}`, code, type: 'partner_id', description: 'Pseudonymous id issued by ACME Data' });
+    const schema = await api.post('/v1/schemas', {
+      title: `ACME prospects ${stamp}`,
+      classId: 'xdm:individual-prospect-profile',
+      fieldGroupIds: ['fg:person-details', 'fg:personal-contact', 'fg:home-address', 'fg:consumer-demographics'],
+      identities: [{ fieldPath: 'partnerID', namespace: code, primary: true }],
+    });
+    await api.post(`/v1/schemas/${schema.id}/enable-profile`);
+    const dataset = await api.post('/v1/datasets', { name: `ACME prospects ${stamp}`, schemaId: schema.id });
+    await api.post(`/v1/datasets/${dataset.id}/enable-profile`);
+    const connection = await api.post('/v1/connections', {
+      name: `ACME SFTP ${stamp}`,
+      kind: 'sftp',
+      settings: { host: partner.host, port: partner.port, username: partner.user.username, hostKeyFingerprint: partner.hostKeyFingerprint },
+      credentials: { password: partner.user.password },
+    });
+    const flow = await api.post('/v1/dataflows', {
+      name: `ACME daily ${stamp}`,
+      connectionId: connection.id,
+      datasetId: dataset.id,
+      folder: '/outbox',
+      pattern: 'acme_prospects_*.csv',
+      format: { format: 'csv' },
+      schedule: { frequency: 'day' },
+      backfill: true,
+    });
+    const started = await api.post(`/v1/dataflows/${flow.id}/runs`);
+    const run = await api.until<any>(`/v1/dataflows/${flow.id}/runs/${started.id}`, finished);
+    if (run.status !== 'success') throw new Error(`dataflow run failed: ${run.error}`);
+    say(`2. dataflow ingested ${run.counts.output} of ${run.counts.input} rows into dataset ${dataset.id} (${run.counts.failed} row errors)`);
+
+    // Governance: every field of the schema is third-party data; contract label C2 on the email.
+    await api.post(`/v1/schemas/${schema.id}/labels`, { labels: ['THIRD_PARTY'], fields: '*' });
+    say('3. governance labelled every field of the schema THIRD_PARTY');
+
+    // Marketer: two audiences, evaluated in batch.
+    const seoul = await api.post('/v1/audiences', {
+      name: `Seoul 30s ${stamp}`,
+      rule: 'homeAddress.city = "Seoul" and consumer.age >= 30 and consumer.age < 40',
+      status: 'published',
+    });
+    const travel = await api.post('/v1/audiences', {
+      name: `Busan travellers with a car ${stamp}`,
+      rule: { and: [{ field: 'homeAddress.city', op: 'in', value: ['Busan', 'Ulsan'] }, { field: 'consumer.interests', op: 'intersects', value: ['travel', 'outdoor'] }, { field: 'consumer.carOwner', op: '=', value: true }] },
+      status: 'published',
+    });
+    const audiences = [];
+    for (const a of [seoul, travel]) {
+      const ev = await api.post(`/v1/audiences/${a.id}/evaluations`);
+      const done = await api.until<any>(`/v1/audiences/${a.id}/evaluations/${ev.id}`, finished);
+      if (done.status !== 'success') throw new Error(`evaluation failed: ${done.error}`);
+      audiences.push({ id: a.id, name: a.name, size: done.counts.members as number });
+      say(`4. audience "${a.name}": ${done.counts.members} prospects (rule: ${a.rule.text})`);
+    }
+
+    // Destinations and activations.
+    await s3.createBucket('cdp-demo-exports');
+    const s3Dest = await api.post('/v1/destinations', {
+      name: `Local S3 ${stamp}`,
+      kind: 's3',
+      settings: { region: s3.region, endpoint: s3.endpoint, bucket: 'cdp-demo-exports', prefix: 'prospects/', compression: 'gzip', format: 'csv' },
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    const lrDest = await api.post('/v1/destinations', {
+      name: `LiveRamp ${stamp}`,
+      kind: 'liveramp',
+      settings: { host: liveramp.host, port: liveramp.port, username: liveramp.user.username, hostKeyFingerprint: liveramp.hostKeyFingerprint, org: 'ACMEBRAND', destinationName: 'LiveRamp', instanceId: stamp.toUpperCase() },
+      credentials: { password: liveramp.user.password },
+    });
+    const mapping = {
+      identity: { namespace: code, column: 'partner_id' },
+      attributes: [
+        { field: 'homeAddress.city', column: 'city' },
+        { field: 'consumer.ageRange', column: 'age_range' },
+      ],
+    };
+    const toS3 = await api.post('/v1/activations', {
+      name: `Seoul 30s to S3 ${stamp}`,
+      destinationId: s3Dest.id,
+      audienceIds: [seoul.id],
+      schedule: { type: 'after_evaluation' },
+      mapping,
+      mandatoryFields: ['homeAddress.city'],
+    });
+    const toLr = await api.post('/v1/activations', {
+      name: `Busan travellers to LiveRamp ${stamp}`,
+      destinationId: lrDest.id,
+      audienceIds: [travel.id],
+      schedule: { type: 'after_evaluation' },
+      mapping: { identity: { namespace: code, column: code } },
+    });
+    const results = [];
+    for (const act of [toS3, toLr]) {
+      const r = await api.post(`/v1/activations/${act.activation.id}/runs`);
+      const done = await api.until<any>(`/v1/activations/${act.activation.id}/runs/${r.id}`, finished);
+      if (done.status !== 'success') throw new Error(`activation run failed: ${done.error}`);
+      results.push(done);
+    }
+    say(`5. exported ${results[0].counts.activated} profiles to s3://cdp-demo-exports/ and ${results[1].counts.activated} to LiveRamp uploads/`);
+
+    // Governance labels the mapped email C2; a third activation exporting it is blocked with lineage.
+    await api.post(`/v1/schemas/${schema.id}/labels`, { labels: ['C2'], fields: ['personalEmail.address'] });
+    let blocked: DemoResult['blocked'];
+    try {
+      await api.post('/v1/activations', {
+        name: `Seoul 30s with emails ${stamp}`,
+        destinationId: s3Dest.id,
+        audienceIds: [seoul.id],
+        schedule: { type: 'once' },
+        mapping: { ...mapping, attributes: [...mapping.attributes, { field: 'personalEmail.address', column: 'email' }] },
+      });
+      throw new Error('the activation exporting C2-labelled emails was not blocked');
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      const lineage = (err.body.violations ?? []).flatMap((v: any) => v.lineage.map((l: any) => `${v.policy.name}: ${l.path} [${l.label}]`));
+      blocked = { status: err.status, detail: err.body.detail, lineage };
+    }
+    say(`6. blocked by policy (${blocked.status}): ${blocked.lineage[0] ?? blocked.detail}`);
+
+    return {
+      datasetId: dataset.id,
+      audiences,
+      s3: { endpoint: s3.endpoint, bucket: 'cdp-demo-exports', files: results[0].files, localDir: s3.directory },
+      liveRamp: { host: liveramp.host, port: liveramp.port, username: liveramp.user.username, password: liveramp.user.password, files: results[1].files, localDir: path.join(liveramp.root, 'uploads') },
+      blocked,
+      servers,
+    };
+  } catch (err) {
+    await servers.stop().catch(() => undefined);
+    throw err;
+  }
+}
