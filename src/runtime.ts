@@ -58,6 +58,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const services = createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) });
     defineJobs(services);
 
+    await services.accounts.reseedAll((accountId, err) => log.warn({ accountId, err: (err as Error).message }, 'could not add standard resources to an ad account'));
     const boot = await services.accounts.bootstrap();
     if (boot) {
       log.info({ organizationId: boot.organizationId, adAccountId: boot.adAccount.id, keyId: boot.issued.key.id }, 'first start: created organisation, ad account and admin key');

@@ -27,7 +27,7 @@ describe('README', () => {
   });
 
   it('names the two commands and CI runs the README test command', () => {
-    expect(readme).toContain('npm install && npm start');
+    expect(readme).toContain('npm install && npm run demo');
     expect(readme).toContain('npm install && npm test');
     const ci = fs.readFileSync(path.join(__dirname, '..', '.ci', 'run'), 'utf8');
     expect(ci).toMatch(/npm install[^\n]*\n(?:.*\n)*?npm test/);

@@ -156,6 +156,23 @@ export class AccountService {
     });
   }
 
+  /**
+   * Gives every existing account the standard resources a newer release added (standard namespaces,
+   * core policies). Seeders are idempotent; runs at every start.
+   */
+  async reseedAll(onError: (accountId: string, err: unknown) => void): Promise<void> {
+    const accounts: { id: string }[] = await this.db('ad_accounts').select('id');
+    for (const { id } of accounts) {
+      try {
+        await this.db.transaction(async (tx) => {
+          for (const seed of this.seeders) await seed(tx, id);
+        });
+      } catch (err) {
+        onError(id, err);
+      }
+    }
+  }
+
   async listAllAccounts(): Promise<(AdAccount & { organizationName: string })[]> {
     const rows = await this.db('ad_accounts as a')
       .join('organizations as o', 'o.id', 'a.organization_id')

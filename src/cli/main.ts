@@ -82,8 +82,10 @@ program
     const runtime = await startRuntime({ config, log, mode: 'all', onBootstrap: printBootstrap, onProgress: progress });
     progress(`API listening on ${runtime.url}; running the demo`);
     const s = runtime.services;
-    const account = (await s.accounts.listAllAccounts())[0];
-    const key = await s.accounts.issueKey(s.db, { organizationId: account.organizationId, adAccountId: account.id, role: 'admin', name: 'demo', orgWide: true });
+    // A fresh ad account per demo, so earlier demos' prospects do not join its audiences.
+    const orgId = (await s.accounts.listAllAccounts())[0].organizationId;
+    const account = await s.accounts.createAdAccount(s.db, orgId, `Demo ${new Date().toISOString()}`);
+    const key = await s.accounts.issueKey(s.db, { organizationId: orgId, adAccountId: account.id, role: 'admin', name: 'demo' });
     const result = await runDemoFlow({
       api: runtime.url!,
       token: key.token,
@@ -100,7 +102,7 @@ program
     out(`Blocked activation (HTTP ${result.blocked.status}): ${result.blocked.detail}`);
     for (const l of result.blocked.lineage) out(`  lineage: ${l}`);
     out();
-    out(`The service keeps running on ${runtime.url} — continue with the API using this demo key:`);
+    out(`The service keeps running on ${runtime.url} — continue with the API using this demo key (ad account ${account.id}):`);
     out(`  curl -s ${runtime.url}/v1/audiences -H "Authorization: Bearer ${key.token}"`);
     out('Press Ctrl-C to stop.');
     const stop = async () => {

@@ -76,6 +76,8 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
   const api = client(opts.api, opts.token);
   const prospects = opts.prospects ?? 5000;
   const stamp = Date.now().toString(36);
+  // Each demo starts from empty local servers (the exports of an earlier demo would mix in).
+  fs.rmSync(opts.workDir, { recursive: true, force: true });
   fs.mkdirSync(opts.workDir, { recursive: true });
 
   // Local stand-ins for the partner's SFTP, an S3 bucket and LiveRamp's SFTP, all on 127.0.0.1.
