@@ -53,7 +53,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const applied = await migrateLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
 
-    const jobs = opts.jobs ?? createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log, concurrency: config.workerConcurrency });
+    const jobs = opts.jobs ?? createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log, concurrency: config.workerConcurrency, lockMs: config.jobLockMs });
     if (!opts.jobs) closers.unshift(() => jobs.close());
     const services = createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) });
     defineJobs(services);

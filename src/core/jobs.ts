@@ -80,12 +80,17 @@ export class BullJobQueue implements JobQueue {
     private readonly prefix: string,
     private readonly log: Logger,
     private readonly defaultConcurrency: number,
+    private readonly lockMs = 30_000,
   ) {}
 
   private queue(name: string): Bull.Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Bull(name, this.redisUrl, { prefix: this.prefix });
+      q = new Bull(name, this.redisUrl, {
+        prefix: this.prefix,
+        // A worker renews its lock while it runs; a killed worker's job is seen stalled and retried.
+        settings: { lockDuration: this.lockMs, lockRenewTime: Math.floor(this.lockMs / 2), stalledInterval: this.lockMs, maxStalledCount: 3 },
+      });
       q.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'job queue error'));
       this.queues.set(name, q);
     }
@@ -345,8 +350,9 @@ export function createJobQueue(opts: {
   prefix: string;
   log: Logger;
   concurrency: number;
+  lockMs?: number;
 }): JobQueue {
   return opts.redisUrl
-    ? new BullJobQueue(opts.redisUrl, opts.prefix, opts.log, opts.concurrency)
+    ? new BullJobQueue(opts.redisUrl, opts.prefix, opts.log, opts.concurrency, opts.lockMs)
     : new InProcessJobQueue(opts.log, opts.concurrency);
 }

@@ -59,6 +59,10 @@ export interface TestApi {
   runtime: Runtime;
   url: string;
   db: Database['db'];
+  /** For worker processes the test starts itself. */
+  databaseUrl: string;
+  encryptionKey: string;
+  queuePrefix: string;
   organizationId: string;
   adAccountId: string;
   /** Org-wide admin key of the bootstrap organisation. */
@@ -80,18 +84,20 @@ export interface AuthedClient {
   delete(path: string, body?: unknown): request.Test;
 }
 
-export async function startTestApi(opts: { jobs?: 'in-process' | 'bull' } = {}): Promise<TestApi> {
+export async function startTestApi(opts: { jobs?: 'in-process' | 'bull'; mode?: 'all' | 'api' } = {}): Promise<TestApi> {
   const database = await openTestDatabase();
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', CDP_ENCRYPTION_KEY: randomBytes(32).toString('base64') });
+  const encryptionKey = randomBytes(32).toString('base64');
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', CDP_ENCRYPTION_KEY: encryptionKey });
   let jobs: JobQueue | undefined;
+  const queuePrefix = `cdp-${database.name}`;
   if (opts.jobs === 'bull') {
-    jobs = createJobQueue({ redisUrl: redisUrl(), prefix: `cdp-${database.name}`, log: testLog, concurrency: 2 });
+    jobs = createJobQueue({ redisUrl: redisUrl(), prefix: queuePrefix, log: testLog, concurrency: 2 });
   }
   let boot: { organizationId: string; adAccountId: string; token: string } | undefined;
   const runtime = await startRuntime({
     config,
     log: testLog,
-    mode: 'all',
+    mode: opts.mode ?? 'all',
     database,
     jobs,
     onBootstrap: (info) => {
@@ -118,6 +124,9 @@ export async function startTestApi(opts: { jobs?: 'in-process' | 'bull' } = {}):
     runtime,
     url,
     db: database.db,
+    databaseUrl: database.url,
+    encryptionKey,
+    queuePrefix,
     organizationId,
     adAccountId,
     adminToken,
