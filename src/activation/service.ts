@@ -34,12 +34,13 @@ import type { AudienceService, ResolvedRule } from '../audiences/service';
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import { Db, Queryable } from '../core/db';
-import { CdpError, Conflict, Duplicate, NotFound, PolicyViolation, ruleError } from '../core/errors';
+import { CdpError, Conflict, NotFound, PolicyViolation, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
 import type { SecretBox } from '../core/secrets';
 import { ident } from '../core/sql';
+import { assertNameFree, findOwned } from '../core/tenant';
 import type { Caller } from '../core/types';
 import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
@@ -932,25 +933,16 @@ export class ActivationService {
     return { id: r.id, name: r.name, kind: r.kind, settings: r.settings, credentialsSet, marketingActions: r.marketing_actions, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
   }
 
-  private async destinationRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<DestinationRow> {
-    const query = q<DestinationRow>('destinations').where({ id, ad_account_id: caller.adAccountId });
-    if (forUpdate) query.forUpdate();
-    const row = await query.first();
-    if (!row) throw new NotFound(`Destination ${id} not found`);
-    return row;
+  private destinationRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<DestinationRow> {
+    return findOwned<DestinationRow>(q, 'destinations', caller, id, 'Destination', forUpdate);
   }
 
-  private async activationRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<ActivationRow> {
-    const query = q<ActivationRow>('activations').where({ id, ad_account_id: caller.adAccountId });
-    if (forUpdate) query.forUpdate();
-    const row = await query.first();
-    if (!row) throw new NotFound(`Activation ${id} not found`);
-    return row;
+  private activationRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<ActivationRow> {
+    return findOwned<ActivationRow>(q, 'activations', caller, id, 'Activation', forUpdate);
   }
 
-  private async assertFree(q: Queryable, table: 'destinations' | 'activations', caller: Caller, name: string): Promise<void> {
-    const clash = await q(table).where({ ad_account_id: caller.adAccountId }).whereRaw('lower(name) = lower(?)', [name]).first();
-    if (clash) throw new Duplicate(`A ${table.slice(0, -1)} named "${name}" already exists`, { errors: [{ pointer: '/name', rule: 'unique', message: 'is already used' }] });
+  private assertFree(q: Queryable, table: 'destinations' | 'activations', caller: Caller, name: string): Promise<void> {
+    return assertNameFree(q, table, caller, name, table.slice(0, -1));
   }
 }
 

@@ -20,11 +20,12 @@ import { baseName } from '../../connectors/util';
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import { Db, Queryable } from '../core/db';
-import { Conflict, Duplicate, NotFound, ruleError } from '../core/errors';
+import { Conflict, NotFound, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
 import type { SecretBox } from '../core/secrets';
+import { assertNameFree, findOwned } from '../core/tenant';
 import type { Caller } from '../core/types';
 import type { DatasetService } from '../datasets/service';
 import type { FileFormat } from '../ingestion/records';
@@ -587,25 +588,16 @@ export class DataflowService {
     return { id: r.id, name: r.name, kind: r.kind, settings, credentialsSet, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
   }
 
-  private async connectionRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<ConnectionRow> {
-    const query = q<ConnectionRow>('connections').where({ id, ad_account_id: caller.adAccountId });
-    if (forUpdate) query.forUpdate();
-    const row = await query.first();
-    if (!row) throw new NotFound(`Connection ${id} not found`);
-    return row;
+  private connectionRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<ConnectionRow> {
+    return findOwned<ConnectionRow>(q, 'connections', caller, id, 'Connection', forUpdate);
   }
 
-  private async dataflowRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<DataflowRow> {
-    const query = q<DataflowRow>('dataflows').where({ id, ad_account_id: caller.adAccountId });
-    if (forUpdate) query.forUpdate();
-    const row = await query.first();
-    if (!row) throw new NotFound(`Dataflow ${id} not found`);
-    return row;
+  private dataflowRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<DataflowRow> {
+    return findOwned<DataflowRow>(q, 'dataflows', caller, id, 'Dataflow', forUpdate);
   }
 
-  private async assertFree(q: Queryable, table: 'connections' | 'dataflows', caller: Caller, name: string): Promise<void> {
-    const clash = await q(table).where({ ad_account_id: caller.adAccountId }).whereRaw('lower(name) = lower(?)', [name]).first();
-    if (clash) throw new Duplicate(`A ${table === 'connections' ? 'connection' : 'dataflow'} named "${name}" already exists`, { errors: [{ pointer: '/name', rule: 'unique', message: 'is already used' }] });
+  private assertFree(q: Queryable, table: 'connections' | 'dataflows', caller: Caller, name: string): Promise<void> {
+    return assertNameFree(q, table, caller, name, table === 'connections' ? 'connection' : 'dataflow');
   }
 }
 
