@@ -141,7 +141,7 @@ export function createCsvEncoder(opts: CsvEncoderOptions): Duplex {
       undefined: () => nullOutput,
     },
   });
-  return chain([toArray, csv, ...(opts.gzip ? [createGzip()] : [])]);
+  return chain([toArray, csv, coalesce(), ...(opts.gzip ? [createGzip()] : [])]);
 }
 
 /** Objects in, one JSON document per line out (gzip when asked); bigints become strings. */
@@ -156,11 +156,37 @@ export function createJsonLinesEncoder(opts: { gzip: boolean }): Duplex {
       }
     },
   });
-  return opts.gzip ? chain([lines, createGzip()]) : lines;
+  return chain([lines, coalesce(), ...(opts.gzip ? [createGzip()] : [])]);
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/**
+ * Gathers the per-record strings of the encoders into ~64 KiB buffers: zlib handles each write as
+ * one deflate call on the thread pool (tiny writes made gzip ~15× slower), and SFTP and S3 writers
+ * do better with fewer, larger chunks.
+ */
+function coalesce(size = 64 * 1024): Transform {
+  let pending: Buffer[] = [];
+  let length = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      pending.push(chunk);
+      length += chunk.length;
+      if (length >= size) {
+        const out = Buffer.concat(pending, length);
+        pending = [];
+        length = 0;
+        return cb(null, out);
+      }
+      cb();
+    },
+    flush(cb) {
+      cb(null, length > 0 ? Buffer.concat(pending, length) : undefined);
+    },
+  });
 }
 
 /** One Duplex over a chain of streams: writes go to the first, reads come from the last; errors anywhere destroy it. */

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { randomBytes } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import type { DestinationPart, DestinationWriter, PublishedFile } from './destination-types';
 import { s3Prefix } from './s3';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, S3Spec } from './types';
@@ -56,7 +56,6 @@ function contentType(name: string): string {
 
 /** A final name is one key segment: no "/", no control characters. */
 function checkFinalName(name: string): void {
-  // eslint-disable-next-line no-control-regex
   if (name === '' || name === '.' || name === '..' || name.includes('/') || /[\x00-\x1f\x7f]/.test(name)) {
     throw new ConnectorError('protocol', `file name ${JSON.stringify(name)} is not a plain file name (no "/" or control characters): check the file name template`, false);
   }
@@ -167,7 +166,7 @@ class S3Destination implements DestinationWriter {
   }
 
   // Used by S3Part.
-  newUpload(key: string, name: string, body: Transform): Upload {
+  newUpload(key: string, name: string, body: PassThrough): Upload {
     return new Upload({
       client: this.client,
       params: { Bucket: this.spec.bucket, Key: key, Body: body, ContentType: contentType(name) },
@@ -277,9 +276,11 @@ class S3Destination implements DestinationWriter {
 type PartState = 'writing' | 'committing' | 'committed' | 'aborted' | 'failed';
 
 class S3Part implements DestinationPart {
-  readonly stream: Transform;
+  readonly stream: Writable;
   /** Settles (never rejects) when the part is committed, aborted or failed. */
   readonly finished: Promise<void>;
+  /** What lib-storage reads. Only commit() ends it: ending it is what publishes the file. */
+  private readonly body: PassThrough;
   private readonly upload: Upload;
   private readonly done: Promise<unknown>;
   private state: PartState = 'writing';
@@ -292,17 +293,31 @@ class S3Part implements DestinationPart {
     private readonly name: string,
     private readonly key: string,
   ) {
-    const counter = this;
-    this.stream = new Transform({
+    this.body = new PassThrough({ highWaterMark: 256 * 1024 });
+    // The caller's stream: a pipeline ending it means "all bytes written", not "publish".
+    this.stream = new Writable({
       highWaterMark: 256 * 1024,
-      transform(chunk: Buffer, _enc, cb) {
-        counter.bytes += chunk.length;
-        cb(null, chunk);
+      write: (chunk: Buffer, _enc, cb) => {
+        if (this.failure) return cb(this.failure);
+        this.bytes += chunk.length;
+        if (this.body.write(chunk)) return cb();
+        const onDrain = () => {
+          this.body.removeListener('close', onClose);
+          cb();
+        };
+        const onClose = () => {
+          this.body.removeListener('drain', onDrain);
+          cb(this.failure ?? new Error('the upload stopped'));
+        };
+        this.body.once('drain', onDrain);
+        this.body.once('close', onClose);
       },
+      final: (cb) => cb(this.failure),
     });
     // Failures reach the caller through its pipeline (if any) and through commit().
     this.stream.on('error', () => undefined);
-    this.upload = owner.newUpload(key, name, this.stream);
+    this.body.on('error', () => undefined);
+    this.upload = owner.newUpload(key, name, this.body);
     // Start now: lib-storage pulls the body as parts fill, which is what bounds memory.
     this.done = this.upload.done();
     this.finished = this.done.then(
@@ -316,6 +331,7 @@ class S3Part implements DestinationPart {
       this.state = 'failed';
       this.failure = owner.asConnectorError(err, 'write', key);
       this.stream.destroy(this.failure);
+      this.body.destroy(this.failure);
     });
   }
 
@@ -323,17 +339,22 @@ class S3Part implements DestinationPart {
     if (this.state === 'failed') throw this.failure!;
     if (this.state !== 'writing') throw new ConnectorError('protocol', `${this.owner.location(this.key)} was already ${this.state}`, false);
     this.state = 'committing';
-    await new Promise<void>((resolve, reject) => {
-      if (this.stream.writableFinished) return resolve();
-      this.stream.once('error', reject);
-      this.stream.end(() => {
-        this.stream.removeListener('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        if (this.stream.writableFinished) return resolve();
+        if (this.stream.destroyed) return reject(this.failure ?? new Error('the part stream was destroyed'));
+        this.stream.once('error', reject);
+        this.stream.end(() => {
+          this.stream.removeListener('error', reject);
+          resolve();
+        });
       });
-    }).catch((err: unknown) => {
+      if (this.failure) throw this.failure;
+    } catch (err) {
       this.state = 'failed';
       throw this.owner.asConnectorError(err, 'write', this.key);
-    });
+    }
+    this.body.end();
     try {
       await this.done;
     } catch (err) {
@@ -356,7 +377,9 @@ class S3Part implements DestinationPart {
     // Failing the body ends lib-storage's part feeder: it lets parts in flight finish, then sends
     // AbortMultipartUpload itself. upload.abort() alone would settle done() at once and leave the
     // feeder waiting on the stream forever.
-    if (!this.stream.destroyed) this.stream.destroy(new Error('export part aborted'));
+    this.failure ??= new ConnectorError('unknown', `the export of ${this.owner.location(this.key)} was aborted`, false);
+    if (!this.stream.destroyed) this.stream.destroy(this.failure);
+    if (!this.body.destroyed) this.body.destroy(this.failure);
     await withTimeout(this.finished, this.owner.abortTimeoutMs, () => new ConnectorError('timeout', 'abort timed out', true)).catch(() => undefined);
     await this.upload.abort();
     if (this.upload.uploadId) {

@@ -176,7 +176,6 @@ class SftpDestination implements DestinationWriter {
   }
 
   checkFinalName(name: string): void {
-    // eslint-disable-next-line no-control-regex
     if (name === '' || name === '.' || name === '..' || name.includes('/') || /[\x00-\x1f\x7f]/.test(name)) {
       throw new ConnectorError('protocol', `file name ${JSON.stringify(name)} is not a plain file name (no "/" or control characters): check the file name template`, false);
     }
@@ -229,6 +228,10 @@ class SftpDestination implements DestinationWriter {
         throw this.asConnectorError(err2, ctx);
       }
     }
+  }
+
+  isCurrent(sftp: SFTPWrapper): boolean {
+    return this.sftp === sftp;
   }
 
   /** Forgets a connection; destroy=true also cuts it (after a timeout its state is unknown). */
@@ -440,6 +443,7 @@ class SftpPart implements DestinationPart {
     this.state = 'committing';
     try {
       await new Promise<void>((resolve, reject) => {
+        if (this.stream.writableFinished) return resolve();
         if (this.stream.destroyed) return reject(this.failure ?? new Error('the part stream was destroyed'));
         this.stream.once('error', reject);
         this.stream.end(() => {
@@ -528,7 +532,8 @@ class SftpPart implements DestinationPart {
     if (!this.stream.destroyed) this.stream.destroy(this.failure);
     this.release();
     try {
-      if (this.handleOpen) {
+      // A handle on a connection that is gone is gone with it (and a call on it would only time out).
+      if (this.handleOpen && this.owner.isCurrent(this.sftp)) {
         this.handleOpen = false;
         await withTimeout(request((cb) => this.sftp.close(this.handle, cb)), this.owner.timeoutMs, () => this.owner.timeoutError({ op: 'close', path: this.tempPath })).catch(
           () => undefined,

@@ -15,6 +15,7 @@
  */
 import { Duplex, Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import type { DestinationPart, DestinationWriter, PublishedFile } from '../../connectors/destination-types';
 import { createS3Destination } from '../../connectors/s3-destination';
 import { createSftpDestination } from '../../connectors/sftp-destination';
@@ -829,7 +830,7 @@ export class ActivationService {
   ): Promise<PublishedFile[]> {
     const published: PublishedFile[] = [];
     const stream = this.db.raw(sql, bindings as never[]).stream() as unknown as Readable;
-    let part: { sink: DestinationPart; encoder: Duplex; rows: number; index: number } | undefined;
+    let part: { sink: DestinationPart; encoder: Duplex; piped: Promise<void>; rows: number; index: number } | undefined;
     let index = 0;
     const open = async () => {
       index += 1;
@@ -840,17 +841,17 @@ export class ActivationService {
         format.format === 'jsonl'
           ? createJsonLinesEncoder({ gzip: format.gzip })
           : createCsvEncoder({ columns, delimiter: format.delimiter as CsvDelimiter, quote: format.quote ?? '"', nullOutput: format.nullOutput ?? '', header: true, gzip: format.gzip });
-      // The part's commit() ends its stream, so the encoder must not end it on its own.
-      encoder.pipe(sink.stream, { end: false });
-      return { sink, encoder, rows: 0, index };
+      // Ending the part's stream does not publish it (only commit() does), so errors travel both ways.
+      const piped = pipeline(encoder, sink.stream);
+      piped.catch(() => undefined);
+      return { sink, encoder, piped, rows: 0, index };
     };
     const close = async () => {
       if (!part) return;
       const p = part;
       part = undefined;
-      const drained = once(p.encoder, 'end');
       p.encoder.end();
-      await drained;
+      await p.piped;
       published.push(await p.sink.commit(p.rows));
     };
     try {
@@ -868,7 +869,7 @@ export class ActivationService {
         if (this.options.crashAfterRows !== undefined && current.rows >= this.options.crashAfterRows) {
           throw new Error(`injected crash after ${current.rows} rows of ${partName(base, current.index)}`);
         }
-        if (!current.encoder.write(toCells(r))) await once(current.encoder, 'drain');
+        if (!current.encoder.write(toCells(r))) await Promise.race([once(current.encoder, 'drain'), current.piped]);
         current.rows += 1;
         if (current.rows >= partRows) await close();
       }
@@ -952,7 +953,7 @@ function publishedPart(name: string): DestinationPart {
   return {
     stream,
     commit: async (rows) => {
-      stream.end();
+      if (!stream.writableEnded) stream.end();
       return { name, path: name, rows, bytes: 0 };
     },
     abort: async () => undefined,
