@@ -19,7 +19,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import type { DestinationPart, DestinationWriter, PublishedFile } from './destination-types';
-import { s3Prefix } from './s3';
+import { createS3Client, s3Prefix } from './s3';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, S3Spec } from './types';
 import { describe, networkCode, withTimeout } from './util';
 
@@ -82,21 +82,7 @@ class S3Destination implements DestinationWriter {
     }
     this.queueSize = Math.max(1, opts.queueSize ?? 2);
     this.where = spec.endpoint ?? `s3.${spec.region}.amazonaws.com`;
-    this.client = new S3Client({
-      region: spec.region,
-      credentials: {
-        accessKeyId: spec.accessKeyId,
-        secretAccessKey: spec.secretAccessKey,
-        ...(spec.sessionToken ? { sessionToken: spec.sessionToken } : {}),
-      },
-      ...(spec.endpoint ? { endpoint: spec.endpoint, forcePathStyle: true } : {}),
-      // As in the source connector: no aws-chunked CRC32 trailers, which S3-compatible servers
-      // (s3rver, older MinIO, Ceph) store or answer wrongly.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { connectionTimeout: this.timeoutMs, requestTimeout: this.timeoutMs, throwOnRequestTimeout: true },
-      maxAttempts: opts.maxAttempts ?? 3,
-    });
+    this.client = createS3Client(spec, this.timeoutMs, opts.maxAttempts ?? 3);
   }
 
   /** Lists the folder, then starts and aborts a multipart upload: proves s3:PutObject without any object appearing. */

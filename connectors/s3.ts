@@ -19,6 +19,26 @@ export function createS3Source(spec: S3Spec, opts: S3SourceOptions = {}): Source
 }
 
 /** Folder → key prefix: no leading slash, one trailing slash ("" for the whole bucket). */
+/** The one way this project builds an S3 client (sources and destinations alike). */
+export function createS3Client(spec: S3Spec, timeoutMs: number, maxAttempts: number): S3Client {
+  return new S3Client({
+    region: spec.region,
+    credentials: {
+      accessKeyId: spec.accessKeyId,
+      secretAccessKey: spec.secretAccessKey,
+      ...(spec.sessionToken ? { sessionToken: spec.sessionToken } : {}),
+    },
+    ...(spec.endpoint ? { endpoint: spec.endpoint, forcePathStyle: true } : {}),
+    // Without these the SDK sends aws-chunked bodies with CRC32 trailers and validates response
+    // checksums; S3-compatible servers (s3rver, older MinIO, Ceph) store or answer them wrongly.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Per attempt: connecting, and waiting for the response headers. Body reads are guarded separately.
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    maxAttempts,
+  });
+}
+
 export function s3Prefix(folder: string): string {
   const p = folder.replace(/^\/+/, '');
   return p === '' || p.endsWith('/') ? p : `${p}/`;
@@ -39,22 +59,7 @@ class S3Source implements SourceConnector {
     this.timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.pageSize = Math.min(Math.max(opts.pageSize ?? 1000, 1), 1000);
     this.where = spec.endpoint ?? `s3.${spec.region}.amazonaws.com`;
-    this.client = new S3Client({
-      region: spec.region,
-      credentials: {
-        accessKeyId: spec.accessKeyId,
-        secretAccessKey: spec.secretAccessKey,
-        ...(spec.sessionToken ? { sessionToken: spec.sessionToken } : {}),
-      },
-      ...(spec.endpoint ? { endpoint: spec.endpoint, forcePathStyle: true } : {}),
-      // Without these the SDK sends aws-chunked bodies with CRC32 trailers and validates response
-      // checksums; S3-compatible servers (s3rver, older MinIO, Ceph) store or answer them wrongly.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      // Per attempt: connecting, and waiting for the response headers. Body reads are guarded below.
-      requestHandler: { connectionTimeout: this.timeoutMs, requestTimeout: this.timeoutMs, throwOnRequestTimeout: true },
-      maxAttempts: opts.maxAttempts ?? 3,
-    });
+    this.client = createS3Client(spec, this.timeoutMs, opts.maxAttempts ?? 3);
   }
 
   async test(folder: string): Promise<ConnectionTestResult> {
