@@ -22,9 +22,16 @@ const migrationSource: Knex.MigrationSource<(typeof migrations)[number]> = {
 // DATE columns come back as 'YYYY-MM-DD' strings: a JS Date would shift them by the local time zone.
 pg.types.setTypeParser(1082, (value: string) => value);
 
-export function createKnex(connectionString: string, poolMax = 10): Db {
+export function createKnex(connectionString: string, poolMax = 10, log?: Logger): Db {
   return knexFactory({
     client: 'pg',
+    // knex's own notices go to the structured log (not the console).
+    log: {
+      warn: (message: unknown) => log?.warn({ knex: String(message) }, 'database notice'),
+      error: (message: unknown) => log?.error({ knex: String(message) }, 'database error'),
+      deprecate: (method: unknown, alternative: unknown) => log?.warn({ knex: `${String(method)} is deprecated; use ${String(alternative)}` }, 'database notice'),
+      debug: () => undefined,
+    },
     connection: { connectionString, application_name: 'cdp' },
     pool: { min: 0, max: poolMax },
     migrations: { migrationSource, tableName: 'knex_migrations' },
@@ -46,7 +53,7 @@ export interface Database {
 /** Connects to DATABASE_URL, or starts the embedded cluster when it is not set. */
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.databaseUrl) {
-    const db = createKnex(config.databaseUrl, config.databasePoolMax);
+    const db = createKnex(config.databaseUrl, config.databasePoolMax, log);
     await db.raw('select 1');
     return { db, description: 'DATABASE_URL', close: () => db.destroy() };
   }
@@ -54,7 +61,7 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startEmbeddedPostgres } = require('./embedded-postgres') as typeof import('./embedded-postgres');
   const cluster = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, log });
-  const db = createKnex(cluster.connectionString, config.databasePoolMax);
+  const db = createKnex(cluster.connectionString, config.databasePoolMax, log);
   return {
     db,
     description: `embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort} (data in ${config.dataDir}/pg)`,

@@ -242,7 +242,9 @@ export class BatchService {
       await flushErrors();
     } catch (err) {
       copy?.destroy(err as Error);
-      await new Promise((r) => setImmediate(r));
+      // The connection may still be unwinding the aborted COPY: let the pool discard it rather
+      // than hand it to the next query.
+      (connection as { __knex__disposed?: unknown }).__knex__disposed = 'COPY aborted';
       const reason = err instanceof FileError ? `${name}: ${err.message}` : `${name}: could not be loaded (${(err as Error).message})`;
       if (!(err instanceof FileError)) this.log.warn({ batchId, file: name, err: (err as Error).message }, 'file load failed');
       await flushErrors().catch(() => undefined);
