@@ -15,9 +15,21 @@ import { Writable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import type { DestinationPart, DestinationWriter, PublishedFile } from './destination-types';
-import { sshFingerprint } from './sftp';
+import {
+  connectSftp,
+  endSftp,
+  isConnectionLoss,
+  isNoSuchFile,
+  isPermissionDenied,
+  joinRemote,
+  rawConnection,
+  sftpCallError,
+  SftpErrorContext,
+  SftpSession,
+  sftpTimeoutError,
+} from './sftp-session';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, SftpSpec } from './types';
-import { describe, networkCode, withTimeout } from './util';
+import { describe, withTimeout } from './util';
 
 /** Suffix of in-progress files; final names may not end with it. */
 export const TEMP_SUFFIX = '.part';
@@ -35,9 +47,6 @@ export interface SftpDestinationOptions {
   windowBytes?: number;
 }
 
-const SSH_FX_NO_SUCH_FILE = 2;
-const SSH_FX_PERMISSION_DENIED = 3;
-
 export function createSftpDestination(spec: SftpDestinationSpec, opts: SftpDestinationOptions = {}): DestinationWriter {
   return new SftpDestination(spec, opts);
 }
@@ -46,26 +55,6 @@ type Op = 'list' | 'check' | 'open' | 'write' | 'close' | 'rename' | 'delete';
 interface Ctx {
   op: Op;
   path: string;
-}
-
-/** The ssh2 connection under ssh2-sftp-client; destroyed when a call times out (its state is unknown). */
-function rawConnection(client: SftpClient): { destroy(): void } | undefined {
-  return (client as unknown as { client?: { destroy(): void } }).client;
-}
-
-function normalizeFingerprint(value: string): string | null {
-  const v = value.trim().replace(/=+$/, '');
-  const b64 = v.startsWith('SHA256:') ? v.slice(7) : v;
-  return /^[A-Za-z0-9+/]{43}$/.test(b64) ? `SHA256:${b64}` : null;
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-function joinRemote(dir: string, name: string): string {
-  if (dir === '' || dir === '.') return name;
-  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
 }
 
 /** Runs one callback-style SFTP request as a promise; a synchronous throw (e.g. unsupported extension) rejects. */
@@ -79,21 +68,7 @@ function request<T = void>(fn: (cb: (err: Error | undefined | null, value?: T) =
   });
 }
 
-const isNoSuchFile = (err: unknown) => {
-  const code = (err as { code?: unknown })?.code;
-  return code === SSH_FX_NO_SUCH_FILE || code === 'ENOENT' || /No such file/i.test(describe(err));
-};
 const isUnsupported = (err: unknown) => /does not support this extended request/i.test(describe(err));
-
-function isConnectionLoss(err: unknown): boolean {
-  const code = networkCode(err) ?? (err as { code?: unknown })?.code;
-  return (
-    code === 'ECONNRESET' ||
-    code === 'EPIPE' ||
-    code === 'ERR_NOT_CONNECTED' ||
-    /No SFTP connection|Unexpected (end|close)|No response from server|connection closed|Not connected|Channel is not open|socket hang up|ECONNRESET|Connection lost/i.test(describe(err))
-  );
-}
 
 class SftpDestination implements DestinationWriter {
   private client: SftpClient | undefined;
@@ -104,6 +79,7 @@ class SftpDestination implements DestinationWriter {
   readonly folder: string;
   readonly windowBytes: number;
   private readonly open = new Set<SftpPart>();
+  private readonly errCtx: SftpErrorContext;
 
   constructor(
     private readonly spec: SftpDestinationSpec,
@@ -113,6 +89,7 @@ class SftpDestination implements DestinationWriter {
     this.where = `${spec.host}:${spec.port ?? 22}`;
     this.folder = (spec.folder ?? DEFAULT_SFTP_FOLDER).replace(/(.)\/+$/, '$1');
     this.windowBytes = Math.max(32 * 1024, opts.windowBytes ?? 1024 * 1024);
+    this.errCtx = { where: this.where, host: spec.host, username: spec.username, timeoutMs: this.timeoutMs };
   }
 
   /** Logs in and lists the folder. Write access is proven by the first export: a probe file could be picked up by the partner. */
@@ -168,11 +145,7 @@ class SftpDestination implements DestinationWriter {
     this.client = undefined;
     this.sftp = undefined;
     if (!client) return;
-    try {
-      await withTimeout(client.end(), 5_000, () => new ConnectorError('timeout', 'SFTP close timed out', true));
-    } catch {
-      rawConnection(client)?.destroy();
-    }
+    await endSftp(client);
   }
 
   checkFinalName(name: string): void {
@@ -252,116 +225,23 @@ class SftpDestination implements DestinationWriter {
   }
 
   private async connect(): Promise<SFTPWrapper> {
-    const { spec } = this;
-    if (!spec.password && !spec.privateKey) {
-      throw new ConnectorError('auth_failed', `no password or private key for SFTP user ${spec.username}: set one in the destination`, false);
-    }
-    let expected: string | undefined;
-    if (spec.hostKeyFingerprint) {
-      const fp = normalizeFingerprint(spec.hostKeyFingerprint);
-      if (!fp) {
-        throw new ConnectorError(
-          'host_key_mismatch',
-          `hostKeyFingerprint "${spec.hostKeyFingerprint}" is not a SHA-256 fingerprint: set it to the SHA256:… value printed by ssh-keygen -l -E sha256 -f <host key>.pub`,
-          false,
-        );
-      }
-      expected = fp;
-    }
-    let seenHostKey: string | undefined;
-    let sftp: SFTPWrapper | undefined;
-    // The global callbacks fire on errors/ends outside a call; they only mark the connection dead.
-    const forget = () => {
-      if (sftp) this.drop(sftp, false);
-    };
-    const client: SftpClient = new SftpClient('cdp-destination', { error: forget, end: forget, close: forget });
-    const options: SftpClient.ConnectOptions = {
-      host: spec.host,
-      port: spec.port ?? 22,
-      username: spec.username,
-      readyTimeout: this.timeoutMs,
-      keepaliveInterval: Math.min(this.timeoutMs, 15_000),
-      keepaliveCountMax: 3,
-    };
-    if (spec.password) options.password = spec.password;
-    if (spec.privateKey) {
-      options.privateKey = spec.privateKey;
-      if (spec.passphrase) options.passphrase = spec.passphrase;
-    }
-    if (expected) {
-      options.hostVerifier = (key: Buffer) => {
-        const fp = sshFingerprint(key);
-        if (fp === expected) return true;
-        seenHostKey = fp;
-        return false;
-      };
-    }
-    try {
-      sftp = await withTimeout(client.connect(options), this.timeoutMs + 1_000, () => {
-        rawConnection(client)?.destroy();
-        return new ConnectorError('timeout', `SFTP server ${this.where} did not complete login within ${seconds(this.timeoutMs)}: check host and port (is it an SFTP server?), or raise timeoutMs`, true);
-      });
-    } catch (err) {
-      rawConnection(client)?.destroy();
-      if (seenHostKey) {
-        throw new ConnectorError(
-          'host_key_mismatch',
-          `SFTP host key of ${this.where} is ${seenHostKey}, not the configured ${expected}: if the partner rotated its host key, confirm the new fingerprint with them and update hostKeyFingerprint`,
-          false,
-          { cause: err },
-        );
-      }
-      throw this.connectError(err);
-    }
-    this.client = client;
-    this.sftp = sftp;
-    return sftp;
-  }
-
-  private connectError(err: unknown): ConnectorError {
-    if (err instanceof ConnectorError) return err;
-    const msg = describe(err);
-    const user = this.spec.username;
-    if (/All configured authentication methods failed/i.test(msg)) {
-      return new ConnectorError('auth_failed', `SFTP authentication failed for user ${user} on ${this.where}: check username/password or private key`, false, { cause: err });
-    }
-    if (/Cannot parse privateKey|does not contain a \(valid\) private key/i.test(msg)) {
-      const detail = /passphrase|decrypt/i.test(msg)
-        ? 'the private key could not be decrypted: check the passphrase'
-        : 'the private key is not a valid OpenSSH or PEM private key: paste the whole key including its BEGIN/END lines';
-      return new ConnectorError('auth_failed', `SFTP authentication failed for user ${user}: ${detail}`, false, { cause: err });
-    }
-    if (/Timed out while waiting for handshake/i.test(msg) || networkCode(err) === 'ETIMEDOUT') {
-      return new ConnectorError('timeout', `SFTP server ${this.where} did not complete the SSH handshake within ${seconds(this.timeoutMs)}: check host and port (is it an SFTP server?), or raise timeoutMs`, true, { cause: err });
-    }
-    if (/Handshake failed|no matching/i.test(msg)) {
-      return new ConnectorError('protocol', `SSH handshake with ${this.where} failed (${msg}): the server offers no key exchange, cipher or host key algorithm we support`, false, { cause: err });
-    }
-    return this.networkError(err, 'connecting') ?? new ConnectorError('unknown', `SFTP connection to ${this.where} failed: ${msg}`, false, { cause: err });
-  }
-
-  private networkError(err: unknown, during: string): ConnectorError | undefined {
-    const msg = describe(err);
-    const code = networkCode(err);
-    if (code === 'ECONNREFUSED' || /refused connection/i.test(msg)) {
-      return new ConnectorError('host_unreachable', `cannot reach SFTP server ${this.where} (connection refused): check host and port, and that the partner allows our IP address`, true, { cause: err });
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /Address lookup failed/i.test(msg)) {
-      return new ConnectorError('host_unreachable', `SFTP host name ${this.spec.host} does not resolve: check the host`, true, { cause: err });
-    }
-    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-      return new ConnectorError('host_unreachable', `cannot reach SFTP server ${this.where} (${String(code)}): check host and network access`, true, { cause: err });
-    }
-    if (isConnectionLoss(err)) {
-      return new ConnectorError('host_unreachable', `the connection to SFTP server ${this.where} was lost while ${during} (${msg}); the next run retries`, true, { cause: err });
-    }
-    return undefined;
+    // The connection is forgotten by its sftp handle, which exists only once the login completes.
+    let session: SftpSession | undefined;
+    session = await connectSftp(this.spec, {
+      ...this.errCtx,
+      name: 'cdp-destination',
+      credentialsIn: 'the destination',
+      onDead: () => {
+        if (session) this.drop(session.sftp, false);
+      },
+    });
+    this.client = session.client;
+    this.sftp = session.sftp;
+    return session.sftp;
   }
 
   asConnectorError(err: unknown, ctx: Ctx): ConnectorError {
     if (err instanceof ConnectorError) return err;
-    const code = (err as { code?: unknown })?.code;
-    const msg = describe(err);
     const cause = { cause: err };
     if (isNoSuchFile(err)) {
       if (ctx.op === 'rename') {
@@ -373,25 +253,16 @@ class SftpDestination implements DestinationWriter {
       // Segment's LiveRamp destination: "no such file" when listing or creating means the folder is wrong.
       return new ConnectorError('no_such_folder', `no such folder ${this.folder} on ${this.where}: check the destination's folder (LiveRamp expects uploads)`, false, cause);
     }
-    if (code === SSH_FX_PERMISSION_DENIED || code === 'EACCES' || /Permission denied/i.test(msg)) {
+    if (isPermissionDenied(err)) {
       const what = ctx.op === 'list' ? 'list' : ctx.op === 'check' ? 'read' : 'write';
       return new ConnectorError('permission_denied', `SFTP user ${this.spec.username} may not ${what} ${ctx.path} on ${this.where}: ask the partner to grant ${what} access to ${this.folder}, or check the destination's folder`, false, cause);
     }
     const verb = { list: 'listing', check: 'checking', open: 'creating', write: 'writing', close: 'closing', rename: 'renaming', delete: 'deleting' }[ctx.op];
-    const during = `${verb} ${ctx.path}`;
-    const network = this.networkError(err, during);
-    if (network) return network;
-    const connect = this.connectError(err);
-    if (connect.reason !== 'unknown') return connect;
-    return new ConnectorError('unknown', `SFTP error on ${this.where} while ${during}: ${msg}`, false, cause);
+    return sftpCallError(err, this.errCtx, `${verb} ${ctx.path}`);
   }
 
   timeoutError(ctx: Ctx): ConnectorError {
-    return new ConnectorError(
-      'timeout',
-      `SFTP server ${this.where} did not answer ${ctx.op} ${ctx.path} within ${seconds(this.timeoutMs)}: the server is overloaded or the network is dropping packets; raise timeoutMs if it is just slow`,
-      true,
-    );
+    return sftpTimeoutError(this.errCtx, ctx.op, ctx.path);
   }
 }
 

@@ -4,26 +4,26 @@
  * bounded by timeoutMs, reads streamed. Errors become ConnectorErrors that name the setting to fix
  * (Segment's LiveRamp destination does the same for "no such file", SFTP status 2).
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
+import {
+  connectSftp,
+  endSftp,
+  isConnectionLoss,
+  isNoSuchFile,
+  isPermissionDenied,
+  joinRemote,
+  rawConnection,
+  seconds,
+  sftpCallError,
+  SftpErrorContext,
+  sftpTimeoutError,
+} from './sftp-session';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, SftpSpec, SourceConnector } from './types';
-import { describe, globToRegExp, guardStream, networkCode, sortFiles, withTimeout } from './util';
+import { globToRegExp, guardStream, sortFiles, withTimeout } from './util';
 
-/** SFTP status codes (draft-ietf-secsh-filexfer-02) that ssh2 passes through as err.code. */
-const SSH_FX_NO_SUCH_FILE = 2;
-const SSH_FX_PERMISSION_DENIED = 3;
-
-/** `SHA256:<base64 without padding>` of an SSH public key blob, as `ssh-keygen -l` prints it. */
-export function sshFingerprint(keyBlob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
-}
-
-function normalizeFingerprint(value: string): string | null {
-  const v = value.trim().replace(/=+$/, '');
-  const b64 = v.startsWith('SHA256:') ? v.slice(7) : v;
-  return /^[A-Za-z0-9+/]{43}$/.test(b64) ? `SHA256:${b64}` : null;
-}
+// Still exported from here: it was this module's public API before the plumbing moved to sftp-session.ts.
+export { sshFingerprint } from './sftp-session';
 
 export function createSftpSource(spec: SftpSpec): SourceConnector {
   return new SftpSource(spec);
@@ -31,20 +31,17 @@ export function createSftpSource(spec: SftpSpec): SourceConnector {
 
 type PathKind = 'folder' | 'file';
 
-/** The ssh2 connection under ssh2-sftp-client; destroyed when a call times out (its state is unknown). */
-function rawConnection(client: SftpClient): { destroy(): void } | undefined {
-  return (client as unknown as { client?: { destroy(): void } }).client;
-}
-
 class SftpSource implements SourceConnector {
   private client: SftpClient | undefined;
   private connecting: Promise<SftpClient> | undefined;
   private readonly timeoutMs: number;
   private readonly where: string;
+  private readonly errCtx: SftpErrorContext;
 
   constructor(private readonly spec: SftpSpec) {
     this.timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.where = `${spec.host}:${spec.port ?? 22}`;
+    this.errCtx = { where: this.where, host: spec.host, username: spec.username, timeoutMs: this.timeoutMs, refusedSubsystem: true };
   }
 
   async test(folder: string): Promise<ConnectionTestResult> {
@@ -136,11 +133,7 @@ class SftpSource implements SourceConnector {
     const client = this.client ?? (await pending?.catch(() => undefined));
     this.client = undefined;
     if (!client) return;
-    try {
-      await withTimeout(client.end(), 5_000, () => new ConnectorError('timeout', 'SFTP close timed out', true));
-    } catch {
-      rawConnection(client)?.destroy();
-    }
+    await endSftp(client);
   }
 
   /** Reads the first bytes of a file: proves read permission without transferring it. */
@@ -193,141 +186,32 @@ class SftpSource implements SourceConnector {
   }
 
   private async connect(): Promise<SftpClient> {
-    const { spec } = this;
-    if (!spec.password && !spec.privateKey) {
-      throw new ConnectorError('auth_failed', `no password or private key for SFTP user ${spec.username}: set one in the source connection`, false);
-    }
-    let expected: string | undefined;
-    if (spec.hostKeyFingerprint) {
-      const fp = normalizeFingerprint(spec.hostKeyFingerprint);
-      if (!fp) {
-        throw new ConnectorError(
-          'host_key_mismatch',
-          `hostKeyFingerprint "${spec.hostKeyFingerprint}" is not a SHA-256 fingerprint: set it to the SHA256:… value printed by ssh-keygen -l -E sha256 -f <host key>.pub`,
-          false,
-        );
-      }
-      expected = fp;
-    }
-    let seenHostKey: string | undefined;
-    // The global callbacks fire on errors/ends outside a call; they only mark the connection dead.
-    const client: SftpClient = new SftpClient('cdp-source', {
-      error: () => this.drop(client, false),
-      end: () => this.drop(client, false),
-      close: () => this.drop(client, false),
+    const { client } = await connectSftp(this.spec, {
+      ...this.errCtx,
+      name: 'cdp-source',
+      credentialsIn: 'the source connection',
+      onDead: (dead) => this.drop(dead, false),
     });
-    const options: SftpClient.ConnectOptions = {
-      host: spec.host,
-      port: spec.port ?? 22,
-      username: spec.username,
-      readyTimeout: this.timeoutMs,
-      keepaliveInterval: Math.min(this.timeoutMs, 15_000),
-      keepaliveCountMax: 3,
-    };
-    if (spec.password) options.password = spec.password;
-    if (spec.privateKey) {
-      options.privateKey = spec.privateKey;
-      if (spec.passphrase) options.passphrase = spec.passphrase;
-    }
-    if (expected) {
-      options.hostVerifier = (key: Buffer) => {
-        const fp = sshFingerprint(key);
-        if (fp === expected) return true;
-        seenHostKey = fp;
-        return false;
-      };
-    }
-    try {
-      await withTimeout(client.connect(options), this.timeoutMs + 1_000, () => {
-        rawConnection(client)?.destroy();
-        return new ConnectorError('timeout', `SFTP server ${this.where} did not complete login within ${seconds(this.timeoutMs)}: check host and port (is it an SFTP server?), or raise timeoutMs`, true);
-      });
-    } catch (err) {
-      rawConnection(client)?.destroy();
-      if (seenHostKey) {
-        throw new ConnectorError(
-          'host_key_mismatch',
-          `SFTP host key of ${this.where} is ${seenHostKey}, not the configured ${expected}: if the partner rotated its host key, confirm the new fingerprint with them and update hostKeyFingerprint`,
-          false,
-          { cause: err },
-        );
-      }
-      throw this.connectError(err);
-    }
     this.client = client;
     return client;
   }
 
-  private connectError(err: unknown): ConnectorError {
-    if (err instanceof ConnectorError) return err;
-    const msg = describe(err);
-    const code = (err as { code?: unknown })?.code;
-    const user = this.spec.username;
-    if (/All configured authentication methods failed/i.test(msg)) {
-      return new ConnectorError('auth_failed', `SFTP authentication failed for user ${user} on ${this.where}: check username/password or private key`, false, { cause: err });
-    }
-    if (/Cannot parse privateKey|does not contain a \(valid\) private key/i.test(msg)) {
-      const detail = /passphrase|decrypt/i.test(msg)
-        ? 'the private key could not be decrypted: check the passphrase'
-        : 'the private key is not a valid OpenSSH or PEM private key: paste the whole key including its BEGIN/END lines';
-      return new ConnectorError('auth_failed', `SFTP authentication failed for user ${user}: ${detail}`, false, { cause: err });
-    }
-    if (/Timed out while waiting for handshake/i.test(msg) || networkCode(err) === 'ETIMEDOUT') {
-      return new ConnectorError('timeout', `SFTP server ${this.where} did not complete the SSH handshake within ${seconds(this.timeoutMs)}: check host and port (is it an SFTP server?), or raise timeoutMs`, true, { cause: err });
-    }
-    if (/Handshake failed|no matching/i.test(msg)) {
-      return new ConnectorError('protocol', `SSH handshake with ${this.where} failed (${msg}): the server offers no key exchange, cipher or host key algorithm we support`, false, { cause: err });
-    }
-    const network = this.networkError(err, 'connecting');
-    if (network) return network;
-    if (/subsystem|sftp/i.test(msg) && /fail|denied|refused/i.test(msg)) {
-      return new ConnectorError('protocol', `${this.where} accepted the login but refused the SFTP subsystem (${msg}): ask the partner to enable SFTP for user ${user}`, false, { cause: err });
-    }
-    return new ConnectorError('unknown', `SFTP connection to ${this.where} failed: ${msg}`, false, { cause: err });
-  }
-
-  private networkError(err: unknown, during: string): ConnectorError | undefined {
-    const msg = describe(err);
-    const code = networkCode(err);
-    if (code === 'ECONNREFUSED' || /refused connection/i.test(msg)) {
-      return new ConnectorError('host_unreachable', `cannot reach SFTP server ${this.where} (connection refused): check host and port, and that the partner allows our IP address`, true, { cause: err });
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /Address lookup failed/i.test(msg)) {
-      return new ConnectorError('host_unreachable', `SFTP host name ${this.spec.host} does not resolve: check the host`, true, { cause: err });
-    }
-    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-      return new ConnectorError('host_unreachable', `cannot reach SFTP server ${this.where} (${String(code)}): check host and network access`, true, { cause: err });
-    }
-    if (isConnectionLoss(err)) {
-      return new ConnectorError('host_unreachable', `the connection to SFTP server ${this.where} was lost while ${during} (${msg}); the next run retries`, true, { cause: err });
-    }
-    return undefined;
-  }
-
   private asConnectorError(err: unknown, ctx: { op: string; path: string; kind: PathKind }): ConnectorError {
     if (err instanceof ConnectorError) return err;
-    const code = (err as { code?: unknown })?.code;
-    const msg = describe(err);
-    if (code === SSH_FX_NO_SUCH_FILE || code === 'ENOENT' || /No such file/i.test(msg)) {
+    if (isNoSuchFile(err)) {
       return ctx.kind === 'folder'
         ? new ConnectorError('no_such_folder', `no such folder ${ctx.path} on ${this.where}: check the dataflow's folder`, false, { cause: err })
         : new ConnectorError('no_such_folder', `no such file ${ctx.path} on ${this.where}: it was moved or deleted after it was listed; the next run lists the folder again`, true, { cause: err });
     }
-    if (code === SSH_FX_PERMISSION_DENIED || code === 'EACCES' || /Permission denied/i.test(msg)) {
+    if (isPermissionDenied(err)) {
       return new ConnectorError('permission_denied', `SFTP user ${this.spec.username} may not ${ctx.op} ${ctx.path} on ${this.where}: ask the partner to grant read access, or check the dataflow's folder`, false, { cause: err });
     }
     const verb = ctx.op === 'read' ? `reading ${ctx.path}` : `${ctx.op === 'list' ? 'listing' : ctx.op} ${ctx.path}`;
-    return this.networkError(err, verb) ?? this.connectErrorOrUnknown(err, verb);
-  }
-
-  private connectErrorOrUnknown(err: unknown, verb: string): ConnectorError {
-    const e = this.connectError(err);
-    if (e.reason !== 'unknown') return e;
-    return new ConnectorError('unknown', `SFTP error on ${this.where} while ${verb}: ${describe(err)}`, false, { cause: err });
+    return sftpCallError(err, this.errCtx, verb);
   }
 
   private timeoutError(op: string, path: string): ConnectorError {
-    return new ConnectorError('timeout', `SFTP server ${this.where} did not answer ${op} ${path} within ${seconds(this.timeoutMs)}: the server is overloaded or the network is dropping packets; raise timeoutMs if it is just slow`, true);
+    return sftpTimeoutError(this.errCtx, op, path);
   }
 
   /** Forgets a connection; destroy=true also cuts it (after a timeout its state is unknown). */
@@ -335,24 +219,4 @@ class SftpSource implements SourceConnector {
     if (this.client === client) this.client = undefined;
     if (destroy) rawConnection(client)?.destroy();
   }
-}
-
-function isConnectionLoss(err: unknown): boolean {
-  const code = networkCode(err) ?? (err as { code?: unknown })?.code;
-  const msg = describe(err);
-  return (
-    code === 'ECONNRESET' ||
-    code === 'EPIPE' ||
-    code === 'ERR_NOT_CONNECTED' ||
-    /No SFTP connection|Unexpected (end|close)|No response from server|connection closed|Not connected|Channel is not open|socket hang up|ECONNRESET|Connection lost/i.test(msg)
-  );
-}
-
-function joinRemote(dir: string, name: string): string {
-  if (dir === '' || dir === '.') return name;
-  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }

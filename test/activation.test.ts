@@ -130,8 +130,14 @@ describe('S3 activation', () => {
       .expect(201);
     api.runtime.services.activation.configure({ crashAfterRows: 3 });
     const r = await api.as(marketer).post(`/v1/activations/${created.body.activation.id}/runs`, {}).expect(202);
-    // First attempt dies mid-part; nothing is visible while the queue waits to retry.
-    await new Promise((res) => setTimeout(res, 150));
+    // Wait until the first attempt has died mid-part; nothing is visible while the queue waits to retry.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const res = await api.as(marketer).get(`/v1/activations/${created.body.activation.id}/runs/${r.body.id}`).expect(200);
+      if (String(res.body.error).includes('injected crash')) break;
+      if (Date.now() > deadline) throw new Error('the first attempt did not crash');
+      await new Promise((res2) => setTimeout(res2, 10));
+    }
     expect((await listKeys('exports')).filter((k) => k.startsWith('CrashyS3/'))).toEqual([]);
     api.runtime.services.activation.configure({ crashAfterRows: undefined });
     const done = await waitDone(`/v1/activations/${created.body.activation.id}/runs/${r.body.id}`, marketer);
