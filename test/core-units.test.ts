@@ -49,6 +49,12 @@ describe('cursors and ids', () => {
     expect(() => decodeCursor('!!not-a-cursor!!')).toThrow(/cursor/);
   });
 
+  it('makes ids that sort in creation order even within one millisecond', () => {
+    const ids = Array.from({ length: 1000 }, () => newId('x'));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('makes prefixed ids that sort by creation time', async () => {
     const a = newId('ns');
     await new Promise((r) => setTimeout(r, 5));
