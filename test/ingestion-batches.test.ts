@@ -164,3 +164,16 @@ describe('prospect profiles', () => {
     expect(browse.body.items).toEqual([]);
   });
 });
+
+describe('crash safety', () => {
+  it('a batch whose staged rows were lost (database restart) fails instead of merging less', async () => {
+    const created = await api.as(p.token).post(`/v1/datasets/${p.datasetId}/batches`, { format: 'csv' }).expect(201);
+    await api.as(p.token).put(`/v1/batches/${created.body.id}/files/a.csv`).set('Content-Type', 'text/csv').send(prospectCsv([{ id: 'LOST1' }, { id: 'LOST2' }])).expect(200);
+    // What a crash does to an unlogged table.
+    await api.db.raw(`truncate cdp_staging."b_${created.body.id.replace(/^batch_/, '')}"`);
+    const done = await api.as(p.token).post(`/v1/batches/${created.body.id}/complete`, {}).expect(200);
+    expect(done.body.status).toBe('failed');
+    expect(done.body.failureReason).toMatch(/lost/);
+    expectProblem(await api.as(p.token).get(`/v1/profiles/${p.namespaceCode}/LOST1`), 404);
+  });
+});

@@ -293,6 +293,13 @@ export class BatchService {
         );
         return;
       }
+      // Staging tables are unlogged (fast COPY): a database crash empties them. Never merge less than
+      // was loaded — fail the batch and ask for the files again instead.
+      const [{ staged }] = (await tx.raw(`select count(*)::bigint as staged from ${qualifiedStaging(stagingTable(batchId))}`)).rows;
+      if (Number(staged) !== input - failedCount) {
+        await this.failBatch(tx, batchId, `The batch's loaded rows were lost (${staged} of ${input - failedCount} left, the database restarted while it was loading); nothing was merged. Upload the files again in a new batch.`);
+        return;
+      }
       const dataset = await this.datasets.findRow(tx, caller, batch.dataset_id, true); // serialises merges per dataset
       const storage = await this.datasets.storage(caller, batch.dataset_id, tx);
       const stagingColumns = new Set(batch.format.stagingColumns ?? []);
