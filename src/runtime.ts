@@ -10,7 +10,7 @@ import { Database, Db, migrateLatest, openDatabase } from './core/db';
 import { createJobQueue, JobQueue } from './core/jobs';
 import { secretBoxFor } from './core/secrets';
 import type { Logger } from './core/log';
-import { projectRoot, RequestValidator } from './core/validation';
+import { projectRoot, requestSchemas } from './core/validation';
 import { createApp } from './http/app';
 import { allRoutes, createServices, defineJobs, scheduleJobs, Services } from './services';
 
@@ -78,7 +78,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       app = createApp({
         routes: allRoutes(services),
         accounts: services.accounts,
-        validator: new RequestValidator(),
+        validator: requestSchemas(),
         log,
         jsonBodyLimit: config.jsonBodyLimit,
         version: version(),

@@ -275,6 +275,11 @@ describe('SFTP source', () => {
       422,
     );
     expect(body.errors[0].pointer).toBe('/schedule/interval');
+    // Stored credentials never follow a connection to another host; settings are checked per kind.
+    const moved = expectProblem(await api.as(p.token).patch(`/v1/connections/${conn.id}`, { settings: { host: 'elsewhere.example' } }), 422);
+    expect(moved.errors[0]).toMatchObject({ pointer: '/credentials', rule: 'required-on-retarget' });
+    const badPort = expectProblem(await api.as(p.token).patch(`/v1/connections/${conn.id}`, { settings: { port: 0 }, credentials: { password: 'x' } }), 400);
+    expect(badPort.errors[0].pointer).toBe('/settings/port');
     const other = await api.otherAccount();
     expectProblem(await api.as(other.adminToken).get(`/v1/connections/${conn.id}`), 404);
     expectProblem(await api.as(other.adminToken).post(`/v1/connections/${conn.id}/test`, {}), 404);

@@ -23,6 +23,7 @@ const corpus: { name: string; body: Buffer; query?: string; expect: 'failed' | '
   { name: 'unknown columns', body: Buffer.from('partnerID,favouriteColour\nE1,blue\n'), expect: 'failed', reason: /favouriteColour/ },
   { name: 'wrong types', body: Buffer.from(HEADER + 'F1,Seoul,thirty\nF2,Seoul,99999999999\nF3,Seoul,31\n'), expect: 'row-errors' },
   { name: 'invalid identities', body: Buffer.from(HEADER + '"G1\u0007",Seoul,30\n,Seoul,31\nG3,Seoul,32\n'), expect: 'row-errors' },
+  { name: 'NUL characters', body: Buffer.from(HEADER + 'N1,Se\u0000oul,30\nN2,Seoul,31\n'), expect: 'row-errors' },
   { name: 'empty file', body: Buffer.alloc(0), expect: 'failed', reason: /empty/i },
   { name: 'wrong compression', body: Buffer.from(HEADER + 'H1,Seoul,30\n'), query: '&compression=gzip', expect: 'failed', reason: /gzip|compress/i },
 ];

@@ -35,14 +35,15 @@ import type { AudienceService, ResolvedRule } from '../audiences/service';
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import { Db, Queryable } from '../core/db';
-import { CdpError, Conflict, NotFound, PolicyViolation, ruleError } from '../core/errors';
+import { CdpError, Conflict, isCdpError, NotFound, PolicyViolation, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
-import type { SecretBox } from '../core/secrets';
+import { requireCredentialsOnRetarget, type SecretBox } from '../core/secrets';
 import { ident } from '../core/sql';
 import { assertNameFree, findOwned } from '../core/tenant';
 import type { Caller } from '../core/types';
+import { requestSchemas } from '../core/validation';
 import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
 import type { GovernanceService, LabelSource } from '../governance/service';
@@ -277,6 +278,9 @@ export class ActivationService {
     const row = await this.destinationRow(this.db, caller, id);
     if (patch.marketingActions) await this.checkActions(caller, patch.marketingActions);
     const settings = { ...row.settings, ...(patch.settings ?? {}) };
+    requestSchemas().check(row.kind === 's3' ? 'destination-s3-settings' : 'destination-liveramp-settings', settings, 'body', '/settings');
+    // Stored credentials never follow the destination to another server: a new target needs them again.
+    requireCredentialsOnRetarget(row.settings, settings, patch.credentials, ['host', 'port', 'username', 'endpoint', 'bucket', 'region']);
     const credentials = patch.credentials ? { ...this.secrets().open<Record<string, unknown>>(row.secret), ...patch.credentials } : undefined;
     checkDestination(row.kind, settings, credentials ?? this.secrets().open(row.secret));
     const actions = patch.marketingActions ? [...new Set([...DEFAULT_ACTIONS[row.kind], ...patch.marketingActions])] : row.marketing_actions;
@@ -508,9 +512,17 @@ export class ActivationService {
     if (!row) return null;
     const caller: Caller = { keyId: `system:activation:${row.id}`, role: 'marketer', organizationId: '', adAccountId: row.ad_account_id, orgWide: false };
     await this.db('activation_runs').where({ id: runId }).update({ status: 'processing', started_at: run.started_at ?? this.clock.now(), attempts: run.attempts + 1 });
-    const destination = await this.destinationRow(this.db, caller, row.destination_id);
-    const plan = await this.plan(caller, row, destination);
-    const verdict = await this.verdict(caller, plan);
+    let plan: ExportPlan;
+    let verdict: Verdict;
+    try {
+      plan = await this.plan(caller, row, await this.destinationRow(this.db, caller, row.destination_id));
+      verdict = await this.verdict(caller, plan);
+    } catch (err) {
+      // A request-level problem (e.g. a mapped field's dataset was deleted) will not heal on retry.
+      if (!isCdpError(err)) throw err;
+      await this.finish(runId, { status: 'failed', error: err.message });
+      return this.getRun(caller, row.id, runId);
+    }
     if (!verdict.allowed) {
       await this.finish(runId, { status: 'failed', violation: verdict, error: 'Blocked by data usage policy before export; see violation for the lineage' });
       return this.getRun(caller, row.id, runId);
@@ -849,10 +861,10 @@ export class ActivationService {
     const close = async () => {
       if (!part) return;
       const p = part;
-      part = undefined;
       p.encoder.end();
       await p.piped;
       published.push(await p.sink.commit(p.rows));
+      part = undefined; // only now: a failed flush or commit is aborted by the catch below
     };
     try {
       for await (const r of stream as AsyncIterable<Record<string, unknown>>) {

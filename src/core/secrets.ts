@@ -7,6 +7,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
+import { ruleError } from './errors';
 
 const VERSION = 'v1';
 
@@ -56,3 +57,17 @@ export function secretBoxFor(config: Config): SecretBox {
   }
   return new SecretBox(Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64'));
 }
+
+/** Stored credentials never follow a connection or destination to another server. */
+export function requireCredentialsOnRetarget(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  credentials: Record<string, unknown> | undefined,
+  targetKeys: string[],
+): void {
+  const moved = targetKeys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  if (moved.length && !credentials) {
+    throw ruleError('/credentials', 'required-on-retarget', `Changing ${moved.join(', ')} needs the credentials again: stored credentials are never sent to a new server`);
+  }
+}
+

@@ -41,13 +41,16 @@ export class RequestValidator {
     }
   }
 
-  /** Validates (and fills defaults into) `value`; throws InvalidRequest naming every failing field. */
-  check(schemaId: string, value: unknown, where: 'body' | 'query'): void {
+  /**
+   * Validates (and fills defaults into) `value`; throws InvalidRequest naming every failing field.
+   * `pointerPrefix` places the errors when `value` is a part of the body (e.g. `/settings`).
+   */
+  check(schemaId: string, value: unknown, where: 'body' | 'query', pointerPrefix = ''): void {
     const ajv = where === 'body' ? this.bodies : this.queries;
     const validate: ValidateFunction | undefined = ajv.getSchema(schemaId);
     if (!validate) throw new Error(`no request schema "${schemaId}" in schemas/`);
     if (!validate(value)) {
-      const errors = toFieldErrors(validate.errors ?? [], where === 'query' ? '/query' : '');
+      const errors = toFieldErrors(validate.errors ?? [], (where === 'query' ? '/query' : '') + pointerPrefix);
       throw new InvalidRequest(
         `${where === 'body' ? 'Request body' : 'Query'} does not match ${schemaId}: ${errors.map((e) => `${e.pointer || '/'} ${e.message}`).join('; ')}`,
         { errors },
@@ -82,4 +85,11 @@ export function toFieldErrors(errors: ErrorObject[], prefix = ''): FieldError[] 
 
 export function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+let shared: RequestValidator | undefined;
+
+/** The request schemas, for services that validate a merged value (e.g. settings after a PATCH). */
+export function requestSchemas(): RequestValidator {
+  return (shared ??= new RequestValidator());
 }

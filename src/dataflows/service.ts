@@ -24,9 +24,10 @@ import { Conflict, NotFound, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
-import type { SecretBox } from '../core/secrets';
+import { requireCredentialsOnRetarget, type SecretBox } from '../core/secrets';
 import { assertNameFree, findOwned } from '../core/tenant';
 import type { Caller } from '../core/types';
+import { requestSchemas } from '../core/validation';
 import type { DatasetService } from '../datasets/service';
 import type { FileFormat } from '../ingestion/records';
 import type { BatchService } from '../ingestion/service';
@@ -247,6 +248,11 @@ export class DataflowService {
       const row = await this.connectionRow(tx, caller, id, true);
       const before = this.toConnection(row);
       if (patch.name !== undefined && patch.name.toLowerCase() !== row.name.toLowerCase()) await this.assertFree(tx, 'connections', caller, patch.name);
+      const settings: Record<string, unknown> = { ...row.settings, ...(patch.settings ?? {}) };
+      const { timeoutMs: _t, ...plain } = settings;
+      requestSchemas().check(row.kind === 'sftp' ? 'connection-sftp-settings' : 'connection-s3-settings', plain, 'body', '/settings');
+      // Stored credentials never follow the connection to another server.
+      requireCredentialsOnRetarget(row.settings, settings, patch.credentials as Record<string, unknown> | undefined, ['host', 'port', 'username', 'endpoint', 'bucket', 'region']);
       const credentials = patch.credentials
         ? { ...this.secrets().open<Record<string, unknown>>(row.secret), ...patch.credentials }
         : undefined;
@@ -425,20 +431,24 @@ export class DataflowService {
     const run = await this.db<RunRow>('dataflow_runs').where({ id: runId }).first();
     if (!run || run.status === 'success' || run.status === 'failed') return run ? toRun(run) : null;
     const flow = await this.db<DataflowRow>('dataflows').where({ id: run.dataflow_id }).first();
-    if (!flow) return null;
+    if (!flow) {
+      await this.db('dataflow_runs').where({ id: runId }).update({ status: 'failed', error: 'the dataflow was deleted', finished_at: this.clock.now() });
+      return null;
+    }
     const caller: Caller = { keyId: `system:dataflow:${flow.id}`, role: 'data_engineer', organizationId: '', adAccountId: flow.ad_account_id, orgWide: false };
     await this.db('dataflow_runs').where({ id: runId }).update({ status: 'processing', started_at: this.clock.now() });
-    const connection = await this.connectionRow(this.db, caller, flow.connection_id);
-    const connector = this.open(connection);
     const totals = { found: 0, ingested: 0, failed: 0, input: 0, output: 0, rowsFailed: 0 };
     let error: string | null = null;
+    let connector: SourceConnector | undefined;
     try {
-      let files = await this.withRetries(() => connector.list(flow.folder, { pattern: flow.pattern }), this.options.listAttempts);
+      connector = this.open(await this.connectionRow(this.db, caller, flow.connection_id));
+      const source = connector;
+      let files = await this.withRetries(() => source.list(flow.folder, { pattern: flow.pattern }), this.options.listAttempts);
       // Without backfill, only files that arrive after the dataflow was created (as in Adobe).
       if (!flow.backfill) files = files.filter((f) => f.modifiedAt.getTime() >= flow.created_at.getTime() - 1000);
       totals.found = files.length;
       for (const file of files) {
-        const outcome = await this.ingestFile(caller, flow, runId, connector, file);
+        const outcome = await this.ingestFile(caller, flow, runId, source, file);
         if (outcome.status === 'ingested') totals.ingested += 1;
         if (outcome.status === 'failed' || outcome.status === 'retry') totals.failed += 1;
         totals.input += outcome.input;
@@ -450,7 +460,7 @@ export class DataflowService {
       error = err instanceof ConnectorError ? `${err.reason}: ${err.message}` : (err as Error).message;
       this.log.warn({ runId, dataflowId: flow.id, err: error }, 'dataflow run failed');
     } finally {
-      await connector.close().catch(() => undefined);
+      await connector?.close().catch(() => undefined);
     }
     const [done] = await this.db('dataflow_runs')
       .where({ id: runId })
@@ -504,7 +514,7 @@ export class DataflowService {
       stream.on('error', (err) => {
         if (err instanceof ConnectorError) transient = err;
       });
-      const loaded = await this.batches.uploadFile(caller, batch.id, baseName(file.path), stream);
+      const loaded = await this.batches.uploadFile(caller, batch.id, baseName(file.path), stream).finally(() => stream.destroy());
       if (loaded.status === 'failed' && transient?.retryable) {
         const final = claim.attempts >= this.options.maxFileAttempts;
         const error = `${transient.reason}: ${transient.message}`;

@@ -106,14 +106,37 @@ interface FileRow {
 
 const ERROR_FLUSH_ROWS = 1000;
 
+/** A counting semaphore (a few lines; no library needed). */
+class Slots {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}
+
 export class BatchService {
+  private readonly loadSlots: Slots;
+
   constructor(
     private readonly db: Db,
     private readonly audit: AuditService,
     private readonly datasets: DatasetService,
     private readonly schemas: SchemaService,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const poolMax = (db.client as { pool?: { max?: number } }).pool?.max ?? (db.client.config?.pool?.max as number | undefined) ?? 10;
+    this.loadSlots = new Slots(Math.max(1, Math.floor(poolMax / 2)));
+  }
 
   async create(caller: Caller, datasetId: string, options: BatchOptions, source = 'upload'): Promise<Batch> {
     checkOptions(options);
@@ -169,20 +192,23 @@ export class BatchService {
       input.resume();
       throw new Conflict(`Batch ${batchId} is ${batch.status}; files can only be added while it is loading`);
     }
-    const storage = await this.datasets.storage(caller, batch.dataset_id);
-    const stagingColumns = new Set(batch.format.stagingColumns ?? []);
-    const columns = storage.columns.filter((c) => !c.system && stagingColumns.has(c.columnName));
-    const plans = await this.columnPlans(caller, storage, columns);
-    const validate = await this.recordValidator(caller, storage.dataset.schema_id);
-
+    let storage: DatasetStorage;
+    let columns: StoredColumn[];
+    let plans: ColumnPlan[];
+    let validate: Awaited<ReturnType<BatchService['recordValidator']>>;
+    let fileIndex: number;
     const fileId = newId('bf');
-    const fileIndex = await this.db.transaction(async (tx) => {
-      await tx.raw('select 1 from batches where id = ? for update', [batchId]);
-      const [{ next }] = (await tx.raw('select coalesce(max(file_index), 0) + 1 as next from batch_files where batch_id = ?', [batchId])).rows;
-      await tx('batch_files').insert({ id: fileId, batch_id: batchId, file_index: next, name, status: 'loading' });
-      return Number(next) as number;
-    });
-
+    try {
+      storage = await this.datasets.storage(caller, batch.dataset_id);
+      const stagingColumns = new Set(batch.format.stagingColumns ?? []);
+      columns = storage.columns.filter((c) => !c.system && stagingColumns.has(c.columnName));
+      plans = await this.columnPlans(caller, storage, columns);
+      validate = await this.recordValidator(caller, storage.dataset.schema_id);
+      fileIndex = await this.fileSlot(batchId, fileId, name);
+    } catch (err) {
+      input.resume(); // drain what the client or the remote server is still sending
+      throw err;
+    }
     const records = readRecords(input, {
       format: batch.format.format,
       delimiter: batch.format.delimiter,
@@ -200,6 +226,8 @@ export class BatchService {
     const pendingErrors: RowError[] = [];
     const flushErrors = async () => {
       if (pendingErrors.length === 0) return;
+      // PostgreSQL text cannot hold NUL; the raw value shows it as \0 instead of failing the file.
+      const clean = (v: string | null) => (v === null ? null : v.replace(/\u0000/g, '\\0'));
       const rows = pendingErrors.splice(0).map((e) => ({
         batch_id: batchId,
         file_index: fileIndex,
@@ -207,13 +235,19 @@ export class BatchService {
         row_number: e.row,
         field: e.field,
         rule: e.rule,
-        message: e.message,
-        raw_value: e.rawValue,
+        message: clean(e.message),
+        raw_value: clean(e.rawValue),
       }));
       await this.db('batch_row_errors').insert(rows);
     };
 
-    const connection = await this.db.client.acquireConnection();
+    // Each load holds one connection for its COPY and briefly needs a second (row errors, status):
+    // at most half the pool loads at once, so loads can never take every connection and wait forever.
+    await this.loadSlots.acquire();
+    const connection = await this.db.client.acquireConnection().catch((err: unknown) => {
+      this.loadSlots.release();
+      throw err;
+    });
     let copy: ReturnType<typeof copyFrom> | undefined;
     try {
       copy = connection.query(copyFrom(copyIntoStagingSql(stagingTable(batchId), columns))) as ReturnType<typeof copyFrom>;
@@ -256,6 +290,7 @@ export class BatchService {
       return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
     } finally {
       this.db.client.releaseConnection(connection);
+      this.loadSlots.release();
     }
 
     const bytes = records.stats.bytesRead;
@@ -370,9 +405,24 @@ export class BatchService {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /** Registers the next file of a loading batch. */
+  private async fileSlot(batchId: string, fileId: string, name: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      // Checked again under the lock: a concurrent complete() may have merged the batch meanwhile.
+      const locked = await tx('batches').where({ id: batchId }).forUpdate().first();
+      if (locked?.status !== 'loading') throw new Conflict(`Batch ${batchId} is ${locked?.status}; files can only be added while it is loading`);
+      const [{ next }] = (await tx.raw('select coalesce(max(file_index), 0) + 1 as next from batch_files where batch_id = ?', [batchId])).rows;
+      await tx('batch_files').insert({ id: fileId, batch_id: batchId, file_index: next, name, status: 'loading' });
+      return Number(next);
+    });
+  }
+
+  /** Only a loading batch can fail: one that was merged meanwhile keeps its success. */
   private async failBatch(q: Queryable, batchId: string, reason: string): Promise<void> {
-    await q.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
-    await q('batches').where({ id: batchId }).update({ status: 'failed', failure_reason: reason, completed_at: q.fn.now(), updated_at: q.fn.now() });
+    const failed = await q('batches')
+      .where({ id: batchId, status: 'loading' })
+      .update({ status: 'failed', failure_reason: reason, completed_at: q.fn.now(), updated_at: q.fn.now() });
+    if (failed) await q.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
   }
 
   private async columnPlans(caller: Caller, storage: DatasetStorage, columns: readonly StoredColumn[]): Promise<ColumnPlan[]> {

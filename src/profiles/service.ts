@@ -119,7 +119,8 @@ export class ProfileService {
     const contributions: { seq: number; dataset: (typeof datasets)[number]; batchId: string; loadedAt: Date; values: Record<string, unknown> }[] = [];
     for (const d of datasets) {
       const columns = await this.datasets.columnsOf(this.db, d.id);
-      const select = columns.map((c) => `${ident(c.columnName)} as ${ident('f:' + c.fieldPath)}`).join(', ');
+      // Positional aliases: field paths can be longer than an identifier may be.
+      const select = columns.map((c, i) => `${ident(c.columnName)} as ${ident(`f${i}`)}`).join(', ');
       const row = (
         await this.db.raw(
           `select ${ident(SYS.batch)} as batch, ${ident(SYS.seq)} as seq, ${ident(SYS.loadedAt)} as loaded_at${select ? ', ' + select : ''}
@@ -129,7 +130,9 @@ export class ProfileService {
       ).rows[0];
       if (!row) continue;
       const values: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(row)) if (k.startsWith('f:')) values[k.slice(2)] = v;
+      columns.forEach((c, i) => {
+        values[c.fieldPath] = row[`f${i}`];
+      });
       contributions.push({ seq: Number(row.seq), dataset: d, batchId: row.batch, loadedAt: row.loaded_at, values });
     }
     if (contributions.length === 0) throw new NotFound(`No prospect profile ${ns.code}:${normal.value}`);
