@@ -400,12 +400,14 @@ export class DatasetService {
 
   private async toDataset(q: Queryable, caller: Caller, r: DatasetRow): Promise<Dataset> {
     const t = qualifiedData(r.table_name);
+    // Records come from the batch ledger (no scan of a large table); current records are counted
+    // on the partial unique index of current rows (an index-only scan).
     const [counts] = (
       await q.raw(
-        `select (select count(*) from ${t})::bigint as records,
+        `select (select coalesce(sum(output_count), 0) from batches where dataset_id = ? and status = 'success')::bigint as records,
                 (select count(*) from ${t} where ${ident(SYS.current)})::bigint as current,
                 (select count(*) from batches where dataset_id = ?)::bigint as batches`,
-        [r.id],
+        [r.id, r.id],
       )
     ).rows;
     const expiration = await this.openExpiration(q, r.id);
