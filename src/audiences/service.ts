@@ -20,7 +20,6 @@ import type { Caller } from '../core/types';
 import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
 import type { GovernanceService, LabelSource } from '../governance/service';
-import type { SchemaService } from '../schemas/service';
 import { checkRule, compileRule, fieldsOf, parseRuleJson, parseRuleText, RuleAst, RuleField, ruleToJson, ruleToText } from './rules';
 
 export type AudienceStatus = 'draft' | 'published' | 'archived';
@@ -103,6 +102,12 @@ interface EvaluationRow {
   finished_at: Date | null;
 }
 
+export interface RuleCatalog {
+  datasets: Awaited<ReturnType<DatasetService['profileDatasets']>>;
+  known: Map<string, RuleField>;
+  columnsByDataset: Map<string, Map<string, string>>;
+}
+
 /** One dataset an audience reads, with its compiled predicate. */
 interface DatasetPlan {
   datasetId: string;
@@ -133,7 +138,6 @@ export class AudienceService {
     private readonly db: Db,
     private readonly audit: AuditService,
     private readonly datasets: DatasetService,
-    private readonly schemas: SchemaService,
     private readonly governance: GovernanceService,
     private readonly jobs: JobQueue,
     private readonly clock: Clock,
@@ -156,23 +160,31 @@ export class AudienceService {
 
   // ---- rules -----------------------------------------------------------------------------------
 
-  /** Parses, type-checks and plans a rule against the account's profile-enabled datasets. */
-  async resolveRule(caller: Caller, rule: string | Record<string, unknown>, pointer = '/rule'): Promise<ResolvedRule> {
-    const ast = typeof rule === 'string' ? parseRuleText(rule, pointer) : parseRuleJson(rule, pointer);
+  /**
+   * What rules are checked and compiled against: the fields of the account's profile-enabled
+   * datasets (prospect fields win over first-party ones of the same path) and each dataset's columns.
+   * Built once per request; pass it on when resolving several rules.
+   */
+  async ruleCatalog(caller: Caller): Promise<RuleCatalog> {
     const datasets = [...(await this.datasets.profileDatasets(caller, 'prospect')), ...(await this.datasets.profileDatasets(caller, 'first_party'))];
     const known = new Map<string, RuleField>();
     const columnsByDataset = new Map<string, Map<string, string>>();
     for (const d of datasets) {
       const columns = await this.datasets.columnsOf(this.db, d.id);
-      const fields = await this.schemas.leafFields(caller, d.schema_id);
-      const systemPaths = new Set(fields.filter((f) => f.system).map((f) => f.path));
       columnsByDataset.set(d.id, new Map(columns.map((c) => [c.fieldPath, ident(c.columnName)])));
       for (const c of columns) {
         const existing = known.get(c.fieldPath);
         if (existing && existing.classKind === 'prospect') continue;
-        known.set(c.fieldPath, { path: c.fieldPath, kind: c.kind, system: c.system || systemPaths.has(c.fieldPath), classKind: d.class_kind });
+        known.set(c.fieldPath, { path: c.fieldPath, kind: c.kind, system: c.system, classKind: d.class_kind });
       }
     }
+    return { datasets, known, columnsByDataset };
+  }
+
+  /** Parses, type-checks and plans a rule against the account's profile-enabled datasets. */
+  async resolveRule(caller: Caller, rule: string | Record<string, unknown>, pointer = '/rule', catalog?: RuleCatalog): Promise<ResolvedRule> {
+    const ast = typeof rule === 'string' ? parseRuleText(rule, pointer) : parseRuleJson(rule, pointer);
+    const { datasets, known, columnsByDataset } = catalog ?? (await this.ruleCatalog(caller));
     checkRule(ast, known, pointer);
     const used = fieldsOf(ast);
     const plans: DatasetPlan[] = [];
@@ -251,7 +263,8 @@ export class AudienceService {
     const q = this.db<AudienceRow>('audiences').where({ ad_account_id: caller.adAccountId });
     if (query.status) q.where('status', query.status);
     const rows = await q.orderBy('id');
-    return Promise.all(rows.map((r) => this.toAudience(this.db, caller, r)));
+    const catalog = await this.ruleCatalog(caller);
+    return Promise.all(rows.map((r) => this.toAudience(this.db, caller, r, catalog)));
   }
 
   async get(caller: Caller, id: string): Promise<Audience> {
@@ -466,11 +479,11 @@ export class AudienceService {
     return this.toAudience(q, caller, await this.findRow(q, caller, id));
   }
 
-  private async toAudience(q: Queryable, caller: Caller, r: AudienceRow): Promise<Audience> {
+  private async toAudience(q: Queryable, caller: Caller, r: AudienceRow, catalog?: RuleCatalog): Promise<Audience> {
     let labels: string[] = [];
     let fields: string[] = [];
     try {
-      const resolved = await this.resolveRule(caller, r.rule_text);
+      const resolved = await this.resolveRule(caller, r.rule_text, '/rule', catalog);
       fields = resolved.fields;
       labels = [...(await this.labelSources(caller, resolved)).keys()].sort();
     } catch {
