@@ -936,13 +936,7 @@ export class ActivationService {
   }
 
   private toDestination(r: DestinationRow): Destination {
-    let credentialsSet: string[] = [];
-    try {
-      const c = this.secrets().open<Record<string, unknown>>(r.secret);
-      credentialsSet = Object.keys(c).filter((k) => c[k] !== undefined && c[k] !== '');
-    } catch {
-      credentialsSet = [];
-    }
+    const credentialsSet = this.secrets().namesIn(r.secret);
     return { id: r.id, name: r.name, kind: r.kind, settings: r.settings, credentialsSet, marketingActions: r.marketing_actions, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
   }
 

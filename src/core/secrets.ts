@@ -27,6 +27,19 @@ export class SecretBox {
     return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':');
   }
 
+  /**
+   * Names of the credentials a sealed value holds (what the API may show instead of the values);
+   * none when it cannot be opened with this key.
+   */
+  namesIn(sealed: string): string[] {
+    try {
+      const values = this.open<Record<string, unknown>>(sealed);
+      return Object.keys(values).filter((k) => values[k] !== undefined && values[k] !== '');
+    } catch {
+      return [];
+    }
+  }
+
   open<T = unknown>(sealed: string): T {
     const [version, iv, tag, body] = sealed.split(':');
     if (version !== VERSION || !iv || !tag || body === undefined) throw new Error('sealed secret has an unknown format');

@@ -588,13 +588,7 @@ export class DataflowService {
 
   private toConnection(r: ConnectionRow): Connection {
     const { timeoutMs: _t, ...settings } = r.settings;
-    let credentialsSet: string[] = [];
-    try {
-      const creds = this.secrets().open<Record<string, unknown>>(r.secret);
-      credentialsSet = Object.keys(creds).filter((k) => creds[k] !== undefined && creds[k] !== '');
-    } catch {
-      credentialsSet = [];
-    }
+    const credentialsSet = this.secrets().namesIn(r.secret);
     return { id: r.id, name: r.name, kind: r.kind, settings, credentialsSet, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
   }
 
