@@ -8,6 +8,10 @@ import * as datasets from './20261123_002_datasets';
 import * as sources from './20261123_003_sources';
 import * as audiences from './20261123_004_audiences';
 import * as activation from './20261123_005_activation';
+import * as firstPartyCore from './20261123_006_first_party_core';
+import * as talkChannels from './20261123_007_talk_channels';
+import * as trackersMat from './20261123_008_trackers_mat';
+import * as campaigns from './20261123_009_campaigns';
 
 export interface Migration {
   name: string;
@@ -21,4 +25,8 @@ export const migrations: Migration[] = [
   { name: '20261123_003_sources', ...sources },
   { name: '20261123_004_audiences', ...audiences },
   { name: '20261123_005_activation', ...activation },
+  { name: '20261123_006_first_party_core', ...firstPartyCore },
+  { name: '20261123_007_talk_channels', ...talkChannels },
+  { name: '20261123_008_trackers_mat', ...trackersMat },
+  { name: '20261123_009_campaigns', ...campaigns },
 ];

@@ -31,6 +31,14 @@ import { namespaceRoutes } from './namespaces/routes';
 import { NamespaceService } from './namespaces/service';
 import { schemaRoutes } from './schemas/routes';
 import { SchemaService } from './schemas/service';
+import { universeRoutes } from './universe/routes';
+import { LINK_TICK_JOB, UniverseService } from './universe/service';
+import { POPULATION_REFRESH_JOB, POPULATION_TICK_JOB, PopulationService } from './populations/service';
+import { targetRoutes } from './targets/routes';
+import { TargetService } from './targets/service';
+// [imports:customer-files]
+// [imports:trackers]
+// [imports:campaigns]
 
 export interface Services {
   db: Db;
@@ -47,6 +55,12 @@ export interface Services {
   dataflows: DataflowService;
   audiences: AudienceService;
   activation: ActivationService;
+  universe: UniverseService;
+  populations: PopulationService;
+  targets: TargetService;
+  // [services:customer-files]
+  // [services:trackers]
+  // [services:campaigns]
   /** Time source of scheduled work; tests replace `clock.now`. */
   clock: Clock;
 }
@@ -84,11 +98,24 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     const used = await tx('datasets').where({ ad_account_id: caller.adAccountId, schema_id: schemaId }).select('id');
     if (used.length > 0) throw new Conflict(`Schema ${schemaId} is used by datasets ${used.map((d: { id: string }) => d.id).join(', ')}; delete them first`);
   });
+  const universe = new UniverseService(db, datasets, log);
+  batches.onMerged((tx, storage, batchId) => universe.onBatchMerged(tx, storage, batchId));
+  const populations = new PopulationService(db, universe, jobs, clock, log);
+  const targets = new TargetService(db, audit, populations);
+  // [create:customer-files]
+  // [create:trackers]
+  // [create:campaigns]
   const accounts = new AccountService(db, audit, [
     (tx, id) => namespaces.seedStandard(tx, id),
     (tx, id) => governance.seedCore(tx, id),
   ]);
-  return { db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, audiences, activation, clock };
+  return {
+    db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, audiences, activation, clock,
+    universe, populations, targets,
+    // [return:customer-files]
+    // [return:trackers]
+    // [return:campaigns]
+  };
 }
 
 export function allRoutes(s: Services): RouteSpec[] {
@@ -103,6 +130,12 @@ export function allRoutes(s: Services): RouteSpec[] {
     ...dataflowRoutes(s.dataflows),
     ...audienceRoutes(s.audiences),
     ...activationRoutes(s.activation),
+    ...universeRoutes(s.universe),
+    // Kind routes (/v1/targets/customer-files…) come before the generic /v1/targets/:id routes.
+    // [routes:customer-files]
+    // [routes:trackers]
+    // [routes:campaigns]
+    ...targetRoutes(s.targets),
     ...auditRoutes(s.audit),
   ];
 }
@@ -116,6 +149,12 @@ export function defineJobs(s: Services): void {
   s.jobs.define<{ evaluationId: string }>(EVALUATE_JOB, async ({ evaluationId }) => s.audiences.runEvaluation(evaluationId));
   s.jobs.define(ACTIVATION_TICK_JOB, async () => ({ queued: await s.activation.queueDueRuns() }), { concurrency: 1 });
   s.jobs.define<{ runId: string }>(ACTIVATION_RUN_JOB, async ({ runId }) => s.activation.executeRun(runId));
+  s.jobs.define(LINK_TICK_JOB, async () => ({ linked: await s.universe.linkAllPending() }), { concurrency: 1 });
+  s.jobs.define(POPULATION_TICK_JOB, async () => ({ counted: await s.populations.refreshDue() }), { concurrency: 1 });
+  s.jobs.define<{ subjectId: string }>(POPULATION_REFRESH_JOB, async ({ subjectId }) => ({ counted: await s.populations.refresh(subjectId) }));
+  // [jobs:customer-files]
+  // [jobs:trackers]
+  // [jobs:campaigns]
 }
 
 /** Recurring schedules (UTC cron), registered once workers run. */
@@ -124,4 +163,9 @@ export async function scheduleJobs(s: Services): Promise<void> {
   await s.jobs.repeat(TICK_JOB, {}, '* * * * *', TICK_JOB);
   await s.jobs.repeat(AUDIENCE_TICK_JOB, {}, '* * * * *', AUDIENCE_TICK_JOB);
   await s.jobs.repeat(ACTIVATION_TICK_JOB, {}, '* * * * *', ACTIVATION_TICK_JOB);
+  await s.jobs.repeat(LINK_TICK_JOB, {}, '* * * * *', LINK_TICK_JOB);
+  await s.jobs.repeat(POPULATION_TICK_JOB, {}, '* * * * *', POPULATION_TICK_JOB);
+  // [schedule:customer-files]
+  // [schedule:trackers]
+  // [schedule:campaigns]
 }

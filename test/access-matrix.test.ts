@@ -60,7 +60,13 @@ async function makeFixture(token: string, accountId: string, tag: string): Promi
     .post('/v1/activations', { name: `Activation ${tag}`, destinationId: destination.body.id, audienceIds: [audience.body.id], schedule: { type: 'after_evaluation' }, mapping: { identity: { namespace: `vendor${tag}`, column: 'id' } } })
     .expect(201);
   const activationRun = await as.post(`/v1/activations/${activation.body.activation.id}/runs`, {}).expect(202);
+  // [fixture:customer-files]
+  // [fixture:trackers]
+  // [fixture:campaigns]
   return {
+    // [fixture-ids:customer-files]
+    // [fixture-ids:trackers]
+    // [fixture-ids:campaigns]
     audiences: audience.body.id,
     evaluations: evaluation.body.id,
     destinations: destination.body.id,
@@ -157,6 +163,9 @@ function sampleBody(r: RouteSpec, f: Fixture): unknown {
     'POST /v1/activations': () => ACTIVATION(f),
     'POST /v1/activations/dry-run': () => ACTIVATION(f),
     'PATCH /v1/activations/:id': () => ({ enabled: false }),
+    // [samples:customer-files]
+    // [samples:trackers]
+    // [samples:campaigns]
   };
   if (r.rawBody) return `partnerID\n${unique('M')}\n`;
   if (!r.body) return undefined;
@@ -178,6 +187,9 @@ const PARAM_KINDS: Record<string, string> = {
   runId: 'runs',
   'activations:runId': 'activation-runs',
   evaluationId: 'evaluations',
+  // [params:customer-files]
+  // [params:trackers]
+  // [params:campaigns]
 };
 const QUERIES: Record<string, string> = { 'POST /v1/datasets/:id/data': '?format=csv' };
 
@@ -289,7 +301,8 @@ describe('access matrix', () => {
   it("answers 404 for another account's ids on every route that takes one, and changes nothing there", async () => {
     const before = await snapshot(foreignToken, foreign);
     const failures: string[] = [];
-    for (const r of routes.filter((x) => x.path.includes('/:'))) {
+    // Public routes (collection endpoint, postbacks) are keyed by codes, not account-scoped ids.
+    for (const r of routes.filter((x) => x.path.includes('/:') && x.permission !== 'public')) {
       if (r.path.startsWith('/v1/classes/')) continue; // classes are global, read-only catalog entries
       const res = await call(api.adminToken, r, fillPath(r, foreign), sampleBody(r, foreign));
       if (res.status !== 404) failures.push(`${r.method.toUpperCase()} ${r.path} → ${res.status}`);

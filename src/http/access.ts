@@ -32,6 +32,19 @@ export const ACCESS = {
   'destinations.write': ['admin', 'data_engineer', 'governance'],
   'activations.read': ALL,
   'activations.write': ['admin', 'marketer'],
+  'universe.read': ALL,
+  'universe.write': ['admin', 'data_engineer'],
+  'targets.read': ALL,
+  'targets.write': ['admin', 'marketer'],
+  'channels.read': ALL,
+  'channels.write': ['admin', 'data_engineer', 'marketer'],
+  'trackers.read': ALL,
+  'trackers.write': ['admin', 'data_engineer', 'marketer'],
+  'mat.read': ALL,
+  'mat.write': ['admin', 'data_engineer', 'marketer'],
+  'campaigns.read': ALL,
+  'campaigns.write': ['admin', 'marketer'],
+  'reactions.write': ['admin', 'data_engineer'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof ACCESS;

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AuditService } from '../audit/service';
-import { Db, Queryable } from '../core/db';
+import { Db, Queryable, Tx } from '../core/db';
 import { Conflict, NotFound, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Logger } from '../core/log';
@@ -124,8 +124,16 @@ class Slots {
   }
 }
 
+type MergeHook = (tx: Tx, storage: DatasetStorage, batchId: string) => Promise<void>;
+
 export class BatchService {
   private readonly loadSlots: Slots;
+  private readonly mergeHooks: MergeHook[] = [];
+
+  /** Runs inside the merge transaction after a batch's rows are in the dataset (e.g. the universe). */
+  onMerged(hook: MergeHook): void {
+    this.mergeHooks.push(hook);
+  }
 
   constructor(
     private readonly db: Db,
@@ -345,6 +353,7 @@ export class BatchService {
       const inserted = await tx.raw(insert, bindings);
       for (const sql of refresh) await tx.raw(sql, bindings);
       await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
+      for (const hook of this.mergeHooks) await hook(tx, storage, batchId);
       await tx('batches')
         .where({ id: batchId })
         .update({ status: 'success', seq, output_count: inserted.rowCount ?? 0, completed_at: tx.fn.now(), updated_at: tx.fn.now() });

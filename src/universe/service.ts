@@ -1,0 +1,357 @@
+/**
+ * The account's first-party identity universe: an identity graph whose connected components are
+ * people. Every first-party source (profile-enabled Individual Profile datasets, talk channel
+ * friends, pixel & SDK events, MAT postbacks, ad reactions) appends the identity nodes of each of
+ * its records to an inbox in the same transaction as the record itself; the linker folds the inbox
+ * into the graph in order, in chunks, one account at a time (an advisory lock), so linking never
+ * blocks the writers and a crash loses nothing (inbox rows are deleted in the transaction that
+ * links them).
+ *
+ * Identities in one record belong to one person; a record touching two people merges them, unless
+ * the merged person would hold more than MAX_IDENTITIES_PER_PERSON identities — then the merge is
+ * refused, the record's new identities stay a person of their own, and the refusal is counted
+ * (a runaway component, e.g. a shared test device, never swallows thousands of people). The graph
+ * only grows: deleting a batch does not unlink identities (as in Adobe's graph); `relink` rebuilds
+ * it from the sources when that matters.
+ */
+import type { Knex } from 'knex';
+import type { Db, Queryable, Tx } from '../core/db';
+import { InvalidRequest } from '../core/errors';
+import type { Logger } from '../core/log';
+import type { Caller } from '../core/types';
+import type { DatasetService, DatasetStorage } from '../datasets/service';
+import { qualifiedData, SYS } from '../datasets/storage';
+import { ident } from '../core/sql';
+import { MAX_IDENTITIES_PER_PERSON, nodeKindOf } from './nodes';
+
+export const LINK_TICK_JOB = 'universe.link';
+const CHUNK_ROWS = 5000;
+
+export interface UniverseStats {
+  people: number;
+  identities: number;
+  identitiesByKind: Record<string, number>;
+  /** Records appended by sources and not linked yet. */
+  pendingRecords: number;
+  linkedRecords: number;
+  /** Merges refused because the person would exceed the identity cap. */
+  refusedMerges: number;
+  maxIdentitiesPerPerson: number;
+  lastLinkedAt: string | null;
+}
+
+export interface UniversePerson {
+  personId: string;
+  identities: { kind: string; value: string; firstSeenAt: string }[];
+}
+
+/** A source that can append all of its records again (used by relink). */
+export interface UniverseSource {
+  name: string;
+  replay(tx: Tx, caller: Caller): Promise<void>;
+}
+
+/** `node = any(?)`-style SQL returning the column `person_id` (distinct), for population queries. */
+export interface SqlFragment {
+  sql: string;
+  bindings: readonly Knex.RawBinding[];
+}
+
+export class UniverseService {
+  private readonly sources: UniverseSource[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly datasets: DatasetService,
+    private readonly log: Logger,
+  ) {
+    this.sources.push({ name: 'datasets', replay: (tx, caller) => this.replayDatasets(tx, caller) });
+  }
+
+  registerSource(source: UniverseSource): void {
+    this.sources.push(source);
+  }
+
+  // ---- writing: sources append identity sets ---------------------------------------------------
+
+  /** Appends records (each a list of nodes) to the inbox; records with no node are skipped. */
+  async append(q: Queryable, adAccountId: string, records: readonly (readonly string[])[]): Promise<void> {
+    const kept = records.map((r) => [...new Set(r.filter((n) => typeof n === 'string' && n.length > 0))]).filter((r) => r.length > 0);
+    if (kept.length === 0) return;
+    // One statement per call whatever the size: the records travel as one JSON array.
+    await q.raw(
+      `insert into universe_inbox (ad_account_id, nodes)
+       select ?, array(select jsonb_array_elements_text(r)) from jsonb_array_elements(?::jsonb) r`,
+      [adAccountId, JSON.stringify(kept)],
+    );
+  }
+
+  /** Appends the nodes produced by a query (column `nodes text[]`), set-based. */
+  async appendFromQuery(q: Queryable, adAccountId: string, nodesQuery: SqlFragment): Promise<void> {
+    await q.raw(
+      `insert into universe_inbox (ad_account_id, nodes)
+       select ?, s.nodes from (${nodesQuery.sql}) s where cardinality(s.nodes) > 0`,
+      [adAccountId, ...nodesQuery.bindings],
+    );
+  }
+
+  /** Batch merge hook: the profile records of a first-party dataset batch join the universe. */
+  async onBatchMerged(tx: Tx, storage: DatasetStorage, batchId: string): Promise<void> {
+    if (storage.dataset.class_kind !== 'first_party' || !storage.dataset.profile_enabled) return;
+    const nodes = this.datasetNodesSql(storage);
+    if (!nodes) return;
+    await this.appendFromQuery(tx, storage.dataset.ad_account_id, {
+      sql: `${nodes.sql} and ${ident(SYS.batch)} = ?`,
+      bindings: [...nodes.bindings, batchId],
+    });
+  }
+
+  // ---- linking ---------------------------------------------------------------------------------
+
+  /** Links everything pending for one account; returns the number of records linked. */
+  async linkPending(adAccountId: string): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const linked = await this.db.transaction((tx) => this.linkChunk(tx, adAccountId));
+      total += linked;
+      if (linked < CHUNK_ROWS) return total;
+    }
+  }
+
+  /** Tick: links the pending records of every account (accounts another worker holds are skipped). */
+  async linkAllPending(): Promise<number> {
+    const accounts = await this.db('universe_inbox').distinct('ad_account_id');
+    let total = 0;
+    for (const { ad_account_id } of accounts) total += await this.linkPending(ad_account_id);
+    return total;
+  }
+
+  private async linkChunk(tx: Tx, adAccountId: string): Promise<number> {
+    await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [`universe:${adAccountId}`]);
+    const rows: { seq: string; nodes: string[] }[] = await tx('universe_inbox')
+      .where({ ad_account_id: adAccountId })
+      .orderBy('seq')
+      .limit(CHUNK_ROWS)
+      .select('seq', 'nodes');
+    if (rows.length === 0) return 0;
+
+    const allNodes = [...new Set(rows.flatMap((r) => r.nodes))];
+    const existing = new Map<string, string>();
+    for (const r of (
+      await tx.raw(`select node, person_id from universe_identities where ad_account_id = ? and node = any(?::text[])`, [adAccountId, allNodes])
+    ).rows as { node: string; person_id: string }[]) {
+      existing.set(r.node, r.person_id);
+    }
+    const persons = [...new Set(existing.values())];
+    const size = new Map<string, number>();
+    for (const r of (
+      await tx.raw(`select person_id, identity_count from universe_people where ad_account_id = ? and person_id = any(?::bigint[])`, [adAccountId, persons])
+    ).rows as { person_id: string; identity_count: number }[]) {
+      size.set(`p${r.person_id}`, r.identity_count);
+    }
+
+    // Union-find over entities: existing people (`p<id>`) and nodes new to the graph (`n<node>`).
+    const parent = new Map<string, string>();
+    const find = (e: string): string => {
+      let root = e;
+      while (parent.has(root)) root = parent.get(root)!;
+      let cur = e;
+      while (cur !== root) {
+        const next = parent.get(cur)!;
+        parent.set(cur, root);
+        cur = next;
+      }
+      return root;
+    };
+    const entityOf = (n: string) => (existing.has(n) ? `p${existing.get(n)}` : `n${n}`);
+    let refused = 0;
+    for (const row of rows) {
+      const entities = [...new Set(row.nodes.map(entityOf))];
+      for (const e of entities) if (!size.has(e)) size.set(e, 1);
+      let anchor = find(entities[0]);
+      for (const e of entities.slice(1)) {
+        const other = find(e);
+        if (other === anchor) continue;
+        const joined = size.get(anchor)! + size.get(other)!;
+        if (joined > MAX_IDENTITIES_PER_PERSON) {
+          refused++;
+          continue;
+        }
+        // Keep an existing person as the root so its id survives.
+        const [root, child] = anchor.startsWith('p') || !other.startsWith('p') ? [anchor, other] : [other, anchor];
+        parent.set(child, root);
+        size.set(root, joined);
+        anchor = root;
+      }
+    }
+
+    // Resolve each component to one person id: the smallest existing id, or a new one.
+    const groups = new Map<string, { persons: string[]; nodes: string[] }>();
+    for (const e of size.keys()) {
+      const root = find(e);
+      let g = groups.get(root);
+      if (!g) groups.set(root, (g = { persons: [], nodes: [] }));
+      if (e.startsWith('p')) g.persons.push(e.slice(1));
+      else g.nodes.push(e.slice(1));
+    }
+    const fresh = [...groups.values()].filter((g) => g.persons.length === 0).length;
+    const freshIds: string[] = fresh
+      ? (await tx.raw(`select nextval('universe_person_seq')::text as id from generate_series(1, ?)`, [fresh])).rows.map((r: { id: string }) => r.id)
+      : [];
+    const mergeFrom: string[] = [];
+    const mergeTo: string[] = [];
+    const insertNodes: string[] = [];
+    const insertPersons: string[] = [];
+    const peopleIds: string[] = [];
+    const peopleCounts: number[] = [];
+    for (const [root, g] of groups) {
+      const ids = g.persons.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+      const target = ids[0] ?? freshIds.pop()!;
+      for (const other of ids.slice(1)) {
+        mergeFrom.push(other);
+        mergeTo.push(target);
+      }
+      for (const n of g.nodes) {
+        insertNodes.push(n);
+        insertPersons.push(target);
+      }
+      if (g.nodes.length > 0 || ids.length > 1) {
+        peopleIds.push(target);
+        peopleCounts.push(size.get(root)!);
+      }
+    }
+    if (mergeFrom.length) {
+      await tx.raw(
+        `update universe_identities ui set person_id = m.to_id
+         from unnest(?::bigint[], ?::bigint[]) as m(from_id, to_id)
+         where ui.ad_account_id = ? and ui.person_id = m.from_id`,
+        [mergeFrom, mergeTo, adAccountId],
+      );
+      await tx.raw(`delete from universe_people where ad_account_id = ? and person_id = any(?::bigint[])`, [adAccountId, mergeFrom]);
+    }
+    if (insertNodes.length) {
+      await tx.raw(
+        `insert into universe_identities (ad_account_id, node, person_id)
+         select ?, t.node, t.person_id from unnest(?::text[], ?::bigint[]) as t(node, person_id)`,
+        [adAccountId, insertNodes, insertPersons],
+      );
+    }
+    if (peopleIds.length) {
+      await tx.raw(
+        `insert into universe_people (ad_account_id, person_id, identity_count)
+         select ?, t.person_id, t.identity_count from unnest(?::bigint[], ?::int[]) as t(person_id, identity_count)
+         on conflict (ad_account_id, person_id) do update set identity_count = excluded.identity_count, updated_at = now()`,
+        [adAccountId, peopleIds, peopleCounts],
+      );
+    }
+    await tx.raw(`delete from universe_inbox where seq = any(?::bigint[])`, [rows.map((r) => r.seq)]);
+    await tx.raw(
+      `insert into universe_state (ad_account_id, linked_records, refused_merges, last_linked_at) values (?, ?, ?, now())
+       on conflict (ad_account_id) do update set linked_records = universe_state.linked_records + excluded.linked_records,
+         refused_merges = universe_state.refused_merges + excluded.refused_merges, last_linked_at = now()`,
+      [adAccountId, rows.length, refused],
+    );
+    if (refused) this.log.info({ adAccountId, refused }, 'universe: merges refused at the identity cap');
+    return rows.length;
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
+
+  /**
+   * People (column `person_id`, distinct) owning any node the query yields (column `node`).
+   * Population queries of every target kind are built from this.
+   */
+  peopleOfNodes(adAccountId: string, nodesQuery: SqlFragment): SqlFragment {
+    return {
+      sql: `select distinct ui.person_id from universe_identities ui where ui.ad_account_id = ? and ui.node in (${nodesQuery.sql})`,
+      bindings: [adAccountId, ...nodesQuery.bindings],
+    };
+  }
+
+  async stats(caller: Caller): Promise<UniverseStats> {
+    const a = caller.adAccountId;
+    const [people, byKind, pending, state] = await Promise.all([
+      this.db('universe_people').where({ ad_account_id: a }).count({ n: '*' }).first(),
+      this.db.raw(`select split_part(node, ':', 1) as kind, count(*)::bigint as n from universe_identities where ad_account_id = ? group by 1 order by 1`, [a]),
+      this.db('universe_inbox').where({ ad_account_id: a }).count({ n: '*' }).first(),
+      this.db('universe_state').where({ ad_account_id: a }).first(),
+    ]);
+    const identitiesByKind: Record<string, number> = {};
+    for (const r of byKind.rows as { kind: string; n: string }[]) identitiesByKind[r.kind] = Number(r.n);
+    return {
+      people: Number(people?.n ?? 0),
+      identities: Object.values(identitiesByKind).reduce((s, n) => s + n, 0),
+      identitiesByKind,
+      pendingRecords: Number(pending?.n ?? 0),
+      linkedRecords: Number(state?.linked_records ?? 0),
+      refusedMerges: Number(state?.refused_merges ?? 0),
+      maxIdentitiesPerPerson: MAX_IDENTITIES_PER_PERSON,
+      lastLinkedAt: state?.last_linked_at ? new Date(state.last_linked_at).toISOString() : null,
+    };
+  }
+
+  /** The person holding an identity, with all of their identities (after linking what is pending). */
+  async lookup(caller: Caller, kind: string, value: string): Promise<UniversePerson | null> {
+    await this.linkPending(caller.adAccountId);
+    const hit = await this.db('universe_identities').where({ ad_account_id: caller.adAccountId, node: `${kind}:${value}` }).first('person_id');
+    if (!hit) return null;
+    const rows = await this.db('universe_identities').where({ ad_account_id: caller.adAccountId, person_id: hit.person_id }).orderBy('node');
+    return {
+      personId: String(hit.person_id),
+      identities: rows.map((r: { node: string; first_seen_at: Date }) => {
+        const i = r.node.indexOf(':');
+        return { kind: r.node.slice(0, i), value: r.node.slice(i + 1), firstSeenAt: r.first_seen_at.toISOString() };
+      }),
+    };
+  }
+
+  /**
+   * Rebuilds the account's graph from its sources (e.g. after deleting a dataset whose identities
+   * should no longer join people). Populations are refreshed on their next cadence.
+   */
+  async relink(caller: Caller): Promise<UniverseStats> {
+    await this.db.transaction(async (tx) => {
+      await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [`universe:${caller.adAccountId}`]);
+      for (const table of ['universe_inbox', 'universe_identities', 'universe_people', 'universe_state']) {
+        await tx(table).where({ ad_account_id: caller.adAccountId }).delete();
+      }
+      for (const source of this.sources) await source.replay(tx, caller);
+    });
+    await this.linkPending(caller.adAccountId);
+    return this.stats(caller);
+  }
+
+  // ---- datasets as a source --------------------------------------------------------------------
+
+  /** SELECT of `nodes text[]` over a dataset's profile records (caller appends more conditions). */
+  private datasetNodesSql(storage: DatasetStorage): SqlFragment | null {
+    const parts: string[] = [];
+    const bindings: Knex.RawBinding[] = [];
+    for (const field of storage.fields) {
+      if (!field.identity) continue;
+      const kind = nodeKindOf({ code: field.identity.namespace, type: field.identity.namespaceType as never });
+      const column = storage.columns.find((c) => c.fieldPath === field.path);
+      if (!kind || !column) continue;
+      parts.push(`case when ${ident(column.columnName)} is null then null else ? || ${ident(column.columnName)} end`);
+      bindings.push(`${kind}:`);
+    }
+    if (parts.length === 0) return null;
+    return {
+      sql: `select array_remove(array[${parts.join(', ')}]::text[], null) as nodes from ${qualifiedData(storage.dataset.table_name)} where ${ident(SYS.profile)}`,
+      bindings,
+    };
+  }
+
+  private async replayDatasets(tx: Tx, caller: Caller): Promise<void> {
+    for (const dataset of await this.datasets.profileDatasets(caller, 'first_party')) {
+      const storage = await this.datasets.storage(caller, dataset.id, tx);
+      const nodes = this.datasetNodesSql(storage);
+      if (nodes) await this.appendFromQuery(tx, caller.adAccountId, { sql: `${nodes.sql} order by ${ident(SYS.seq)}, ${ident(SYS.rid)}`, bindings: nodes.bindings });
+    }
+  }
+
+  /** Validates a lookup request's kind (the value is normalised by the caller's namespace rules). */
+  static checkKind(kind: string): void {
+    if (!/^[a-z_]+$|^ns_[A-Za-z0-9_.-]+$/.test(kind)) throw new InvalidRequest(`Unknown identity kind "${kind}"`);
+  }
+}
