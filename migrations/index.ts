@@ -12,6 +12,7 @@ import * as firstPartyCore from './20261123_006_first_party_core';
 import * as talkChannels from './20261123_007_talk_channels';
 import * as trackersMat from './20261123_008_trackers_mat';
 import * as campaigns from './20261123_009_campaigns';
+import * as scheduler from './20261123_010_scheduler';
 
 export interface Migration {
   name: string;
@@ -29,4 +30,5 @@ export const migrations: Migration[] = [
   { name: '20261123_007_talk_channels', ...talkChannels },
   { name: '20261123_008_trackers_mat', ...trackersMat },
   { name: '20261123_009_campaigns', ...campaigns },
+  { name: '20261123_010_scheduler', ...scheduler },
 ];

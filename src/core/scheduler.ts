@@ -1,0 +1,124 @@
+/**
+ * The one scheduler of periodic work. Schedules live in PostgreSQL (`schedules`), not in Redis:
+ * every worker process runs the same small loop, claims the schedules that are due with
+ * FOR UPDATE SKIP LOCKED, enqueues their job and advances `next_run_at` in the SAME transaction.
+ * So:
+ * - a Redis restart loses nothing: a slot whose enqueue failed rolls back and is claimed again on
+ *   the next loop; Bull's own repeat jobs (kept in Redis) are not used;
+ * - several workers never enqueue the same slot: the row is locked and moved forward by whoever
+ *   claimed it, and the job id names the slot (`<schedule>@<slot time>`), so even a retried enqueue
+ *   of the same slot is a no-op;
+ * - slots missed while no worker ran are not replayed one by one: the next loop enqueues once and
+ *   moves on to the next future slot (the jobs are ticks that look at what is due in PostgreSQL).
+ * What a tick does is claimed in PostgreSQL as well (dataflow runs, evaluations, populations…).
+ */
+import parser from 'cron-parser';
+import type { Clock } from './clock';
+import type { Db } from './db';
+import type { JobQueue } from './jobs';
+import type { Logger } from './log';
+
+export interface ScheduleInfo {
+  name: string;
+  cron: string;
+  jobName: string;
+  nextRunAt: string;
+  lastRunAt: string | null;
+  lastEnqueuedJobId: string | null;
+}
+
+interface ScheduleRow {
+  name: string;
+  cron: string;
+  job_name: string;
+  data: unknown;
+  next_run_at: Date;
+  last_run_at: Date | null;
+  last_job_id: string | null;
+}
+
+export class Scheduler {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly jobs: JobQueue,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Declares a schedule (idempotent: every worker declares the same ones at start). A changed cron
+   * takes effect from now; an unchanged one keeps its next slot.
+   */
+  async declare(name: string, cron: string, jobName: string, data: unknown = {}): Promise<void> {
+    const next = nextSlot(cron, this.clock.now());
+    await this.db.raw(
+      `insert into schedules (name, cron, job_name, data, next_run_at) values (?, ?, ?, ?::jsonb, ?)
+       on conflict (name) do update set
+         next_run_at = case when schedules.cron = excluded.cron then schedules.next_run_at else excluded.next_run_at end,
+         cron = excluded.cron, job_name = excluded.job_name, data = excluded.data, updated_at = now()`,
+      [name, cron, jobName, JSON.stringify(data ?? {}), next],
+    );
+  }
+
+  /** Enqueues every due schedule once; returns how many were enqueued. */
+  async runDue(): Promise<number> {
+    const now = this.clock.now();
+    let enqueued = 0;
+    for (;;) {
+      const done = await this.db.transaction(async (tx) => {
+        const row = await tx<ScheduleRow>('schedules').where('next_run_at', '<=', now).orderBy('next_run_at').forUpdate().skipLocked().first();
+        if (!row) return false;
+        const jobId = `${row.name}@${row.next_run_at.toISOString()}`;
+        // Enqueue inside the transaction: if Redis is down this throws and the slot stays due.
+        await this.jobs.enqueue(row.job_name, row.data ?? {}, { jobId, attempts: 1 });
+        await tx('schedules')
+          .where({ name: row.name })
+          .update({ next_run_at: nextSlot(row.cron, now), last_run_at: now, last_job_id: jobId, updated_at: tx.fn.now() });
+        return true;
+      });
+      if (!done) return enqueued;
+      enqueued++;
+    }
+  }
+
+  /** Runs the loop every `intervalMs` until stop(). Errors (e.g. Redis down) are logged and retried. */
+  start(intervalMs = 5000): void {
+    if (this.timer) return;
+    const loop = () => {
+      this.running = this.runDue().catch((err) => {
+        this.log.warn({ err: (err as Error).message }, 'scheduler: could not enqueue due schedules; retrying');
+        return 0;
+      });
+      void this.running.finally(() => {
+        if (this.timer) this.timer = setTimeout(loop, intervalMs);
+      });
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  async stop(): Promise<void> {
+    const t = this.timer;
+    this.timer = undefined;
+    if (t) clearTimeout(t);
+    await this.running;
+  }
+
+  async list(): Promise<ScheduleInfo[]> {
+    const rows = await this.db<ScheduleRow>('schedules').orderBy('name');
+    return rows.map((r) => ({
+      name: r.name,
+      cron: r.cron,
+      jobName: r.job_name,
+      nextRunAt: r.next_run_at.toISOString(),
+      lastRunAt: r.last_run_at?.toISOString() ?? null,
+      lastEnqueuedJobId: r.last_job_id,
+    }));
+  }
+}
+
+function nextSlot(cron: string, after: Date): Date {
+  return parser.parseExpression(cron, { tz: 'UTC', currentDate: after }).next().toDate();
+}
