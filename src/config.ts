@@ -29,6 +29,14 @@ export interface Config {
   logLevel: string;
   /** Largest JSON request body accepted by the API. */
   jsonBodyLimit: string;
+  /** Pixel collection endpoint: token bucket per track_id and client IP (sustained rate, burst). */
+  collectRatePerSecond: number;
+  collectBurst: number;
+  /** How long collected events wait for others to share their transaction (group commit). */
+  collectFlushMs: number;
+  /** MAT postback endpoint: token bucket per link code and client IP (vendors post from few IPs). */
+  postbackRatePerSecond: number;
+  postbackBurst: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -71,5 +79,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     encryptionKey,
     logLevel,
     jsonBodyLimit: str(env, 'JSON_BODY_LIMIT') ?? '1mb',
+    collectRatePerSecond: int(env, 'COLLECT_RATE_PER_SECOND', 50, 1, 1_000_000),
+    collectBurst: int(env, 'COLLECT_BURST', 500, 1, 10_000_000),
+    collectFlushMs: int(env, 'COLLECT_FLUSH_MS', 5, 0, 1000),
+    postbackRatePerSecond: int(env, 'POSTBACK_RATE_PER_SECOND', 200, 1, 1_000_000),
+    postbackBurst: int(env, 'POSTBACK_BURST', 2000, 1, 10_000_000),
   };
 }

@@ -56,6 +56,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const jobs = opts.jobs ?? createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log, concurrency: config.workerConcurrency, lockMs: config.jobLockMs });
     if (!opts.jobs) closers.unshift(() => jobs.close());
     const services = createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) });
+    services.trackers.configure({ ratePerSecond: config.collectRatePerSecond, burst: config.collectBurst, flushMs: config.collectFlushMs });
+    services.mat.configure({ ratePerSecond: config.postbackRatePerSecond, burst: config.postbackBurst });
+    // Runs after the HTTP server closed (it is unshifted later) and before jobs and the pool close:
+    // events the collector accepted but has not written yet are written first.
+    closers.unshift(() => services.trackers.stop());
     defineJobs(services);
 
     await services.accounts.reseedAll((accountId, err) => log.warn({ accountId, err: (err as Error).message }, 'could not add standard resources to an ad account'));

@@ -37,8 +37,21 @@ import { POPULATION_REFRESH_JOB, POPULATION_TICK_JOB, PopulationService } from '
 import { targetRoutes } from './targets/routes';
 import { TargetService } from './targets/service';
 // [imports:customer-files]
+import { customerFileRoutes } from './customer-files/routes';
+import { CustomerFileService } from './customer-files/service';
+import { UPLOAD_PURGE_JOB } from './customer-files/uploads';
+import { friendGroupRoutes } from './friend-groups/routes';
+import { FriendGroupService } from './friend-groups/service';
 // [imports:trackers]
+import { trackerRoutes } from './trackers/routes';
+import { PRUNE_JOB as TRACKER_PRUNE_JOB, TrackerService } from './trackers/service';
+import { matRoutes } from './mat/routes';
+import { MAT_PRUNE_JOB, MatService } from './mat/service';
 // [imports:campaigns]
+import { campaignRoutes } from './campaigns/routes';
+import { CampaignService } from './campaigns/service';
+import { adResponseRoutes } from './ad-response/routes';
+import { AdResponseService } from './ad-response/service';
 
 export interface Services {
   db: Db;
@@ -59,8 +72,14 @@ export interface Services {
   populations: PopulationService;
   targets: TargetService;
   // [services:customer-files]
+  customerFiles: CustomerFileService;
+  friendGroups: FriendGroupService;
   // [services:trackers]
+  trackers: TrackerService;
+  mat: MatService;
   // [services:campaigns]
+  campaigns: CampaignService;
+  adResponse: AdResponseService;
   /** Time source of scheduled work; tests replace `clock.now`. */
   clock: Clock;
 }
@@ -103,8 +122,19 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   const populations = new PopulationService(db, universe, jobs, clock, log);
   const targets = new TargetService(db, audit, populations);
   // [create:customer-files]
+  const customerFiles = new CustomerFileService(db, targets, universe, clock);
+  const friendGroups = new FriendGroupService(db, audit, targets, universe, clock);
   // [create:trackers]
+  const trackers = new TrackerService(db, audit, targets, populations, universe, clock, log);
+  const mat = new MatService(db, audit, targets, populations, universe, clock);
   // [create:campaigns]
+  const campaigns = new CampaignService(db, audit, targets, populations, universe, clock);
+  campaigns.useChannels(friendGroups);
+  // Ad group targeting is what a target's usage (사용 현황) lists; deleting a used target is refused.
+  targets.useUsage((q, caller, ids) => campaigns.targetUsage(q, caller, ids));
+  universe.registerSource({ name: 'reactions', replay: (tx, caller) => campaigns.replayReactions(tx, caller) });
+  const adResponse = new AdResponseService(db, targets, populations, campaigns, clock);
+  campaigns.beforeDelete((tx, caller, refs) => adResponse.assertNotSource(tx, caller, refs));
   const accounts = new AccountService(db, audit, [
     (tx, id) => namespaces.seedStandard(tx, id),
     (tx, id) => governance.seedCore(tx, id),
@@ -113,8 +143,11 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, audiences, activation, clock,
     universe, populations, targets,
     // [return:customer-files]
+    customerFiles, friendGroups,
     // [return:trackers]
+    trackers, mat,
     // [return:campaigns]
+    campaigns, adResponse,
   };
 }
 
@@ -133,8 +166,14 @@ export function allRoutes(s: Services): RouteSpec[] {
     ...universeRoutes(s.universe),
     // Kind routes (/v1/targets/customer-files…) come before the generic /v1/targets/:id routes.
     // [routes:customer-files]
+    ...customerFileRoutes(s.customerFiles),
+    ...friendGroupRoutes(s.friendGroups),
     // [routes:trackers]
+    ...trackerRoutes(s.trackers),
+    ...matRoutes(s.mat),
     // [routes:campaigns]
+    ...campaignRoutes(s.campaigns),
+    ...adResponseRoutes(s.adResponse),
     ...targetRoutes(s.targets),
     ...auditRoutes(s.audit),
   ];
@@ -153,7 +192,10 @@ export function defineJobs(s: Services): void {
   s.jobs.define(POPULATION_TICK_JOB, async () => ({ counted: await s.populations.refreshDue() }), { concurrency: 1 });
   s.jobs.define<{ subjectId: string }>(POPULATION_REFRESH_JOB, async ({ subjectId }) => ({ counted: await s.populations.refresh(subjectId) }));
   // [jobs:customer-files]
+  s.jobs.define(UPLOAD_PURGE_JOB, async () => ({ purged: await s.customerFiles.purgeExpiredUploads() }), { concurrency: 1 });
   // [jobs:trackers]
+  s.jobs.define(TRACKER_PRUNE_JOB, async () => ({ deleted: await s.trackers.prune() }), { concurrency: 1 });
+  s.jobs.define(MAT_PRUNE_JOB, async () => ({ deleted: await s.mat.prune() }), { concurrency: 1 });
   // [jobs:campaigns]
 }
 
@@ -166,6 +208,10 @@ export async function scheduleJobs(s: Services): Promise<void> {
   await s.jobs.repeat(LINK_TICK_JOB, {}, '* * * * *', LINK_TICK_JOB);
   await s.jobs.repeat(POPULATION_TICK_JOB, {}, '* * * * *', POPULATION_TICK_JOB);
   // [schedule:customer-files]
+  // Customer file and friend group uploads not saved within 24 hours.
+  await s.jobs.repeat(UPLOAD_PURGE_JOB, {}, '17 * * * *', UPLOAD_PURGE_JOB);
   // [schedule:trackers]
+  await s.jobs.repeat(TRACKER_PRUNE_JOB, {}, '17 3 * * *', TRACKER_PRUNE_JOB);
+  await s.jobs.repeat(MAT_PRUNE_JOB, {}, '27 3 * * *', MAT_PRUNE_JOB);
   // [schedule:campaigns]
 }

@@ -61,12 +61,58 @@ async function makeFixture(token: string, accountId: string, tag: string): Promi
     .expect(201);
   const activationRun = await as.post(`/v1/activations/${activation.body.activation.id}/runs`, {}).expect(202);
   // [fixture:customer-files]
+  const csvUpload = (path: string, csv: string) => as.post(path).set('Content-Type', 'text/csv').send(csv).expect(201);
+  const fileUpload = await csvUpload('/v1/targets/customer-files/uploads', 'adid\n3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\n');
+  const customerFile = await as.post('/v1/targets/customer-files', { uploadId: fileUpload.body.id, name: `Customers ${tag}` }).expect(201);
+  const spareFileUpload = await csvUpload('/v1/targets/customer-files/uploads', 'adid\n3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5e\n');
+  const talkChannel = await as.post('/v1/talk-channels', { name: `Channel ${tag}`, searchId: `@channel${tag}` }).expect(201);
+  const groupUploadPath = `/v1/targets/friend-groups/uploads?channelId=${talkChannel.body.id}&type=PHONE_NUMBER`;
+  const groupUpload = await csvUpload(groupUploadPath, 'phone_number\n010-1234-5678\n');
+  const friendGroup = await as.post('/v1/targets/friend-groups', { uploadId: groupUpload.body.id, name: `Friends ${tag}` }).expect(201);
+  const spareGroupUpload = await csvUpload(groupUploadPath, 'phone_number\n010-1234-5679\n');
   // [fixture:trackers]
+  const trackerAdid = '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+  const tracker = await as.post('/v1/trackers', { name: `Pixel ${tag}` }).expect(201);
+  await as.post(`/v1/collect/${tracker.body.trackId}`, { event: 'purchase', adid: trackerAdid }).expect(202);
+  const pixelTarget = await as.post('/v1/targets/pixel', { name: `Purchasers ${tag}`, trackId: tracker.body.trackId, event: 'purchase', days: 30 }).expect(201);
+  const linkCode = await as.post('/v1/mat/link-codes', { name: `App ${tag}` }).expect(201);
+  await as.post(`/v1/mat/postbacks/appsflyer/${linkCode.body.code}`, { event: 'install', adid: trackerAdid }).expect(202);
+  const matLink = await as.post('/v1/targets/mat', { name: `Installers ${tag}`, linkCodeId: linkCode.body.id, vendor: 'appsflyer', event: 'install' }).expect(201);
   // [fixture:campaigns]
+  const campaign = await as.post('/v1/campaigns', { name: `Display ${tag}`, type: 'DISPLAY' }).expect(201);
+  const adGroup = await as.post('/v1/ad-groups', { campaignId: campaign.body.id, name: `Ad group ${tag}` }).expect(201);
+  const campaignChannel = await as.post('/v1/talk-channels', { name: `Campaign channel ${tag}`, searchId: `@campaigns${tag}` }).expect(201);
+  const messageCampaign = await as.post('/v1/campaigns', { name: `Message ${tag}`, type: 'MESSAGE', talkChannelId: campaignChannel.body.id }).expect(201);
+  const messageGroup = await as.post('/v1/ad-groups', { campaignId: messageCampaign.body.id, name: `Message group ${tag}` }).expect(201);
+  const message = await as.post('/v1/messages', { adGroupId: messageGroup.body.id, name: `Message ${tag}` }).expect(201);
+  const adResponse = await as
+    .post('/v1/targets/ad-response', { campaignType: 'DISPLAY', sources: [adGroup.body.id], combination: { type: 'ALL' }, collectionDays: 30 })
+    .expect(201);
   return {
     // [fixture-ids:customer-files]
+    'customer-files': customerFile.body.id,
+    // Customer file and friend group uploads share the `uploads` segment; the other kind's id answers 404.
+    uploads: fileUpload.body.id,
+    'customer-file-spare-upload': spareFileUpload.body.id,
+    'talk-channels': talkChannel.body.id,
+    'friend-groups': friendGroup.body.id,
+    'friend-group-spare-upload': spareGroupUpload.body.id,
     // [fixture-ids:trackers]
+    trackers: tracker.body.trackId,
+    pixel: pixelTarget.body.id,
+    'link-codes': linkCode.body.id,
+    mat: matLink.body.id,
+    'mat-vendor': 'appsflyer',
+    'mat-code': linkCode.body.code,
+    // The generic /v1/targets/:id routes (usage, refresh) take any kind's target id. (Remove if
+    // another helper adds a `targets` key: one is enough.)
+    targets: pixelTarget.body.id,
     // [fixture-ids:campaigns]
+    campaigns: campaign.body.id,
+    'ad-groups': adGroup.body.id,
+    'message-ad-groups': messageGroup.body.id,
+    messages: message.body.id,
+    'ad-response': adResponse.body.id,
     audiences: audience.body.id,
     evaluations: evaluation.body.id,
     destinations: destination.body.id,
@@ -164,8 +210,34 @@ function sampleBody(r: RouteSpec, f: Fixture): unknown {
     'POST /v1/activations/dry-run': () => ACTIVATION(f),
     'PATCH /v1/activations/:id': () => ({ enabled: false }),
     // [samples:customer-files]
+    'POST /v1/targets/customer-files': () => ({ uploadId: f['customer-file-spare-upload'], name: unique('Customers ') }),
+    'PATCH /v1/targets/customer-files/:id': () => ({ name: unique('Customers ') }),
+    'POST /v1/talk-channels': () => ({ name: unique('Channel '), searchId: `@${unique('ch')}` }),
+    'PATCH /v1/talk-channels/:id': () => ({ name: unique('Channel ') }),
+    'POST /v1/talk-channels/:id/friends': () => ({ friends: [{ phoneNumber: '010-1234-5678' }] }),
+    'POST /v1/talk-channels/:id/friends/remove': () => ({ friends: [{ phoneNumber: '010-1234-5678' }] }),
+    'POST /v1/targets/friend-groups': () => ({ uploadId: f['friend-group-spare-upload'], name: unique('Friends ') }),
+    'PATCH /v1/targets/friend-groups/:id': () => ({ name: unique('Friends ') }),
     // [samples:trackers]
+    'POST /v1/trackers': () => ({ name: unique('Pixel ') }),
+    'PATCH /v1/trackers/:trackId': () => ({ name: unique('Pixel ') }),
+    'POST /v1/targets/pixel': () => ({ name: unique('Pixel target '), trackId: f.trackers, days: 30 }),
+    'PATCH /v1/targets/pixel/:id': () => ({ days: 7 }),
+    'POST /v1/mat/link-codes': () => ({ name: unique('Link code ') }),
+    'PATCH /v1/mat/link-codes/:id': () => ({ name: unique('Link code ') }),
+    'POST /v1/targets/mat': () => ({ name: unique('MAT link '), linkCodeId: f['link-codes'], vendor: 'appsflyer', event: 'install' }),
+    'PATCH /v1/targets/mat/:id': () => ({ name: unique('MAT link ') }),
     // [samples:campaigns]
+    'POST /v1/campaigns': () => ({ name: unique('Campaign '), type: 'DISPLAY' }),
+    'PATCH /v1/campaigns/:id': () => ({ name: unique('Renamed ') }),
+    'POST /v1/ad-groups': () => ({ campaignId: f.campaigns, name: unique('Ad group ') }),
+    'PATCH /v1/ad-groups/:id': () => ({ name: unique('Renamed ') }),
+    'PUT /v1/ad-groups/:id/targeting': () => ({ include: [], exclude: [] }),
+    'POST /v1/ad-groups/:id/reach': () => ({}),
+    'POST /v1/messages': () => ({ adGroupId: f['message-ad-groups'], name: unique('Message ') }),
+    'PATCH /v1/messages/:id': () => ({ name: unique('Renamed ') }),
+    'POST /v1/targets/ad-response': () => ({ campaignType: 'DISPLAY', sources: [f['ad-groups']], combination: { type: 'ONE', reaction: 'CLICK' }, collectionDays: 7 }),
+    'PATCH /v1/targets/ad-response/:id': () => ({ name: unique('Renamed ') }),
   };
   if (r.rawBody) return `partnerID\n${unique('M')}\n`;
   if (!r.body) return undefined;
@@ -189,6 +261,9 @@ const PARAM_KINDS: Record<string, string> = {
   evaluationId: 'evaluations',
   // [params:customer-files]
   // [params:trackers]
+  trackId: 'trackers',
+  'mat:vendor': 'mat-vendor',
+  'mat:code': 'mat-code',
   // [params:campaigns]
 };
 const QUERIES: Record<string, string> = { 'POST /v1/datasets/:id/data': '?format=csv' };

@@ -41,7 +41,22 @@ export function createApp(deps: AppDeps): express.Express {
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
     }),
   );
-  const json = express.json({ limit: deps.jsonBodyLimit, type: ['application/json', 'application/*+json'] });
+  const JSON_TYPES = ['application/json', 'application/*+json'];
+  const json = express.json({ limit: deps.jsonBodyLimit, type: JSON_TYPES });
+  // Public browser endpoints: any origin may send (no cookies or credentials are read), preflight
+  // answered here; text/plain JSON is what navigator.sendBeacon sends without a preflight.
+  const anyOrigin = (_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    next();
+  };
+  const preflight = (_req: Request, res: Response) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', 'Content-Type');
+    res.setHeader('Access-Control-Max-Age', '86400');
+    res.status(204).end();
+  };
+  const preflighted = new Set<string>();
 
   const routes: RouteSpec[] = [
     {
@@ -64,8 +79,17 @@ export function createApp(deps: AppDeps): express.Express {
 
   for (const spec of routes) {
     // File uploads stream through untouched; every other route parses JSON.
-    const parse = spec.rawBody ? (_req: Request, _res: Response, next: NextFunction) => next() : json;
-    app[spec.method](spec.path, parse, async (req: Request, res: Response, next: NextFunction) => {
+    const parse = spec.rawBody
+      ? (_req: Request, _res: Response, next: NextFunction) => next()
+      : spec.cors || spec.jsonBodyLimit
+        ? express.json({ limit: spec.jsonBodyLimit ?? deps.jsonBodyLimit, type: spec.cors ? [...JSON_TYPES, 'text/plain'] : JSON_TYPES })
+        : json;
+    if (spec.cors && !preflighted.has(spec.path)) {
+      preflighted.add(spec.path);
+      app.options(spec.path, preflight);
+    }
+    const before = spec.cors ? [anyOrigin, parse] : [parse];
+    app[spec.method](spec.path, ...before, async (req: Request, res: Response, next: NextFunction) => {
       try {
         let caller = undefined as unknown as Caller;
         if (spec.permission !== 'public') {

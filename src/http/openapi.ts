@@ -85,6 +85,18 @@ export function buildOpenApi(routes: RouteSpec[], validator: RequestValidator, v
       op.requestBody = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.body}` } } } };
     }
     (paths[p] ??= {})[r.method] = op;
+    if (r.cors && !paths[p].options) {
+      paths[p].options = {
+        operationId: `${op.operationId as string}Preflight`,
+        summary: 'CORS preflight: any origin may call this public endpoint (GET, POST; Content-Type header)',
+        tags: [r.tag],
+        'x-permission': 'public',
+        'x-roles': ['anyone'],
+        security: [],
+        parameters: params,
+        responses: { '204': { description: 'Access-Control-Allow-Origin: *' } },
+      };
+    }
   }
   const schemas: Json = {
     Problem: {

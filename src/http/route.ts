@@ -42,6 +42,13 @@ export interface RouteSpec {
   produces?: string;
   /** The body is a file streamed to the handler (`ctx.req`), not parsed JSON; value = accepted media types. */
   rawBody?: string[];
+  /**
+   * Called by browsers from any site (pixel collection, postbacks): answers CORS for any origin,
+   * OPTIONS preflight included, and also reads JSON sent as text/plain (navigator.sendBeacon).
+   */
+  cors?: boolean;
+  /** Largest JSON body of this route when it differs from the service-wide limit. */
+  jsonBodyLimit?: string;
   handler(ctx: RequestContext): Promise<unknown>;
 }
 

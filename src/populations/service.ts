@@ -180,6 +180,20 @@ export class PopulationService {
     return true;
   }
 
+  /**
+   * Counts one subject now for a caller who asked for it: when another worker is counting it (e.g.
+   * the count a change queued), waits for that one to finish and counts again, so the answer
+   * includes everything committed before the request.
+   */
+  async refreshNow(subjectId: string, timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await this.refresh(subjectId)) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   /** SQL of the people a subject reaches (for set algebra across targets, e.g. ad group reach). */
   async peopleOf(q: Queryable, adAccountId: string, subjectType: string, subjectId: string): Promise<SqlFragment> {
     const source = this.sources.get(subjectType);

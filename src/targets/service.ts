@@ -236,7 +236,7 @@ export class TargetService {
 
   async refresh(caller: Caller, id: string): Promise<TargetBase> {
     const row = await this.find(this.db, caller, null, id);
-    await this.populations.refresh(id);
+    await this.populations.refreshNow(id);
     return this.base(this.db, row);
   }
 

@@ -268,6 +268,11 @@ export class UniverseService {
     };
   }
 
+  /** Every person of the account's universe (column `person_id`), e.g. the reach base of an ad group without targeting. */
+  allPeople(adAccountId: string): SqlFragment {
+    return { sql: `select up.person_id from universe_people up where up.ad_account_id = ?`, bindings: [adAccountId] };
+  }
+
   async stats(caller: Caller): Promise<UniverseStats> {
     const a = caller.adAccountId;
     const [people, byKind, pending, state] = await Promise.all([

@@ -1,0 +1,199 @@
+/**
+ * MAT postbacks as vendors send them, mapped to the three events a MAT link can pick (install,
+ * open, purchase). Pure: no database.
+ *
+ * Formats (a request is one message or a JSON array of them; GET carries one in the query string):
+ * - generic, every vendor: `{ event: install|open|purchase, adid, occurredAt? }`.
+ * - AppsFlyer Push API (vendor `appsflyer`, recognised by `event_type`): `event_type` install /
+ *   re-attribution (a reinstall) → install, re-engagement → open, in-app-event with `event_name`
+ *   af_purchase → purchase, af_app_opened → open; ad id = `advertising_id` (GAID) or `idfa`;
+ *   `event_time` "YYYY-MM-DD HH:mm:ss.SSS" in UTC.
+ * - Adjust callbacks (vendor `adjust`, recognised by `activity_kind`): install / reinstall →
+ *   install, session / reattribution → open, event named purchase or revenue → purchase; ad id =
+ *   `gps_adid` or `idfa` (NOT `adid`, which is Adjust's own device id); `created_at` = unix seconds.
+ * Anything else maps to no event and is ignored (202, not stored). A vendor message without an ad id
+ * or with the all-zero id (the user limited ad tracking) is ignored too: it identifies nobody. A
+ * malformed ad id or time refuses the whole request (422), as with the pixel collector.
+ */
+import { FieldError, InvalidRequest, isCdpError, UnprocessableRequest } from '../core/errors';
+import { requestSchemas } from '../core/validation';
+import { normalizeDeviceId } from '../namespaces/identity';
+
+export const MAT_VENDORS = ['appsflyer', 'adjust', 'kochava', 'tune', 'igaworks', 'wisetracker'] as const;
+export type MatVendor = (typeof MAT_VENDORS)[number];
+export const MAT_VENDOR_NAMES: Record<MatVendor, string> = {
+  appsflyer: 'AppsFlyer',
+  adjust: 'Adjust',
+  kochava: 'Kochava',
+  tune: 'Tune',
+  igaworks: 'IGAWorks adbrix',
+  wisetracker: 'WiseTracker',
+};
+export const MAT_EVENTS = ['install', 'open', 'purchase'] as const;
+export type MatEvent = (typeof MAT_EVENTS)[number];
+
+export const MAX_POSTBACKS_PER_REQUEST = 1000;
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+export interface Postback {
+  event: MatEvent;
+  /** The vendor's own name of what happened (af_purchase, session …). */
+  vendorEvent: string;
+  adid: string;
+  occurredAt: Date;
+}
+
+export interface ParsedPostbacks {
+  accepted: Postback[];
+  ignored: { pointer: string; reason: string }[];
+}
+
+type One = { postback: Postback } | { ignored: string } | { errors: FieldError[] };
+
+export function isVendor(v: string): v is MatVendor {
+  return (MAT_VENDORS as readonly string[]).includes(v);
+}
+
+/** The postbacks of a POST body (one message or an array). Throws 422 naming every finding. */
+export function postbacksOfBody(vendor: MatVendor, body: unknown, now: Date): ParsedPostbacks {
+  const single = !Array.isArray(body);
+  let list: unknown[];
+  if (Array.isArray(body)) list = body;
+  else if (body && typeof body === 'object' && Object.keys(body).length > 0) list = [body];
+  else throw refused([{ pointer: '', rule: 'required', message: 'Send one postback or an array of them as JSON' }]);
+  if (list.length === 0) throw refused([{ pointer: '', rule: 'minItems', message: 'must hold at least one postback' }]);
+  if (list.length > MAX_POSTBACKS_PER_REQUEST) throw refused([{ pointer: '', rule: 'maxItems', message: `at most ${MAX_POSTBACKS_PER_REQUEST} postbacks per request` }]);
+  return collect(
+    list.map((m, i) => {
+      const p = single ? '' : `/${i}`;
+      return [p, one(vendor, m, p, now)];
+    }),
+  );
+}
+
+/** The postback of a GET callback's query string (Adjust, AppsFlyer GET, or generic). */
+export function postbackOfQuery(vendor: MatVendor, query: Record<string, unknown>, now: Date): ParsedPostbacks {
+  return collect([['/query', one(vendor, query, '/query', now)]]);
+}
+
+function collect(results: [string, One][]): ParsedPostbacks {
+  const errors = results.flatMap(([, r]) => ('errors' in r ? r.errors : []));
+  if (errors.length) throw refused(errors);
+  const out: ParsedPostbacks = { accepted: [], ignored: [] };
+  for (const [pointer, r] of results) {
+    if ('postback' in r) out.accepted.push(r.postback);
+    else if ('ignored' in r) out.ignored.push({ pointer, reason: r.ignored });
+  }
+  return out;
+}
+
+function refused(errors: FieldError[]): Error {
+  const shown = errors.slice(0, 50);
+  return new UnprocessableRequest(`${errors.length} problem(s) in the postbacks; nothing was stored. ${shown.slice(0, 5).map((e) => `${e.pointer || '/'} ${e.message}`).join('; ')}`, {
+    errors: shown,
+  });
+}
+
+function one(vendor: MatVendor, raw: unknown, p: string, now: Date): One {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { errors: [{ pointer: p, rule: 'type', message: 'must be a postback object' }] };
+  const m = raw as Record<string, unknown>;
+  if (vendor === 'appsflyer' && 'event_type' in m) return appsFlyer(m, p, now);
+  if (vendor === 'adjust' && 'activity_kind' in m) return adjust(m, p, now);
+  // A query string may carry anything else (cache busters, vendor extras): the generic keys only.
+  return generic(p === '/query' ? pick(m, ['event', 'adid', 'occurredAt']) : m, p, now);
+}
+
+function pick(m: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => m[k] !== undefined && m[k] !== '').map((k) => [k, m[k]]));
+}
+
+function generic(m: Record<string, unknown>, p: string, now: Date): One {
+  try {
+    requestSchemas().check('mat-postback', m, 'body', p);
+  } catch (err) {
+    if (isCdpError(err) && err instanceof InvalidRequest) return { errors: err.extras.errors ?? [] };
+    throw err;
+  }
+  const errors: FieldError[] = [];
+  const id = normalizeDeviceId(String(m.adid));
+  if (!id.ok) errors.push({ pointer: `${p}/adid`, rule: id.rule, message: id.message });
+  const at = m.occurredAt === undefined ? now : new Date(String(m.occurredAt));
+  checkFuture(at, now, `${p}/occurredAt`, errors);
+  if (errors.length || !id.ok) return { errors };
+  return { postback: { event: m.event as MatEvent, vendorEvent: String(m.event), adid: id.value, occurredAt: at } };
+}
+
+function appsFlyer(m: Record<string, unknown>, p: string, now: Date): One {
+  const type = str(m.event_type).toLowerCase();
+  const name = str(m.event_name);
+  let event: MatEvent | null = null;
+  if (type === 'install' || type === 're-attribution' || type === 'reinstall') event = 'install';
+  else if (type === 're-engagement') event = 'open';
+  else if (type === 'in-app-event') {
+    const n = name.toLowerCase();
+    if (n === 'af_purchase') event = 'purchase';
+    else if (n === 'af_app_opened' || n === 'af_opened_from_push_notification') event = 'open';
+  }
+  const vendorEvent = type === 'in-app-event' ? name || type : type;
+  if (!event) return { ignored: `AppsFlyer ${vendorEvent || 'message'} maps to none of install, open, purchase` };
+  const errors: FieldError[] = [];
+  const id = adIdOf(m, ['advertising_id', 'idfa'], p, errors);
+  let at = now;
+  if (m.event_time !== undefined && m.event_time !== null && m.event_time !== '') {
+    // "2024-01-25 14:13:16.151" in UTC, as AppsFlyer sends it.
+    const text = str(m.event_time).trim();
+    at = new Date(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/.test(text) ? `${text.replace(' ', 'T')}Z` : text);
+    if (Number.isNaN(at.getTime())) errors.push({ pointer: `${p}/event_time`, rule: 'date_time', message: 'Expected "YYYY-MM-DD HH:mm:ss.SSS" in UTC' });
+    else checkFuture(at, now, `${p}/event_time`, errors);
+  }
+  if (errors.length) return { errors };
+  if (!id) return { ignored: 'No advertising id (advertising_id or idfa): the user limited ad tracking' };
+  return { postback: { event, vendorEvent, adid: id, occurredAt: at } };
+}
+
+function adjust(m: Record<string, unknown>, p: string, now: Date): One {
+  const kind = str(m.activity_kind).toLowerCase();
+  const name = str(m.event_name);
+  let event: MatEvent | null = null;
+  if (kind === 'install' || kind === 'reinstall') event = 'install';
+  else if (kind === 'session' || kind === 'reattribution') event = 'open';
+  else if (kind === 'event' && ['purchase', 'revenue'].includes(name.trim().toLowerCase())) event = 'purchase';
+  const vendorEvent = kind === 'event' ? name || kind : kind;
+  if (!event) return { ignored: `Adjust ${vendorEvent || 'callback'} maps to none of install, open, purchase` };
+  const errors: FieldError[] = [];
+  const id = adIdOf(m, ['gps_adid', 'idfa'], p, errors);
+  let at = now;
+  if (m.created_at !== undefined && m.created_at !== null && m.created_at !== '') {
+    const s = str(m.created_at).trim();
+    if (!/^\d{1,12}$/.test(s)) errors.push({ pointer: `${p}/created_at`, rule: 'unix_time', message: 'Expected a unix timestamp in seconds ({created_at})' });
+    else {
+      at = new Date(Number(s) * 1000);
+      checkFuture(at, now, `${p}/created_at`, errors);
+    }
+  }
+  if (errors.length) return { errors };
+  if (!id) return { ignored: 'No advertising id (gps_adid or idfa): the user limited ad tracking' };
+  return { postback: { event, vendorEvent, adid: id, occurredAt: at } };
+}
+
+/** The first ad id field present; a malformed one is an error, a missing or all-zero one is none. */
+function adIdOf(m: Record<string, unknown>, fields: string[], p: string, errors: FieldError[]): string | null {
+  for (const f of fields) {
+    const raw = m[f];
+    if (raw === undefined || raw === null || str(raw).trim() === '') continue;
+    const r = normalizeDeviceId(str(raw));
+    if (r.ok) return r.value;
+    if (r.rule === 'device_id' && /^0{8}-0{4}-0{4}-0{4}-0{12}$/.test(str(raw).trim())) continue;
+    errors.push({ pointer: `${p}/${f}`, rule: r.rule, message: r.message });
+    return null;
+  }
+  return null;
+}
+
+function checkFuture(at: Date, now: Date, pointer: string, errors: FieldError[]): void {
+  if (at.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) errors.push({ pointer, rule: 'not_future', message: 'lies more than 5 minutes in the future' });
+}
+
+function str(v: unknown): string {
+  return v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+}

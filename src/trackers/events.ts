@@ -1,0 +1,143 @@
+/**
+ * Pixel & SDK events as the collection endpoint receives them: the shapes a request may take, the
+ * checks every event must pass and the normalised event the writer stores. Pure: no database.
+ *
+ * A request is all or nothing: one invalid event refuses the whole request (422 with a pointer per
+ * finding, e.g. `/events/3/adid`), so a client never has to find out which half was stored.
+ */
+import { FieldError, InvalidRequest, isCdpError, UnprocessableRequest } from '../core/errors';
+import { requestSchemas } from '../core/validation';
+import { normalizeAppUserId, normalizeDeviceId } from '../namespaces/identity';
+import { node } from '../universe/nodes';
+
+/** Kakao pixel & SDK event names (카카오픽셀 이벤트). */
+export const PIXEL_EVENTS = ['pageView', 'search', 'viewContent', 'addToCart', 'addToWishList', 'purchase', 'completeRegistration', 'signUp', 'participation'] as const;
+export type PixelEvent = (typeof PIXEL_EVENTS)[number];
+
+export const MAX_EVENTS_PER_REQUEST = 1000;
+export const PROPERTIES_MAX_BYTES = 2048;
+/** Device clocks drift: an event may claim to be this far in the future. */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+const MAX_REPORTED_ERRORS = 50;
+const CONTROL_RE = /\p{Cc}/u;
+
+export interface CollectedEvent {
+  event: PixelEvent;
+  adid: string | null;
+  appUserId: string | null;
+  cookieId: string | null;
+  occurredAt: Date;
+  properties: Record<string, unknown> | null;
+}
+
+/** Identity nodes of an event, as the universe knows them (one record = one person). */
+export function eventNodes(e: Pick<CollectedEvent, 'adid' | 'appUserId' | 'cookieId'>): string[] {
+  const out: string[] = [];
+  if (e.adid) out.push(node('adid', e.adid));
+  if (e.appUserId) out.push(node('app_user_id', e.appUserId));
+  if (e.cookieId) out.push(node('cookie', e.cookieId));
+  return out;
+}
+
+/**
+ * The events of a POST body — one event object, an array of them, or `{ events: [...] }` — with the
+ * JSON Pointer prefix of each, checked and normalised. Throws 422 naming every finding.
+ */
+export function eventsOfBody(body: unknown, now: Date): CollectedEvent[] {
+  let list: unknown[];
+  let prefix: string;
+  if (Array.isArray(body)) {
+    list = body;
+    prefix = '';
+  } else if (body && typeof body === 'object' && 'events' in body) {
+    const events = (body as { events: unknown }).events;
+    const extra = Object.keys(body).filter((k) => k !== 'events');
+    if (!Array.isArray(events)) throw refused([{ pointer: '/events', rule: 'type', message: 'must be an array of events' }]);
+    if (extra.length) throw refused(extra.map((k) => ({ pointer: `/${k}`, rule: 'additionalProperties', message: 'is not a known property; send { events: [...] }' })));
+    list = events;
+    prefix = '/events';
+  } else if (body && typeof body === 'object' && Object.keys(body).length > 0) {
+    return [checkEvent(body, '', now)].map(unwrap);
+  } else {
+    throw refused([{ pointer: '', rule: 'required', message: 'Send one event, an array of events or { events: [...] } as JSON' }]);
+  }
+  if (list.length === 0) throw refused([{ pointer: prefix, rule: 'minItems', message: 'must hold at least one event' }]);
+  if (list.length > MAX_EVENTS_PER_REQUEST) {
+    throw refused([{ pointer: prefix, rule: 'maxItems', message: `at most ${MAX_EVENTS_PER_REQUEST} events per request; split the batch` }]);
+  }
+  const checked = list.map((e, i) => checkEvent(e, `${prefix}/${i}`, now));
+  const errors = checked.flatMap((c) => ('errors' in c ? c.errors : []));
+  if (errors.length) throw refused(errors);
+  return checked.map(unwrap);
+}
+
+/** The event of a GET beacon's query string (`?event=pageView&adid=…`). */
+export function eventOfQuery(query: Record<string, unknown>, now: Date): CollectedEvent {
+  const picked: Record<string, unknown> = {};
+  for (const key of ['event', 'adid', 'appUserId', 'cookieId', 'occurredAt', 'properties']) {
+    if (query[key] !== undefined && query[key] !== '') picked[key] = query[key];
+  }
+  return unwrap(checkEvent(picked, '/query', now));
+}
+
+type Checked = { event: CollectedEvent } | { errors: FieldError[] };
+
+function unwrap(c: Checked): CollectedEvent {
+  if ('errors' in c) throw refused(c.errors);
+  return c.event;
+}
+
+function refused(errors: FieldError[]): Error {
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS);
+  return new UnprocessableRequest(
+    `${errors.length} problem(s) in the events; nothing was stored. ${shown
+      .slice(0, 5)
+      .map((e) => `${e.pointer || '/'} ${e.message}`)
+      .join('; ')}`,
+    { errors: shown, ...(errors.length > shown.length ? { moreErrors: errors.length - shown.length } : {}) },
+  );
+}
+
+function checkEvent(raw: unknown, pointer: string, now: Date): Checked {
+  try {
+    requestSchemas().check('pixel-event', raw, 'body', pointer);
+  } catch (err) {
+    if (isCdpError(err) && err instanceof InvalidRequest) return { errors: err.extras.errors ?? [] };
+    throw err;
+  }
+  const e = raw as { event: PixelEvent; adid?: string; appUserId?: string | number; cookieId?: string; occurredAt?: string; properties?: Record<string, unknown> };
+  const errors: FieldError[] = [];
+  let adid: string | null = null;
+  let appUserId: string | null = null;
+  let cookieId: string | null = null;
+  if (e.adid !== undefined) {
+    const r = normalizeDeviceId(e.adid);
+    if (r.ok) adid = r.value;
+    else errors.push({ pointer: `${pointer}/adid`, rule: r.rule, message: r.message });
+  }
+  if (e.appUserId !== undefined) {
+    const r = normalizeAppUserId(String(e.appUserId));
+    if (r.ok) appUserId = r.value;
+    else errors.push({ pointer: `${pointer}/appUserId`, rule: r.rule, message: r.message });
+  }
+  if (e.cookieId !== undefined) {
+    const v = e.cookieId.trim();
+    if (v.length === 0 || CONTROL_RE.test(v)) errors.push({ pointer: `${pointer}/cookieId`, rule: 'cookie_id', message: 'A cookie id is a non-empty string without control characters' });
+    else cookieId = v;
+  }
+  if (e.adid === undefined && e.appUserId === undefined && e.cookieId === undefined) {
+    errors.push({ pointer, rule: 'identifier', message: 'An event needs at least one identifier: adid, appUserId or cookieId' });
+  }
+  let occurredAt = now;
+  if (e.occurredAt !== undefined) {
+    occurredAt = new Date(e.occurredAt);
+    if (occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+      errors.push({ pointer: `${pointer}/occurredAt`, rule: 'not_future', message: 'lies more than 5 minutes in the future; check the device clock or omit it' });
+    }
+  }
+  if (e.properties !== undefined && Buffer.byteLength(JSON.stringify(e.properties)) > PROPERTIES_MAX_BYTES) {
+    errors.push({ pointer: `${pointer}/properties`, rule: 'max_size', message: `at most ${PROPERTIES_MAX_BYTES} bytes as JSON; send only what targeting needs (value, currency, keyword …)` });
+  }
+  if (errors.length) return { errors };
+  return { event: { event: e.event, adid, appUserId, cookieId, occurredAt, properties: e.properties ?? null } };
+}
