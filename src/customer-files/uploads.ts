@@ -10,6 +10,7 @@
  * set-based inserts of the distinct nodes and the failures. All of it runs in ONE transaction: an
  * upload that fails (too large, unreadable, header wrong) leaves nothing behind.
  */
+import { Slots } from '../core/slots';
 import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import { Readable, Transform, TransformCallback } from 'node:stream';
@@ -136,23 +137,6 @@ export function templateCsv(header: string, examples: readonly string[]): string
   return [header, ...examples].map((l) => `${l}\r\n`).join('');
 }
 
-/** Counts free upload slots; waiters are served in order. */
-class Slots {
-  private waiting: (() => void)[] = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
-}
 
 /** One set of slots per pool, shared by customer file and friend group uploads. */
 const slotsByDb = new WeakMap<Db, Slots>();

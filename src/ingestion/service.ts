@@ -7,6 +7,7 @@
  * or nothing: a crash before that commit leaves nothing visible, and a batch already merged is never
  * merged again (the batch row is locked and its status checked inside the merge transaction).
  */
+import { Slots } from '../core/slots';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -106,23 +107,6 @@ interface FileRow {
 
 const ERROR_FLUSH_ROWS = 1000;
 
-/** A counting semaphore (a few lines; no library needed). */
-class Slots {
-  private waiting: (() => void)[] = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
-}
 
 type MergeHook = (tx: Tx, storage: DatasetStorage, batchId: string) => Promise<void>;
 
