@@ -24,6 +24,8 @@ export interface Config {
   workerConcurrency: number;
   /** How long a worker's lock on a Bull job lasts unrenewed: a killed worker's jobs are retried after it. */
   jobLockMs: number;
+  /** How often each worker looks for due schedules (src/core/scheduler.ts). */
+  schedulerIntervalMs: number;
   /** 32-byte key (base64) for credentials at rest; undefined → generated once under `dataDir`. */
   encryptionKey?: string;
   logLevel: string;
@@ -76,6 +78,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     queuePrefix: str(env, 'QUEUE_PREFIX') ?? 'cdp',
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
     jobLockMs: int(env, 'JOB_LOCK_MS', 30_000, 1000, 3_600_000),
+    schedulerIntervalMs: int(env, 'SCHEDULER_INTERVAL_MS', 5000, 100, 600_000),
     encryptionKey,
     logLevel,
     jsonBodyLimit: str(env, 'JSON_BODY_LIMIT') ?? '1mb',

@@ -74,6 +74,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       progress(`starting workers (${jobs.kind === 'bull' ? 'Bull on Redis' : 'in-process queue'})`);
       await jobs.start();
       await scheduleJobs(services);
+      services.scheduler.start(config.schedulerIntervalMs);
+      closers.unshift(() => services.scheduler.stop());
     }
 
     let url: string | undefined;

@@ -8,6 +8,7 @@ import { AccountService } from './accounts/service';
 import { auditRoutes } from './audit/routes';
 import { AuditService } from './audit/service';
 import { Clock, systemClock } from './core/clock';
+import { Scheduler } from './core/scheduler';
 import type { Db } from './core/db';
 import { datasetRoutes } from './datasets/routes';
 import { DatasetService } from './datasets/service';
@@ -68,6 +69,8 @@ export interface Services {
   dataflows: DataflowService;
   audiences: AudienceService;
   activation: ActivationService;
+  /** Periodic schedules kept in PostgreSQL; every worker runs its loop. */
+  scheduler: Scheduler;
   universe: UniverseService;
   populations: PopulationService;
   targets: TargetService;
@@ -141,7 +144,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   ]);
   return {
     db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, audiences, activation, clock,
-    universe, populations, targets,
+    universe, populations, targets, scheduler: new Scheduler(db, jobs, log),
     // [return:customer-files]
     customerFiles, friendGroups,
     // [return:trackers]
@@ -199,19 +202,19 @@ export function defineJobs(s: Services): void {
   // [jobs:campaigns]
 }
 
-/** Recurring schedules (UTC cron), registered once workers run. */
+/** Recurring schedules (UTC cron), declared in PostgreSQL once workers run (src/core/scheduler.ts). */
 export async function scheduleJobs(s: Services): Promise<void> {
-  await s.jobs.repeat('datasets.expire', {}, '* * * * *', 'datasets.expire');
-  await s.jobs.repeat(TICK_JOB, {}, '* * * * *', TICK_JOB);
-  await s.jobs.repeat(AUDIENCE_TICK_JOB, {}, '* * * * *', AUDIENCE_TICK_JOB);
-  await s.jobs.repeat(ACTIVATION_TICK_JOB, {}, '* * * * *', ACTIVATION_TICK_JOB);
-  await s.jobs.repeat(LINK_TICK_JOB, {}, '* * * * *', LINK_TICK_JOB);
-  await s.jobs.repeat(POPULATION_TICK_JOB, {}, '* * * * *', POPULATION_TICK_JOB);
+  await s.scheduler.declare('datasets.expire', '* * * * *', 'datasets.expire');
+  await s.scheduler.declare(TICK_JOB, '* * * * *', TICK_JOB);
+  await s.scheduler.declare(AUDIENCE_TICK_JOB, '* * * * *', AUDIENCE_TICK_JOB);
+  await s.scheduler.declare(ACTIVATION_TICK_JOB, '* * * * *', ACTIVATION_TICK_JOB);
+  await s.scheduler.declare(LINK_TICK_JOB, '* * * * *', LINK_TICK_JOB);
+  await s.scheduler.declare(POPULATION_TICK_JOB, '* * * * *', POPULATION_TICK_JOB);
   // [schedule:customer-files]
   // Customer file and friend group uploads not saved within 24 hours.
-  await s.jobs.repeat(UPLOAD_PURGE_JOB, {}, '17 * * * *', UPLOAD_PURGE_JOB);
+  await s.scheduler.declare(UPLOAD_PURGE_JOB, '17 * * * *', UPLOAD_PURGE_JOB);
   // [schedule:trackers]
-  await s.jobs.repeat(TRACKER_PRUNE_JOB, {}, '17 3 * * *', TRACKER_PRUNE_JOB);
-  await s.jobs.repeat(MAT_PRUNE_JOB, {}, '27 3 * * *', MAT_PRUNE_JOB);
+  await s.scheduler.declare(TRACKER_PRUNE_JOB, '17 3 * * *', TRACKER_PRUNE_JOB);
+  await s.scheduler.declare(MAT_PRUNE_JOB, '27 3 * * *', MAT_PRUNE_JOB);
   // [schedule:campaigns]
 }

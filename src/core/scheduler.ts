@@ -13,7 +13,6 @@
  * What a tick does is claimed in PostgreSQL as well (dataflow runs, evaluations, populations…).
  */
 import parser from 'cron-parser';
-import type { Clock } from './clock';
 import type { Db } from './db';
 import type { JobQueue } from './jobs';
 import type { Logger } from './log';
@@ -44,8 +43,9 @@ export class Scheduler {
   constructor(
     private readonly db: Db,
     private readonly jobs: JobQueue,
-    private readonly clock: Clock,
     private readonly log: Logger,
+    /** Wall-clock time of slots: ticks poll on real time; what they find due uses services.clock. */
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /**
@@ -53,7 +53,7 @@ export class Scheduler {
    * takes effect from now; an unchanged one keeps its next slot.
    */
   async declare(name: string, cron: string, jobName: string, data: unknown = {}): Promise<void> {
-    const next = nextSlot(cron, this.clock.now());
+    const next = nextSlot(cron, this.now());
     await this.db.raw(
       `insert into schedules (name, cron, job_name, data, next_run_at) values (?, ?, ?, ?::jsonb, ?)
        on conflict (name) do update set
@@ -65,7 +65,7 @@ export class Scheduler {
 
   /** Enqueues every due schedule once; returns how many were enqueued. */
   async runDue(): Promise<number> {
-    const now = this.clock.now();
+    const now = this.now();
     let enqueued = 0;
     for (;;) {
       const done = await this.db.transaction(async (tx) => {
