@@ -46,6 +46,12 @@ export class Scheduler {
     private readonly log: Logger,
     /** Wall-clock time of slots: ticks poll on real time; what they find due uses services.clock. */
     private readonly now: () => Date = () => new Date(),
+    /**
+     * An enqueue that does not answer in time (Redis down: its client queues commands until it
+     * reconnects) fails the slot's transaction instead of holding the row lock; should the queued
+     * command land later, the slot's job id makes the next enqueue of that slot a no-op.
+     */
+    private readonly enqueueTimeoutMs = 5000,
   ) {}
 
   /**
@@ -73,7 +79,7 @@ export class Scheduler {
         if (!row) return false;
         const jobId = `${row.name}@${row.next_run_at.toISOString()}`;
         // Enqueue inside the transaction: if Redis is down this throws and the slot stays due.
-        await this.jobs.enqueue(row.job_name, row.data ?? {}, { jobId, attempts: 1 });
+        await withTimeout(this.jobs.enqueue(row.job_name, row.data ?? {}, { jobId, attempts: 1 }), this.enqueueTimeoutMs, `enqueueing ${jobId}`);
         await tx('schedules')
           .where({ name: row.name })
           .update({ next_run_at: nextSlot(row.cron, now), last_run_at: now, last_job_id: jobId, updated_at: tx.fn.now() });
@@ -116,6 +122,15 @@ export class Scheduler {
       lastRunAt: r.last_run_at?.toISOString() ?? null,
       lastEnqueuedJobId: r.last_job_id,
     }));
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
