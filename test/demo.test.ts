@@ -1,6 +1,9 @@
 /**
  * The README's demo flow as an end-to-end test: partner file over SFTP → dataflow → Third-Party
- * labels → two audiences → S3 and LiveRamp exports → a third activation blocked with lineage.
+ * labels → two audiences → S3 and LiveRamp exports → a third activation blocked with lineage; then
+ * the first-party side: people → universe, customer file, talk channel and friend group, pixel,
+ * MAT, reactions → ad-response target, ad group targeting with reach, usage and a refused delete.
+ * The first-party numbers the service shows must equal what the generated data implies per person.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +19,7 @@ let workDir: string;
 beforeAll(async () => {
   api = await startTestApi();
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-demo-'));
-  result = await runDemoFlow({ api: api.url, token: api.adminToken, workDir, prospects: 2000 });
+  result = await runDemoFlow({ api: api.url, token: api.adminToken, workDir, prospects: 2000, firstPartyPeople: 600 });
 }, 120_000);
 afterAll(async () => {
   await result?.servers.stop();
@@ -54,5 +57,80 @@ describe('cdp demo flow', () => {
   it('blocks the third activation with its lineage', () => {
     expect(result.blocked.status).toBe(422);
     expect(result.blocked.lineage.join('\n')).toMatch(/field personalEmail\.address → audience "Seoul 30s .*" → activation .* → destination "Local S3/);
+  });
+
+  describe('first-party targets', () => {
+    const fp = () => result.firstParty;
+
+    it('loads the generated people into a profile dataset; the universe holds one person per generated person', async () => {
+      expect(fp().load).toEqual({ status: 'success', counts: { input: fp().implied.records, output: fp().implied.records, failed: 0 } });
+      expect(fp().implied.records).toBeGreaterThan(600); // some people have a second device
+      const ds = await api.as(api.adminToken).get(`/v1/datasets/${fp().datasetId}`).expect(200);
+      expect(ds.body.counts.currentRecords).toBe(fp().implied.records);
+      expect(fp().universe).toEqual({
+        people: 600,
+        identities: fp().implied.records + 3 * 600,
+        identitiesByKind: { adid: fp().implied.records, app_user_id: 600, email: 600, phone: 600 },
+      });
+    });
+
+    it('counts the customer file: rows, failures, duplicates, and people behind its known ADIDs', () => {
+      const { customerFile, implied } = fp();
+      expect(customerFile.counts).toEqual(implied.customerFile.counts);
+      expect(customerFile.counts.failed).toBe(5);
+      expect(customerFile.counts.duplicates).toBeGreaterThan(0);
+      // Unknown ADIDs count nothing and two ADIDs of one person count once.
+      expect(customerFile.counts.succeeded).toBeGreaterThan(implied.customerFile.population);
+      expect(customerFile.population).toMatchObject({ state: 'ready', count: implied.customerFile.population, usable: true });
+      expect(implied.customerFile.population).toBe(420);
+      expect(customerFile.status).toBe('COMPLETE');
+    });
+
+    it('counts channel friends and the friend group members who are friends, across phone and app user id', () => {
+      const { talkChannel, friendGroup, implied } = fp();
+      expect(talkChannel.friendCount).toBe(implied.channelFriends);
+      expect(friendGroup.counts).toEqual(implied.friendGroup.counts);
+      expect(friendGroup.counts.failed).toBe(2);
+      expect(friendGroup.friendCount).toBe(implied.friendGroup.friendCount);
+      expect(friendGroup.population).toMatchObject({ state: 'ready', count: implied.friendGroup.friendCount });
+    });
+
+    it('collects pixel events without an API key and counts visitors and recent purchasers', () => {
+      const { tracker, pixelTarget, implied } = fp();
+      expect(tracker.status).toBe('COLLECTION');
+      expect(tracker.eventTypes).toEqual(expect.arrayContaining(['pageView', 'addToCart', 'purchase']));
+      expect(tracker.eventsSent).toBeGreaterThan(implied.trackerPopulation);
+      expect(tracker.population.count).toBe(implied.trackerPopulation);
+      expect(implied.pixelPurchasers30d).toBeGreaterThan(0);
+      expect(pixelTarget.population).toMatchObject({ count: implied.pixelPurchasers30d, usable: true });
+    });
+
+    it('receives MAT postbacks and counts the purchasers of the MAT link', () => {
+      const { mat, implied } = fp();
+      expect(mat.received.map((r) => `${r.vendor} ${r.event}`).sort()).toEqual(['igaworks install', 'igaworks purchase']);
+      expect(mat.received.find((r) => r.event === 'purchase')!.count).toBe(implied.matPurchasers);
+      expect(mat.link.population.count).toBe(implied.matPurchasers);
+    });
+
+    it('counts the ad-response target as the people who clicked and did not play within 30 days', () => {
+      const { reactions, adResponse, implied } = fp();
+      expect(reactions).toEqual(implied.reactions);
+      expect(reactions.notQualifyingPlays).toBeGreaterThan(0);
+      expect(adResponse.name).toMatch(/^동영상 A 외 1개 · 클릭-재생 · 30일$/);
+      expect(adResponse.population).toMatchObject({ count: implied.adResponse, usable: true });
+      expect(implied.adResponse).toBeGreaterThan(0);
+    });
+
+    it('estimates the reach of the targeting and refuses to delete the customer file it uses', () => {
+      const { reach, usage, refusedDelete, customerFile, adGroup, implied } = fp();
+      expect(reach).toEqual(implied.reach);
+      expect(reach.base).toBeGreaterThan(600); // new devices seen by the pixel and MAT joined the universe
+      expect(reach.reach).toBeLessThan(reach.included!);
+      expect(usage).toEqual([{ type: 'ad_group', id: adGroup.id, name: '리타게팅', role: 'include', campaign: expect.stringMatching(/^겨울 세일 /) }]);
+      expect(refusedDelete.status).toBe(409);
+      expect(refusedDelete.detail).toContain('리타게팅');
+      expect(fp().targets.map((t) => t.kind).sort()).toEqual(['ad_response', 'customer_file', 'friend_group', 'mat', 'pixel']);
+      expect(fp().targets.find((t) => t.name === customerFile.name)).toBeDefined();
+    });
   });
 });

@@ -104,6 +104,7 @@ program
     out();
     out(`The service keeps running on ${runtime.url} — continue with the API using this demo key (ad account ${account.id}):`);
     out(`  curl -s ${runtime.url}/v1/audiences -H "Authorization: Bearer ${key.token}"`);
+    out(`  curl -s ${runtime.url}/v1/targets -H "Authorization: Bearer ${key.token}"`);
     out('Press Ctrl-C to stop.');
     const stop = async () => {
       await result.servers.stop().catch(() => undefined);

@@ -2,11 +2,16 @@
  * The end-to-end demo, driven through the public HTTP API exactly as users would:
  * a data engineer ingests a partner file from SFTP, governance labels it Third-Party, a marketer
  * builds two audiences and activates them to a local S3-compatible store and a LiveRamp-style SFTP,
- * and a third activation is blocked by policy with its lineage. `cdp demo` and the e2e test run it.
+ * and a third activation is blocked by policy with its lineage. Then the first-party side
+ * (`first-party.ts`): the advertiser's people, customer file, talk channel and friend group, pixel,
+ * MAT, ad reactions, an ad-response target and an ad group's targeting with its reach.
+ * `cdp demo` and the e2e test run it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { FirstPartyResult, runFirstPartyDemo } from './first-party';
 import { prospectCsvStream } from './generate';
 import { startS3Server, TestS3Server } from './local-s3';
 import { startSftpServer, TestSftpServer } from './local-sftp';
@@ -18,6 +23,8 @@ export interface DemoOptions {
   /** Folder for the local SFTP and S3 servers' files. */
   workDir: string;
   prospects?: number;
+  /** First-party people to generate (default 3,000); the other first-party sizes follow from it. */
+  firstPartyPeople?: number;
   say?: (line: string) => void;
 }
 
@@ -27,6 +34,8 @@ export interface DemoResult {
   s3: { endpoint: string; bucket: string; files: { name: string; path: string; rows: number; bytes: number }[]; localDir: string };
   liveRamp: { host: string; port: number; username: string; password: string; files: { name: string; path: string; rows: number; bytes: number }[]; localDir: string };
   blocked: { status: number; detail: string; lineage: string[] };
+  /** The first-party (Kakao Moment target management) part. */
+  firstParty: FirstPartyResult;
   servers: { stop(): Promise<void> };
 }
 
@@ -39,23 +48,55 @@ class ApiError extends Error {
   }
 }
 
-function client(base: string, token: string) {
-  const call = async (method: string, p: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${base}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
+interface CallInit {
+  /** A JSON body (sent as application/json). */
+  json?: unknown;
+  /** A raw body (a file), streamed when it is a stream. */
+  body?: string | Readable;
+  contentType?: string;
+  /** false: send no API key (the public collection and postback endpoints). */
+  auth?: boolean;
+}
+
+export function client(base: string, token: string) {
+  const request = async (method: string, p: string, init: CallInit = {}): Promise<{ status: number; body: any }> => {
+    const headers: Record<string, string> = {};
+    if (init.auth !== false) headers.authorization = `Bearer ${token}`;
+    let body: string | Readable | undefined;
+    if (init.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.json);
+    } else if (init.body !== undefined) {
+      headers['content-type'] = init.contentType ?? 'application/octet-stream';
+      body = init.body;
+    }
+    // A stream goes out chunked as it is read (fetch needs duplex 'half' for a streamed request body).
+    const res = await fetch(`${base}${p}`, { method, headers, body, ...(body instanceof Readable ? { duplex: 'half' as const } : {}) });
     const text = await res.text();
-    const json = text ? JSON.parse(text) : undefined;
-    if (!res.ok) throw new ApiError(res.status, json);
-    return json;
+    let parsed: any = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON (e.g. a CSV download): keep the text
+    }
+    return { status: res.status, body: parsed };
+  };
+  const call = async (method: string, p: string, init?: CallInit): Promise<any> => {
+    const res = await request(method, p, init);
+    if (res.status >= 400) throw new ApiError(res.status, res.body);
+    return res.body;
   };
   return {
     get: (p: string) => call('GET', p),
-    post: (p: string, body: unknown = {}) => call('POST', p, body),
-    put: (p: string, body: unknown) => call('PUT', p, body),
-    patch: (p: string, body: unknown) => call('PATCH', p, body),
+    post: (p: string, body: unknown = {}) => call('POST', p, { json: body }),
+    put: (p: string, body: unknown) => call('PUT', p, { json: body }),
+    patch: (p: string, body: unknown) => call('PATCH', p, { json: body }),
+    /** Sends a file as the request body (streamed when it is a stream). */
+    upload: (p: string, body: string | Readable, contentType: string) => call('POST', p, { body, contentType }),
+    /** POSTs JSON without the API key, as a web page, an app SDK or a MAT vendor does. */
+    publicPost: (p: string, body: unknown) => call('POST', p, { json: body, auth: false }),
+    /** Any request, answering the status and body instead of throwing on an error status. */
+    attempt: (method: string, p: string, body?: unknown) => request(method, p, body === undefined ? {} : { json: body }),
     /** Polls until `done` says so (runs and evaluations finish in the background). */
     async until<T>(p: string, done: (x: any) => boolean, timeoutMs = 120_000): Promise<T> {
       const deadline = Date.now() + timeoutMs;
@@ -68,6 +109,8 @@ function client(base: string, token: string) {
     },
   };
 }
+
+export type DemoApi = ReturnType<typeof client>;
 
 const finished = (x: { status: string }) => x.status === 'success' || x.status === 'failed';
 
@@ -213,12 +256,16 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
     }
     say(`6. blocked by policy (${blocked.status}): ${blocked.lineage[0] ?? blocked.detail}`);
 
+    // The advertiser's own (first-party) data and Kakao-Moment-style targets over it.
+    const firstParty = await runFirstPartyDemo({ api, stamp, people: opts.firstPartyPeople ?? 3000, say, step: 7 });
+
     return {
       datasetId: dataset.id,
       audiences,
       s3: { endpoint: s3.endpoint, bucket: 'cdp-demo-exports', files: results[0].files, localDir: s3.directory },
       liveRamp: { host: liveramp.host, port: liveramp.port, username: liveramp.user.username, password: liveramp.user.password, files: results[1].files, localDir: path.join(liveramp.root, 'uploads') },
       blocked,
+      firstParty,
       servers,
     };
   } catch (err) {

@@ -1,7 +1,8 @@
 /**
- * A deterministic generator of realistic partner prospect files (seeded: the same seed gives the
- * same file): Korean names and cities, ages, incomes, interests, contact details. Streams rows, so
- * any size fits in constant memory; the demo and the benchmarks use it.
+ * Deterministic generators of realistic demo data (seeded: the same seed gives the same data):
+ * partner prospect files (Korean names and cities, ages, incomes, interests, contact details) and an
+ * advertiser's first-party people (ADIDs, app user ids, 010 mobile numbers, emails). Streams rows, so
+ * any size fits in constant memory; the demo and the benchmarks use them.
  */
 import { Readable } from 'node:stream';
 
@@ -124,6 +125,100 @@ export function prospectCsvStream(rows: number, seed = 42, vendor = 'ACME'): Rea
       while (i < rows && chunk.length < 64 * 1024) chunk += prospectRow(rand, ++i, vendor) + '\n';
       if (chunk) this.push(chunk);
       if (i >= rows) this.push(null);
+    },
+  });
+}
+
+// ---- first-party people ------------------------------------------------------------------------
+
+const SURNAMES_ROMAN = ['kim', 'lee', 'park', 'choi', 'jung', 'kang', 'cho', 'yoon', 'jang', 'lim', 'han', 'oh', 'seo', 'shin', 'kwon', 'hwang'];
+const GIVEN_ROMAN = ['minjun', 'seoyeon', 'doyun', 'seoyun', 'yejun', 'jiwoo', 'hajun', 'haeun', 'juwon', 'jimin', 'jiho', 'sua', 'junseo', 'jiyu', 'hyunwoo', 'chaewon', 'yujin', 'eunseo'];
+const MAIL_DOMAINS: [string, number][] = [
+  ['naver.com', 45],
+  ['gmail.com', 25],
+  ['daum.net', 12],
+  ['kakao.com', 10],
+  ['hanmail.net', 8],
+];
+/** Share of people with a second device (a second ADID on another record with the same app user, phone and email). */
+const SECOND_DEVICE_SHARE = 0.12;
+
+/** One person of an advertiser's first-party data (a CRM / app user export). */
+export interface FirstPartyPerson {
+  /** 1-based number of the person in the generated set. */
+  n: number;
+  name: string;
+  /** GAID/IDFA of each of the person's devices (lowercase UUID v4); one or two. */
+  adids: string[];
+  /** Kakao app user id of the advertiser's app (a positive integer, as a string). */
+  appUserId: string;
+  /** Korean mobile number as advertisers store it: 010-xxxx-xxxx. */
+  phone: string;
+  email: string;
+}
+
+/** A random (v4-shaped) advertising id, lowercase with hyphens, from the seeded PRNG. */
+export function randomAdid(rand: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(rand() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = (8 + Math.floor(rand() * 4)).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * People 1…count, deterministic for a seed. Phone numbers, app user ids and emails are distinct by
+ * construction (bijections of the person number), so two generated people never share an identity
+ * and the universe holds exactly one person per generated person.
+ */
+export function* firstPartyPeople(count: number, seed = 11): Generator<FirstPartyPerson> {
+  const rand = prng(seed);
+  const phoneOffset = Math.floor(rand() * 79_700_000);
+  const appMix = Math.floor(rand() * 0x7fffffff);
+  for (let n = 1; n <= count; n++) {
+    const s = Math.floor(rand() * SURNAMES.length);
+    const g = Math.floor(rand() * GIVEN.length);
+    // 7,368,787 is coprime with 79,700,000: n → k is one-to-one, so phones never repeat. The middle
+    // part runs 2000–9999 without 5970–5999, which are not assigned (the phone validators refuse them).
+    const k = (n * 7_368_787 + phoneOffset) % 79_700_000;
+    const middle = 2000 + Math.floor(k / 10_000);
+    const phone = `010-${middle >= 5970 ? middle + 30 : middle}-${String(k % 10_000).padStart(4, '0')}`;
+    // xor and multiplication by an odd number are both one-to-one on 32-bit integers.
+    const appUserId = String(1_000_000_000 + (Math.imul(n ^ appMix, 0x9e3779b1) >>> 0));
+    const domain = pickWeighted(rand, MAIL_DOMAINS, MAIL_DOMAINS.map((d) => d[1]));
+    const adids = [randomAdid(rand)];
+    if (rand() < SECOND_DEVICE_SHARE) adids.push(randomAdid(rand));
+    yield { n, name: `${SURNAMES[s]}${GIVEN[g]}`, adids, appUserId, phone, email: `${GIVEN_ROMAN[g]}.${SURNAMES_ROMAN[s]}${n}@${domain}` };
+  }
+}
+
+/** Columns of the first-party file: field paths of an Individual Profile schema with mobile identifiers and contact details. */
+export const FIRST_PARTY_COLUMNS = ['mobileIdentifiers.adid', 'mobileIdentifiers.appUserId', 'mobilePhone.number', 'personalEmail.address'] as const;
+
+/** One CSV record per device of each person (a person with two devices has two records sharing the other identities). */
+export function firstPartyRows(person: FirstPartyPerson): string[] {
+  return person.adids.map((adid) => [adid, person.appUserId, person.phone, person.email].map(csvCell).join(','));
+}
+
+/** A streamed CSV of the first-party people of `firstPartyPeople(count, seed)`, header of field paths. */
+export function firstPartyCsvStream(count: number, seed = 11): Readable {
+  const people = firstPartyPeople(count, seed);
+  let header = true;
+  return new Readable({
+    read() {
+      let chunk = header ? FIRST_PARTY_COLUMNS.join(',') + '\n' : '';
+      header = false;
+      let done = false;
+      while (chunk.length < 64 * 1024) {
+        const next = people.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        chunk += firstPartyRows(next.value).join('\n') + '\n';
+      }
+      if (chunk) this.push(chunk);
+      if (done) this.push(null);
     },
   });
 }
