@@ -3,6 +3,7 @@
  * Per request: authenticate → check the role against ACCESS → validate body/query → call the
  * module service with the caller → respond JSON. Errors go to the one problem middleware.
  */
+import { assertStorableText } from '../core/text-guard';
 import express, { NextFunction, Request, Response } from 'express';
 import pinoHttp from 'pino-http';
 import type { AccountService } from '../accounts/service';
@@ -101,6 +102,8 @@ export function createApp(deps: AppDeps): express.Express {
           }
         }
         const query: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
+        assertStorableText(query, 'query');
+        if (!spec.rawBody) assertStorableText(req.body, 'body');
         if (spec.query) deps.validator.check(spec.query, query, 'query');
         let body: unknown = req.body;
         if (spec.body) {

@@ -74,6 +74,16 @@ export function problemMiddleware(log: Logger): ErrorRequestHandler {
         instance,
       });
     }
+    // A foreign key caught a race: what the request referenced was deleted while it ran.
+    if (e.code === '23503') {
+      return sendProblem(res, {
+        type: PROBLEM_TYPE_BASE + 'conflict',
+        title: 'Resource is in a state that does not allow this',
+        status: 409,
+        detail: `Something this request refers to was deleted (or is still referenced) at the same moment (${e.constraint ?? 'foreign key'}); reload and try again`,
+        instance,
+      });
+    }
     log.error({ err, method: req.method, url: instance }, 'unhandled error');
     return sendProblem(res, {
       type: PROBLEM_TYPE_BASE + 'internal',

@@ -15,6 +15,7 @@
  * or with the all-zero id (the user limited ad tracking) is ignored too: it identifies nobody. A
  * malformed ad id or time refuses the whole request (422), as with the pixel collector.
  */
+import { eventTimeProblem } from '../core/event-time';
 import { FieldError, InvalidRequest, isCdpError, UnprocessableRequest } from '../core/errors';
 import { requestSchemas } from '../core/validation';
 import { normalizeDeviceId } from '../namespaces/identity';
@@ -33,7 +34,6 @@ export const MAT_EVENTS = ['install', 'open', 'purchase'] as const;
 export type MatEvent = (typeof MAT_EVENTS)[number];
 
 export const MAX_POSTBACKS_PER_REQUEST = 1000;
-const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 export interface Postback {
   event: MatEvent;
@@ -191,7 +191,8 @@ function adIdOf(m: Record<string, unknown>, fields: string[], p: string, errors:
 }
 
 function checkFuture(at: Date, now: Date, pointer: string, errors: FieldError[]): void {
-  if (at.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) errors.push({ pointer, rule: 'not_future', message: 'lies more than 5 minutes in the future' });
+  const problem = eventTimeProblem(at, now);
+  if (problem) errors.push({ pointer, ...problem });
 }
 
 function str(v: unknown): string {

@@ -5,6 +5,7 @@
  * A request is all or nothing: one invalid event refuses the whole request (422 with a pointer per
  * finding, e.g. `/events/3/adid`), so a client never has to find out which half was stored.
  */
+import { eventTimeProblem } from '../core/event-time';
 import { FieldError, InvalidRequest, isCdpError, UnprocessableRequest } from '../core/errors';
 import { requestSchemas } from '../core/validation';
 import { normalizeAppUserId, normalizeDeviceId } from '../namespaces/identity';
@@ -16,8 +17,6 @@ export type PixelEvent = (typeof PIXEL_EVENTS)[number];
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 export const PROPERTIES_MAX_BYTES = 2048;
-/** Device clocks drift: an event may claim to be this far in the future. */
-export const FUTURE_TOLERANCE_MS = 5 * 60_000;
 const MAX_REPORTED_ERRORS = 50;
 const CONTROL_RE = /\p{Cc}/u;
 
@@ -115,7 +114,9 @@ function checkEvent(raw: unknown, pointer: string, now: Date): Checked {
     if (r.ok) adid = r.value;
     else errors.push({ pointer: `${pointer}/adid`, rule: r.rule, message: r.message });
   }
-  if (e.appUserId !== undefined) {
+  if (typeof e.appUserId === 'number' && !Number.isSafeInteger(e.appUserId)) {
+    errors.push({ pointer: `${pointer}/appUserId`, rule: 'app_user_id', message: 'a numeric app user id above 2^53 loses digits in JSON; send it as a string' });
+  } else if (e.appUserId !== undefined) {
     const r = normalizeAppUserId(String(e.appUserId));
     if (r.ok) appUserId = r.value;
     else errors.push({ pointer: `${pointer}/appUserId`, rule: r.rule, message: r.message });
@@ -131,9 +132,8 @@ function checkEvent(raw: unknown, pointer: string, now: Date): Checked {
   let occurredAt = now;
   if (e.occurredAt !== undefined) {
     occurredAt = new Date(e.occurredAt);
-    if (occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
-      errors.push({ pointer: `${pointer}/occurredAt`, rule: 'not_future', message: 'lies more than 5 minutes in the future; check the device clock or omit it' });
-    }
+    const problem = eventTimeProblem(occurredAt, now);
+    if (problem) errors.push({ pointer: `${pointer}/occurredAt`, ...problem });
   }
   if (e.properties !== undefined && Buffer.byteLength(JSON.stringify(e.properties)) > PROPERTIES_MAX_BYTES) {
     errors.push({ pointer: `${pointer}/properties`, rule: 'max_size', message: `at most ${PROPERTIES_MAX_BYTES} bytes as JSON; send only what targeting needs (value, currency, keyword …)` });
