@@ -13,6 +13,8 @@ import * as talkChannels from './20261123_007_talk_channels';
 import * as trackersMat from './20261123_008_trackers_mat';
 import * as campaigns from './20261123_009_campaigns';
 import * as scheduler from './20261123_010_scheduler';
+import * as lookalikes from './20261123_011_lookalikes';
+import * as firstPartyActivation from './20261123_012_first_party_activation';
 
 export interface Migration {
   name: string;
@@ -31,4 +33,6 @@ export const migrations: Migration[] = [
   { name: '20261123_008_trackers_mat', ...trackersMat },
   { name: '20261123_009_campaigns', ...campaigns },
   { name: '20261123_010_scheduler', ...scheduler },
+  { name: '20261123_011_lookalikes', ...lookalikes },
+  { name: '20261123_012_first_party_activation', ...firstPartyActivation },
 ];

@@ -53,6 +53,9 @@ import { campaignRoutes } from './campaigns/routes';
 import { CampaignService } from './campaigns/service';
 import { adResponseRoutes } from './ad-response/routes';
 import { AdResponseService } from './ad-response/service';
+// [imports:lookalikes]
+import { lookalikeRoutes } from './lookalikes/routes';
+import { LOOKALIKE_BUILD_JOB, LOOKALIKE_TICK_JOB, LookalikeService } from './lookalikes/service';
 
 export interface Services {
   db: Db;
@@ -83,6 +86,8 @@ export interface Services {
   // [services:campaigns]
   campaigns: CampaignService;
   adResponse: AdResponseService;
+  // [services:lookalikes]
+  lookalikes: LookalikeService;
   /** Time source of scheduled work; tests replace `clock.now`. */
   clock: Clock;
 }
@@ -124,6 +129,9 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   batches.onMerged((tx, storage, batchId) => universe.onBatchMerged(tx, storage, batchId));
   const populations = new PopulationService(db, universe, jobs, clock, log);
   const targets = new TargetService(db, audit, populations);
+  // Activations export first-party targets as universe identities; a selected target lists the activation as its usage.
+  activation.useFirstParty({ targets, universe });
+  targets.useUsage((q, caller, ids) => activation.targetUsage(q, caller, ids));
   // [create:customer-files]
   const customerFiles = new CustomerFileService(db, targets, universe, clock);
   const friendGroups = new FriendGroupService(db, audit, targets, universe, clock);
@@ -138,6 +146,17 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   universe.registerSource({ name: 'reactions', replay: (tx, caller) => campaigns.replayReactions(tx, caller) });
   const adResponse = new AdResponseService(db, targets, populations, campaigns, clock);
   campaigns.beforeDelete((tx, caller, refs) => adResponse.assertNotSource(tx, caller, refs));
+  // [create:lookalikes]
+  // Features come from the modules that own the data, each as records (record_key, nodes, feature, value).
+  const lookalikes = new LookalikeService(db, audit, targets, populations, universe, datasets, friendGroups, [
+    { name: 'pixel', windowDays: 120, records: (a, from) => trackers.eventFeatureRecords(a, from) },
+    { name: 'reactions', windowDays: 90, records: (a, from) => campaigns.reactionFeatureRecords(a, from) },
+    { name: 'mat', windowDays: 120, records: (a, from) => mat.postbackFeatureRecords(a, from) },
+    { name: 'friends', windowDays: null, records: (a) => friendGroups.friendshipFeatureRecords(a) },
+  ], jobs, clock, log);
+  // A seed used by lookalikes is part of their usage: deleting it is refused while they exist.
+  targets.useUsage((q, caller, ids) => lookalikes.seedUsage(q, caller, ids));
+  friendGroups.useChannelUsage((q, caller, channelId) => lookalikes.channelUsage(q, caller, channelId));
   const accounts = new AccountService(db, audit, [
     (tx, id) => namespaces.seedStandard(tx, id),
     (tx, id) => governance.seedCore(tx, id),
@@ -151,6 +170,8 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     trackers, mat,
     // [return:campaigns]
     campaigns, adResponse,
+    // [return:lookalikes]
+    lookalikes,
   };
 }
 
@@ -177,6 +198,8 @@ export function allRoutes(s: Services): RouteSpec[] {
     // [routes:campaigns]
     ...campaignRoutes(s.campaigns),
     ...adResponseRoutes(s.adResponse),
+    // [routes:lookalikes]
+    ...lookalikeRoutes(s.lookalikes),
     ...targetRoutes(s.targets),
     ...auditRoutes(s.audit),
   ];
@@ -200,6 +223,9 @@ export function defineJobs(s: Services): void {
   s.jobs.define(TRACKER_PRUNE_JOB, async () => ({ deleted: await s.trackers.prune() }), { concurrency: 1 });
   s.jobs.define(MAT_PRUNE_JOB, async () => ({ deleted: await s.mat.prune() }), { concurrency: 1 });
   // [jobs:campaigns]
+  // [jobs:lookalikes]
+  s.jobs.define(LOOKALIKE_TICK_JOB, async () => ({ built: await s.lookalikes.tick() }), { concurrency: 1 });
+  s.jobs.define<{ targetId: string }>(LOOKALIKE_BUILD_JOB, async ({ targetId }) => ({ built: await s.lookalikes.buildNow(targetId) }), { concurrency: 1 });
 }
 
 /** Recurring schedules (UTC cron), declared in PostgreSQL once workers run (src/core/scheduler.ts). */
@@ -217,4 +243,7 @@ export async function scheduleJobs(s: Services): Promise<void> {
   await s.scheduler.declare(TRACKER_PRUNE_JOB, '17 3 * * *', TRACKER_PRUNE_JOB);
   await s.scheduler.declare(MAT_PRUNE_JOB, '27 3 * * *', MAT_PRUNE_JOB);
   // [schedule:campaigns]
+  // [schedule:lookalikes]
+  // Due lookalike builds (first builds, size changes, auto-updates every 7–9 days).
+  await s.scheduler.declare(LOOKALIKE_TICK_JOB, '* * * * *', LOOKALIKE_TICK_JOB);
 }

@@ -88,6 +88,12 @@ async function makeFixture(token: string, accountId: string, tag: string): Promi
   const adResponse = await as
     .post('/v1/targets/ad-response', { campaignType: 'DISPLAY', sources: [adGroup.body.id], combination: { type: 'ALL' }, collectionDays: 30 })
     .expect(201);
+  // [fixture:lookalikes]
+  // A lookalike needs a seed of at least 1,000 people: a talk channel with 1,000 friends.
+  const seedChannel = await as.post('/v1/talk-channels', { name: `Seed channel ${tag}`, searchId: `@seed${tag}` }).expect(201);
+  const seedFriends = Array.from({ length: 1000 }, (_, i) => ({ phoneNumber: `010-6${String(i).padStart(3, '0')}-1234` }));
+  await as.post(`/v1/talk-channels/${seedChannel.body.id}/friends`, { friends: seedFriends }).expect(200);
+  const lookalike = await as.post('/v1/targets/lookalikes', { seed: { type: 'KAKAO_USERS', id: seedChannel.body.id } }).expect(201);
   return {
     // [fixture-ids:customer-files]
     'customer-files': customerFile.body.id,
@@ -113,6 +119,9 @@ async function makeFixture(token: string, accountId: string, tag: string): Promi
     'message-ad-groups': messageGroup.body.id,
     messages: message.body.id,
     'ad-response': adResponse.body.id,
+    // [fixture-ids:lookalikes]
+    lookalikes: lookalike.body.id,
+    'lookalike-seed': seedChannel.body.id,
     audiences: audience.body.id,
     evaluations: evaluation.body.id,
     destinations: destination.body.id,
@@ -238,6 +247,9 @@ function sampleBody(r: RouteSpec, f: Fixture): unknown {
     'PATCH /v1/messages/:id': () => ({ name: unique('Renamed ') }),
     'POST /v1/targets/ad-response': () => ({ campaignType: 'DISPLAY', sources: [f['ad-groups']], combination: { type: 'ONE', reaction: 'CLICK' }, collectionDays: 7 }),
     'PATCH /v1/targets/ad-response/:id': () => ({ name: unique('Renamed ') }),
+    // [samples:lookalikes]
+    'POST /v1/targets/lookalikes': () => ({ seed: { type: 'KAKAO_USERS', id: f['lookalike-seed'] } }),
+    'PATCH /v1/targets/lookalikes/:id': () => ({ name: unique('Lookalike ') }),
   };
   if (r.rawBody) return `partnerID\n${unique('M')}\n`;
   if (!r.body) return undefined;
@@ -265,6 +277,7 @@ const PARAM_KINDS: Record<string, string> = {
   'mat:vendor': 'mat-vendor',
   'mat:code': 'mat-code',
   // [params:campaigns]
+  // [params:lookalikes]
 };
 const QUERIES: Record<string, string> = { 'POST /v1/datasets/:id/data': '?format=csv' };
 

@@ -45,7 +45,7 @@ export function activationRoutes(activation: ActivationService): RouteSpec[] {
     }),
     route({
       method: 'post', path: '/v1/activations', permission: 'activations.write', tag: 'activation', body: 'activation-create', status: 201, errors: [409, 422],
-      summary: 'Activate audiences to a destination; refused (422 policy-violation, with lineage) when labels and policies forbid it',
+      summary: 'Activate prospect audiences and/or first-party targets to a destination; refused (422 policy-violation, with lineage) when labels and policies forbid it (a mix is also judged as combineData)',
       handler: async ({ caller, body }) => activation.createActivation(caller, body),
     }),
     route({

@@ -1,12 +1,17 @@
 /**
- * Destinations and activations: send audiences to S3 or a LiveRamp-style SFTP, governed by labels.
+ * Destinations and activations: send prospect audiences and first-party targets to S3 or a
+ * LiveRamp-style SFTP, governed by labels.
  *
  * Enforcement: the labels an activation carries are those of its audiences (rule fields + datasets
- * read) and of every mapped attribute. They are evaluated against the enabled policies for the
- * destination's marketing actions when an activation is created or edited, when an audience or a
- * destination it uses is edited, and again at the start of every run (labels may have changed since).
- * A violation refuses the save (422) or fails the run before any byte is written, with its lineage:
- * dataset → field → audience → activation → destination.
+ * read), of every mapped attribute and, for first-party targets, the identity label of the exported
+ * identity (I1 phone/email/app user id and their hashes, I2 ad ids and cookies) plus the dataset
+ * labels of the first-party datasets a target kind draws on. They are evaluated against the enabled
+ * policies for the destination's marketing actions — and `combineData` as well when an activation
+ * mixes prospect audiences with first-party targets — when an activation is created or edited, when
+ * an audience or a destination it uses is edited, and again at the start of every run (labels may
+ * have changed since). A violation refuses the save (422) or fails the run before any byte is
+ * written, with its lineage: dataset → field → audience → activation → destination, or source →
+ * target → identity → activation → destination.
  *
  * Delivery (after Jitsu's retl-runner): a run first pins the evaluations it exports and its file-name
  * time, then streams rows from PostgreSQL through an encoder into parts written under temporary
@@ -48,6 +53,9 @@ import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
 import type { GovernanceService, LabelSource } from '../governance/service';
 import type { NamespaceService } from '../namespaces/service';
+import type { TargetKind, TargetRow, TargetService, TargetUser } from '../targets/service';
+import type { SqlFragment, UniverseService } from '../universe/service';
+import { DRAWS_ON_DATASETS, exportedValueSql, firstPartyIdentity, FirstPartyIdentity, TargetSource, targetKindName, targetSource } from './first-party';
 
 export type DestinationKind = 's3' | 'liveramp';
 
@@ -91,7 +99,10 @@ export interface ActivationMapping {
 export interface ActivationInput {
   name: string;
   destinationId: string;
-  audienceIds: string[];
+  /** Prospect audiences; at least one audience or target. */
+  audienceIds?: string[];
+  /** First-party targets (any kind) of the ad account. */
+  targetIds?: string[];
   schedule: ActivationSchedule;
   mapping: ActivationMapping;
   mandatoryFields?: string[];
@@ -106,9 +117,18 @@ export interface LineageEntry {
   dataset: { id: string; name: string } | null;
   field: string | null;
   audience: { id: string; name: string } | null;
+  /** First-party target the label came through (null for audiences and mapped attributes). */
+  target: { id: string; name: string; kind: TargetKind } | null;
+  /** Where the target's people come from (an upload, a tracker…). */
+  source: TargetSource | null;
+  /** The exported first-party identity whose identity label this is. */
+  identity: { namespace: string; label: string } | null;
   activation: { id: string | null; name: string };
   destination: { id: string; name: string };
-  /** dataset → field → audience → activation → destination, for people. */
+  /**
+   * For people: dataset → field → audience → activation → destination, or
+   * source → target → identity → activation → destination.
+   */
   path: string;
 }
 
@@ -160,6 +180,7 @@ interface ActivationRow {
   name: string;
   destination_id: string;
   audience_ids: string[];
+  target_ids: string[];
   schedule: ActivationSchedule;
   mapping: ActivationMapping;
   mandatory_fields: string[];
@@ -178,6 +199,8 @@ interface RunRow {
   trigger: string;
   run_at: Date;
   evaluations: Record<string, { current: string; previous: string | null }> | null;
+  /** Targets whose members the run pinned (null until pinned). */
+  target_ids: string[] | null;
   received: string;
   activated: string;
   excluded_mandatory: string;
@@ -197,12 +220,20 @@ export const ACTIVATION_TICK_JOB = 'activations.tick';
 const DEFAULT_PART_ROWS = 5_000_000;
 const S3_SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'];
 const SFTP_SECRETS = ['password', 'privateKey', 'passphrase'];
+/** The marketing action a mix of prospect audiences and first-party targets is judged against as well. */
+export const COMBINE_DATA = 'combineData';
+/** Targets one activation may select (audiences: 50). */
+export const MAX_ACTIVATION_TARGETS = 20;
 
 /** What an export is made of, resolved once per run or dry-run. */
 interface ExportPlan {
   activation: { id: string | null; name: string };
   destination: DestinationRow;
   audiences: { id: string; name: string; resolved: ResolvedRule }[];
+  /** First-party targets, exported as universe identities of `identity`'s kind. */
+  targets: { id: string; name: string; kind: TargetKind; row: TargetRow }[];
+  /** Set when targets are selected. */
+  identity: FirstPartyIdentity | null;
   namespace: { id: string; code: string };
   identityColumn: string;
   attributes: { field: string; column: string }[];
@@ -218,8 +249,17 @@ export interface ActivationOptions {
   writerFor?: (kind: DestinationKind, settings: Record<string, unknown>, credentials: Record<string, unknown>) => DestinationWriter;
 }
 
+/** What exporting first-party targets needs (wired after both exist: they are built after activation). */
+export interface FirstPartyDeps {
+  targets: TargetService;
+  universe: UniverseService;
+}
+
+type Pins = Record<string, { current: string; previous: string | null }>;
+
 export class ActivationService {
   private readonly options: ActivationOptions = { partRows: DEFAULT_PART_ROWS };
+  private firstPartyDeps: FirstPartyDeps | undefined;
 
   constructor(
     private readonly db: Db,
@@ -236,6 +276,15 @@ export class ActivationService {
 
   configure(options: Partial<ActivationOptions>): void {
     Object.assign(this.options, options);
+  }
+
+  useFirstParty(deps: FirstPartyDeps): void {
+    this.firstPartyDeps = deps;
+  }
+
+  private get firstParty(): FirstPartyDeps {
+    if (!this.firstPartyDeps) throw new Error('activation: first-party targets are not wired (services.ts calls useFirstParty)');
+    return this.firstPartyDeps;
   }
 
   // ---- destinations ----------------------------------------------------------------------------
@@ -286,7 +335,8 @@ export class ActivationService {
     const actions = patch.marketingActions ? [...new Set([...DEFAULT_ACTIONS[row.kind], ...patch.marketingActions])] : row.marketing_actions;
     const candidate: DestinationRow = { ...row, settings, marketing_actions: actions, name: patch.name ?? row.name };
     for (const a of await this.db<ActivationRow>('activations').where({ destination_id: id })) {
-      const verdict = await this.verdict(caller, await this.plan(caller, a, candidate));
+      // Only the policy question here: a target still being counted is not this change's concern.
+      const verdict = await this.verdict(caller, await this.plan(caller, a, candidate, {}, { requireUsable: false }));
       if (!verdict.allowed) throw violation(verdict, `This change would make activation "${a.name}" violate data usage policy`);
     }
     return this.db.transaction(async (tx) => {
@@ -334,7 +384,8 @@ export class ActivationService {
     const plan = await this.plan(caller, draftRow(caller, input), destination);
     const verdict = await this.verdict(caller, plan);
     const pins = await this.pins(caller, plan, false);
-    const counts = await this.count(plan, pins);
+    if (plan.targets.length) await this.firstParty.universe.linkPending(caller.adAccountId);
+    const counts = await this.count(caller, plan, pins);
     const files = this.fileNames(plan, this.clock.now(), counts.activated);
     return { verdict, counts, files };
   }
@@ -355,7 +406,8 @@ export class ActivationService {
           ad_account_id: caller.adAccountId,
           name: input.name,
           destination_id: input.destinationId,
-          audience_ids: input.audienceIds,
+          audience_ids: row.audience_ids,
+          target_ids: row.target_ids,
           schedule: JSON.stringify(input.schedule),
           mapping: JSON.stringify(input.mapping),
           mandatory_fields: input.mandatoryFields ?? [],
@@ -378,7 +430,7 @@ export class ActivationService {
   /** The activation with its verdict as of now (labels may have changed since it was saved). */
   async getActivation(caller: Caller, id: string): Promise<ReturnType<typeof toActivation> & { verdict: Verdict }> {
     const row = await this.activationRow(this.db, caller, id);
-    const plan = await this.plan(caller, row, await this.destinationRow(this.db, caller, row.destination_id));
+    const plan = await this.plan(caller, row, await this.destinationRow(this.db, caller, row.destination_id), {}, { requireUsable: false });
     return { ...toActivation(row), verdict: await this.verdict(caller, plan) };
   }
 
@@ -390,6 +442,7 @@ export class ActivationService {
       name: patch.name ?? row.name,
       destination_id: patch.destinationId ?? row.destination_id,
       audience_ids: patch.audienceIds ?? row.audience_ids,
+      target_ids: patch.targetIds ?? row.target_ids,
       schedule: patch.schedule ?? row.schedule,
       mapping: patch.mapping ?? row.mapping,
       mandatory_fields: patch.mandatoryFields ?? row.mandatory_fields,
@@ -407,6 +460,7 @@ export class ActivationService {
           name: next.name,
           destination_id: next.destination_id,
           audience_ids: next.audience_ids,
+          target_ids: next.target_ids,
           schedule: JSON.stringify(next.schedule),
           mapping: JSON.stringify(next.mapping),
           mandatory_fields: next.mandatory_fields,
@@ -435,7 +489,7 @@ export class ActivationService {
     const users = await this.db<ActivationRow>('activations').where({ ad_account_id: caller.adAccountId }).whereRaw('? = any(audience_ids)', [audienceId]);
     for (const a of users) {
       const destination = await this.destinationRow(this.db, caller, a.destination_id);
-      const plan = await this.plan(caller, a, destination, { [audienceId]: resolved });
+      const plan = await this.plan(caller, a, destination, { [audienceId]: resolved }, { requireUsable: false });
       const verdict = await this.verdict(caller, plan);
       if (!verdict.allowed) throw violation(verdict, `This rule would make activation "${a.name}" violate data usage policy`);
     }
@@ -445,6 +499,24 @@ export class ActivationService {
   async activationsUsing(q: Queryable, caller: Caller, audienceId: string): Promise<string[]> {
     const rows = await q('activations').where({ ad_account_id: caller.adAccountId }).whereRaw('? = any(audience_ids)', [audienceId]).select('id');
     return rows.map((r: { id: string }) => r.id);
+  }
+
+  /** Target usage (사용 현황): the activations that select each target; a used target cannot be deleted. */
+  async targetUsage(q: Queryable, caller: Caller, targetIds: readonly string[]): Promise<Map<string, TargetUser[]>> {
+    const out = new Map<string, TargetUser[]>();
+    if (targetIds.length === 0) return out;
+    const rows: { id: string; name: string; target_ids: string[] }[] = await q('activations')
+      .where({ ad_account_id: caller.adAccountId })
+      .whereRaw('target_ids && ?::text[]', [[...targetIds]])
+      .orderBy('id')
+      .select('id', 'name', 'target_ids');
+    for (const r of rows) {
+      for (const t of r.target_ids) {
+        if (!targetIds.includes(t)) continue;
+        out.set(t, [...(out.get(t) ?? []), { type: 'activation', id: r.id, name: r.name }]);
+      }
+    }
+    return out;
   }
 
   // ---- runs ------------------------------------------------------------------------------------
@@ -534,9 +606,23 @@ export class ActivationService {
         pins = await this.pins(caller, plan, true);
         // Two runs in the same second would share file names: move this one to a free second.
         runAt = await this.freeRunTime(plan, runAt);
-        await this.db('activation_runs').where({ id: runId }).update({ evaluations: JSON.stringify(pins), run_at: runAt });
+        if (plan.targets.length) await this.firstParty.universe.linkPending(caller.adAccountId);
+        const pinned = pins;
+        // Target members are materialised with the pins, all or nothing: a retry finds both or neither.
+        await this.db.transaction(async (tx) => {
+          await tx('activation_target_members').where({ run_id: runId }).delete();
+          for (const t of plan.targets) await this.pinTarget(tx, caller, plan, runId, t);
+          await tx('activation_runs')
+            .where({ id: runId })
+            .update({ evaluations: JSON.stringify(pinned), run_at: runAt, target_ids: plan.targets.map((t) => t.id) });
+        });
+      } else {
+        // A retry exports what the first attempt pinned; an activation edited in between cannot.
+        const pinnedTargets = run.target_ids ?? [];
+        const same = plan.audiences.every((a) => pins![a.id]) && pinnedTargets.length === plan.targets.length && plan.targets.every((t) => pinnedTargets.includes(t.id));
+        if (!same) throw new Conflict('The activation\'s audiences or targets changed after this run pinned its members; start a new run');
       }
-      const { counts, files } = await this.export(plan, pins!, runAt);
+      const { counts, files } = await this.export(plan, pins!, runAt, runId);
       await this.finish(runId, { status: 'success', counts, files });
     } catch (err) {
       const message = (err as Error).message;
@@ -559,7 +645,19 @@ export class ActivationService {
 
   // ---- planning and policy ---------------------------------------------------------------------
 
-  private async plan(caller: Caller, row: ActivationRow, destination: DestinationRow, override: Record<string, ResolvedRule> = {}): Promise<ExportPlan> {
+  private async plan(
+    caller: Caller,
+    row: ActivationRow,
+    destination: DestinationRow,
+    override: Record<string, ResolvedRule> = {},
+    opts: { requireUsable?: boolean } = {},
+  ): Promise<ExportPlan> {
+    if (row.audience_ids.length === 0 && row.target_ids.length === 0) {
+      throw ruleError('/audienceIds', 'required', 'Select at least one prospect audience (audienceIds) or first-party target (targetIds)');
+    }
+    if (row.target_ids.length > MAX_ACTIVATION_TARGETS) {
+      throw ruleError('/targetIds', 'maxItems', `An activation selects at most ${MAX_ACTIVATION_TARGETS} targets; split it into several activations`);
+    }
     const audiences = [];
     for (const [i, id] of row.audience_ids.entries()) {
       const a = await this.audiences.findRow(this.db, caller, id).catch(notFoundAt(`/audienceIds/${i}`));
@@ -568,6 +666,27 @@ export class ActivationService {
     }
     const ns = await this.namespaces.get(caller, row.mapping.identity.namespace).catch(notFoundAt('/mapping/identity/namespace'));
     const attributes = row.mapping.attributes ?? [];
+    const targets = await this.resolveTargets(caller, row.target_ids, opts.requireUsable ?? true);
+    let identity: FirstPartyIdentity | null = null;
+    if (targets.length) {
+      const fp = firstPartyIdentity(ns);
+      if ('refused' in fp) throw ruleError('/mapping/identity/namespace', fp.rule, fp.refused);
+      identity = fp;
+      if (audiences.length === 0 && attributes.length) {
+        throw ruleError(
+          '/mapping/attributes',
+          'audiences-only',
+          'Mapped attributes come from the prospect datasets that audiences read; first-party targets export identities only (a target is a set of people, not records). Remove the attributes, or select audiences as well',
+        );
+      }
+      if (audiences.length === 0 && row.schedule.type === 'after_evaluation') {
+        throw ruleError(
+          '/schedule/type',
+          'evaluations',
+          'First-party targets have no evaluations to run after; use a once or daily schedule (runs can always be started with POST /v1/activations/{id}/runs)',
+        );
+      }
+    }
     for (const [i, attr] of attributes.entries()) {
       const known = audiences.some((a) => a.resolved.plans.some((p) => p.columns.has(attr.field)));
       if (!known) {
@@ -582,18 +701,46 @@ export class ActivationService {
       if (!attributes.some((a) => a.field === f)) throw ruleError(`/dedup/fields/${i}`, 'mapped', `Deduplication field ${f} must be mapped to a column`);
     }
     if (destination.kind === 'liveramp') {
-      for (const a of audiences) liveRampSegmentColumn(ns.code, a.id);
+      for (const a of [...audiences, ...targets]) liveRampSegmentColumn(ns.code, a.id);
     }
     return {
       activation: { id: row.id || null, name: row.name },
       destination,
       audiences,
+      targets,
+      identity,
       namespace: { id: ns.id, code: ns.code },
       identityColumn: row.mapping.identity.column,
       attributes,
       mandatory: row.mandatory_fields,
       dedup,
     };
+  }
+
+  /**
+   * The selected targets: each must exist in the caller's account (422 `/targetIds/<i>`) and, unless
+   * only viewing, have a counted population (not preparing 준비중 or failed 생성실패).
+   */
+  private async resolveTargets(caller: Caller, ids: readonly string[], requireUsable: boolean): Promise<ExportPlan['targets']> {
+    if (ids.length === 0) return [];
+    const { targets } = this.firstParty;
+    const rows: TargetRow[] = [];
+    for (const [i, id] of ids.entries()) rows.push(await targets.find(this.db, caller, null, id).catch(notFoundAt(`/targetIds/${i}`)));
+    if (requireUsable) {
+      const bases = await targets.bases(this.db, rows);
+      bases.forEach((b, i) => {
+        if (b.population.usable) return;
+        const what = `${capitalise(targetKindName(rows[i].kind))} "${rows[i].name}"`;
+        throw ruleError(
+          `/targetIds/${i}`,
+          'usable',
+          b.population.state === 'failed'
+            ? `${what} failed to be counted (${b.population.label}); delete it and create it again`
+            : `${what} is ${b.population.state} (${b.population.label}): its people are not counted yet; wait for the count (POST /v1/targets/${rows[i].id}/refresh) and try again`,
+        );
+      });
+    }
+    return rows.map((r) => ({ id: r.id, name: r.name, kind: r.kind, row: r }));
   }
 
   /** Labels of the audiences (rule fields + datasets) and of mapped attributes, against enabled policies. */
@@ -616,6 +763,9 @@ export class ActivationService {
           dataset,
           field,
           audience,
+          target: null,
+          source: null,
+          identity: null,
           activation: plan.activation,
           destination: { id: plan.destination.id, name: plan.destination.name },
           path: [
@@ -648,8 +798,16 @@ export class ActivationService {
         }
       }
     }
+    await this.targetLabels(caller, plan, (label, entry) => {
+      const entries = lineage.get(label) ?? [];
+      if (!entries.some((e) => e.path === entry.path)) entries.push(entry);
+      lineage.set(label, entries);
+    });
     const labels = [...lineage.keys()].sort();
-    const actions = plan.destination.marketing_actions;
+    // Third-party (prospect) and first-party data never combine silently: a mixed export is also
+    // "Combine with directly identifiable data", judged on the union of both sides' labels.
+    const mixed = plan.audiences.length > 0 && plan.targets.length > 0;
+    const actions = mixed ? [...new Set([...plan.destination.marketing_actions, COMBINE_DATA])] : plan.destination.marketing_actions;
     const evaluation = await this.governance.evaluate(caller, { marketingActions: actions, labels });
     const violations = evaluation.violations.map((v) => ({
       policy: { id: v.policy.id, name: v.policy.name },
@@ -661,11 +819,55 @@ export class ActivationService {
     return { allowed: violations.length === 0, marketingActions: actions, labels, violations };
   }
 
+  /**
+   * Labels of the first-party targets: the identity label of the exported identity for every
+   * target, and the dataset labels of the first-party profile datasets for kinds that choose people
+   * by their attributes (lookalikes).
+   */
+  private async targetLabels(caller: Caller, plan: ExportPlan, add: (label: string, entry: LineageEntry) => void): Promise<void> {
+    if (plan.targets.length === 0 || !plan.identity) return;
+    const identity = { namespace: plan.identity.namespace, label: plan.identity.label };
+    const tail = [`activation "${plan.activation.name}"`, `destination "${plan.destination.name}"`];
+    let firstParty: { id: string; name: string; labels: string[] }[] | undefined;
+    for (const t of plan.targets) {
+      const target = { id: t.id, name: t.name, kind: t.kind };
+      const source = targetSource(t.row);
+      const targetStep = `target "${t.name}" (${targetKindName(t.kind)})`;
+      const identityStep = `identity ${identity.namespace} (${identity.label})`;
+      const base = { dataset: null, field: null, audience: null, target, activation: plan.activation, destination: { id: plan.destination.id, name: plan.destination.name } };
+      add(identity.label, {
+        label: identity.label,
+        ...base,
+        source,
+        identity,
+        path: [source?.description, targetStep, identityStep, ...tail].filter(Boolean).join(' → '),
+      });
+      if (!DRAWS_ON_DATASETS.has(t.kind)) continue;
+      if (!firstParty) {
+        const datasets = await this.datasets.profileDatasets(caller, 'first_party');
+        const byDataset = await this.governance.labelsOfDatasets(caller, datasets.map((d) => d.id));
+        firstParty = datasets.map((d) => ({ id: d.id, name: d.name, labels: byDataset.get(d.id) ?? [] }));
+      }
+      for (const d of firstParty) {
+        for (const label of d.labels) {
+          add(label, {
+            label,
+            ...base,
+            dataset: { id: d.id, name: d.name },
+            source,
+            identity: null,
+            path: [`dataset "${d.name}"`, 'all fields (dataset label)', targetStep, ...tail].join(' → '),
+          });
+        }
+      }
+    }
+  }
+
   // ---- export ----------------------------------------------------------------------------------
 
   /** Current (and previous, for `expired`) evaluation of each audience. */
-  private async pins(caller: Caller, plan: ExportPlan, required: boolean): Promise<Record<string, { current: string; previous: string | null }>> {
-    const out: Record<string, { current: string; previous: string | null }> = {};
+  private async pins(caller: Caller, plan: ExportPlan, required: boolean): Promise<Pins> {
+    const out: Pins = {};
     for (const a of plan.audiences) {
       const current = await this.audiences.latestEvaluation(caller, a.id);
       if (!current) {
@@ -679,13 +881,50 @@ export class ActivationService {
   }
 
   /**
-   * One statement yielding the exported rows of the pinned evaluations: identity, mapped attributes
-   * (from the newest current record among the datasets read), whether the mandatory attributes are
-   * present, and the row's rank within its deduplication key. For LiveRamp (`evaluationPairs`), one
-   * row per identity in any audience now or in its previous snapshot, with `active`/`expired` per
-   * audience.
+   * The exported members of a first-party target, `(person_id, identity)`: one row per identity of
+   * the mapped kind (hashes computed here from the plain values, plus identities sources sent
+   * hashed), and one row with a null identity per person who has none (excluded, counted).
    */
-  private rowsSql(plan: ExportPlan, evaluations: { current: string; previous: string | null }[], withStatus: boolean): { sql: string; bindings: unknown[] } {
+  private targetMembersSql(adAccountId: string, people: SqlFragment, identity: FirstPartyIdentity): SqlFragment {
+    const { universe } = this.firstParty;
+    const ofP: SqlFragment = { sql: 'select person_id from p', bindings: [] };
+    const plain = universe.identitiesOfPeople(adAccountId, ofP, identity.kind);
+    const parts = [`select v.person_id, ${exportedValueSql(identity, 'v.value')} as identity from (${plain.sql}) v`];
+    const bindings = [...people.bindings, ...plain.bindings];
+    if (identity.hashedKind) {
+      const hashed = universe.identitiesOfPeople(adAccountId, ofP, identity.hashedKind);
+      parts.push(`select v.person_id, v.value as identity from (${hashed.sql}) v`);
+      bindings.push(...hashed.bindings);
+    }
+    return {
+      sql: `with p as (select distinct pp.person_id from (${people.sql}) pp),
+            ids as (${parts.join(' union ')})
+            select p.person_id, ids.identity from p left join ids on ids.person_id = p.person_id`,
+      bindings,
+    };
+  }
+
+  /** Materialises a target's exported members for a run (set-based, in the pinning transaction). */
+  private async pinTarget(tx: Queryable, caller: Caller, plan: ExportPlan, runId: string, t: ExportPlan['targets'][number]): Promise<void> {
+    const people = await this.firstParty.targets.peopleOf(tx, caller, t.row);
+    const members = this.targetMembersSql(caller.adAccountId, people, plan.identity!);
+    await tx.raw(
+      `insert into activation_target_members (run_id, target_id, person_id, identity)
+       select ?, ?, m.person_id, m.identity from (${members.sql}) m`,
+      [runId, t.id, ...members.bindings] as never[],
+    );
+  }
+
+  /**
+   * One statement yielding the exported rows of the pinned evaluations (and pinned target members):
+   * identity, mapped attributes (from the newest current record among the datasets read), whether
+   * the mandatory attributes are present, and the row's rank within its deduplication key. For
+   * LiveRamp (`withStatus`), one row per identity in any audience now or in its previous snapshot or
+   * in any target, with `active`/`expired` per audience and `active` per target. Rows that come
+   * from a target are never excluded for missing attributes (attributes are the audiences'); the
+   * target's people without an identity of the mapped kind come last, once each, as excluded rows.
+   */
+  private rowsSql(plan: ExportPlan, evaluations: { current: string; previous: string | null }[], withStatus: boolean, targets?: { runId: string; ids: string[] }): { sql: string; bindings: unknown[] } {
     const datasets = new Map<string, { table: string; columns: Map<string, string> }>();
     for (const a of plan.audiences) for (const p of a.resolved.plans) if (p.namespaceId === plan.namespace.id) datasets.set(p.datasetId, { table: p.table, columns: p.columns });
     const attrs = plan.attributes;
@@ -701,31 +940,81 @@ export class ActivationService {
     const column = (field: string) => `r.${attrName(attrs.findIndex((a) => a.field === field))}`;
     const mandatoryOk = plan.mandatory.length ? plan.mandatory.map((f) => `${column(f)} is not null`).join(' and ') : 'true';
     const dedupKey = plan.dedup.length ? plan.dedup.map(column).join(', ') : 'mb.identity';
+    const targetIds = targets?.ids ?? [];
     const bindings: unknown[] = [];
+    const statusNames: string[] = [];
     let status = '';
     if (withStatus) {
-      status = evaluations
-        .map((_e, i) => `, case when bool_or(m.evaluation_id = ?) then 'active' when bool_or(m.evaluation_id = ?) then 'expired' end as ${ident(`s${i}`)}`)
-        .join('');
-      for (const e of evaluations) bindings.push(e.current, e.previous ?? '');
+      evaluations.forEach((e, i) => {
+        status += `, case when bool_or(u.src = ?) then 'active' when bool_or(u.src = ?) then 'expired' end as ${ident(`s${i}`)}`;
+        bindings.push(e.current, e.previous ?? '');
+        statusNames.push(`s${i}`);
+      });
+      // A target has no snapshots: its members are `active`, never `expired`.
+      targetIds.forEach((id, j) => {
+        const name = `s${evaluations.length + j}`;
+        status += `, case when bool_or(u.src = ?) then 'active' end as ${ident(name)}`;
+        bindings.push(id);
+        statusNames.push(name);
+      });
     }
     const ids = evaluations.flatMap((e) => (withStatus && e.previous ? [e.current, e.previous] : [e.current]));
     bindings.push(ids, plan.namespace.id);
+    let fromTargets = '';
+    if (targets) {
+      fromTargets = `union all
+          select t.identity, t.target_id, true from activation_target_members t
+          where t.run_id = ? and t.target_id = any(?::text[]) and t.identity is not null`;
+      bindings.push(targets.runId, targetIds);
+    }
+    let missing = '';
+    let missingRows = '';
+    if (targets) {
+      missing = `, missing as (
+        select distinct t.person_id from activation_target_members t where t.run_id = ? and t.target_id = any(?::text[]) and t.identity is null
+      )`;
+      bindings.push(targets.runId, targetIds);
+      const nulls = [...statusNames, ...attrs.map((_a, i) => `a${i}`)].map((c) => `, null::text as ${ident(c)}`).join('');
+      missingRows = `union all select null::text as identity${nulls}, false as mandatory_ok, 1::bigint as dup from missing`;
+    }
+    const outColumns = ['identity', ...statusNames, ...attrs.map((_a, i) => `a${i}`), 'mandatory_ok', 'dup'].map((c) => ident(c)).join(', ');
     const sql = `with members as (
-        select m.identity${status} from audience_members m
-        where m.evaluation_id = any(?::text[]) and m.namespace_id = ? group by m.identity
+        select u.identity${status}, bool_or(u.from_target) as from_target from (
+          select m.identity, m.evaluation_id as src, false as from_target from audience_members m
+          where m.evaluation_id = any(?::text[]) and m.namespace_id = ?
+          ${fromTargets}
+        ) u group by u.identity
       ),
       records as (select distinct on (identity) * from (${records}) x order by identity, seq desc),
       joined as (
-        select mb.*${attrs.map((_a, i) => `, r.${attrName(i)}`).join('')}, (r.identity is not null and ${mandatoryOk}) as mandatory_ok,
-               row_number() over (partition by ${dedupKey} order by mb.identity) as dup
+        select mb.*${attrs.map((_a, i) => `, r.${attrName(i)}`).join('')},
+               (mb.from_target or (r.identity is not null and ${mandatoryOk})) as mandatory_ok,
+               case when mb.from_target and r.identity is null then 1::bigint
+                    else row_number() over (partition by (mb.from_target and r.identity is null), ${dedupKey} order by mb.identity) end as dup
         from members mb left join records r on r.identity = mb.identity
-      )
-      select * from joined order by identity`;
+      )${missing}
+      select ${outColumns} from joined ${missingRows}
+      order by identity nulls last`;
     return { sql, bindings };
   }
 
-  private async count(plan: ExportPlan, pins: Record<string, { current: string; previous: string | null }>): Promise<RunCounts> {
+  /**
+   * An S3 file's rows for one target: its pinned identities in a stable order (a retry splits the
+   * same parts), people without an identity of the kind as excluded rows, repeats of one exported
+   * value (e.g. a hash two people share) as duplicates.
+   */
+  private targetRowsSql(plan: ExportPlan, runId: string, targetId: string): { sql: string; bindings: unknown[] } {
+    const attrs = plan.attributes.map((_a, i) => `, null::text as ${ident(`a${i}`)}`).join('');
+    return {
+      sql: `select t.identity${attrs}, (t.identity is not null) as mandatory_ok,
+                   case when t.identity is null then 1::bigint else row_number() over (partition by t.identity order by t.person_id) end as dup
+            from activation_target_members t where t.run_id = ? and t.target_id = ?
+            order by t.identity nulls last, t.person_id`,
+      bindings: [runId, targetId],
+    };
+  }
+
+  private async count(caller: Caller, plan: ExportPlan, pins: Pins): Promise<RunCounts> {
     const counts: RunCounts = { received: 0, activated: 0, excludedMandatory: 0, excludedDuplicates: 0, failed: 0 };
     for (const a of plan.audiences) {
       const pin = pins[a.id];
@@ -744,6 +1033,22 @@ export class ActivationService {
       counts.excludedMandatory += Number(r.mandatory);
       counts.excludedDuplicates += Number(r.dups);
     }
+    for (const t of plan.targets) {
+      const people = await this.firstParty.targets.peopleOf(this.db, caller, t.row);
+      const members = this.targetMembersSql(caller.adAccountId, people, plan.identity!);
+      const [r] = (
+        await this.db.raw(
+          `select count(*)::bigint as received,
+                  count(*) filter (where identity is null)::bigint as mandatory,
+                  (count(identity) - count(distinct identity))::bigint as dups
+           from (${members.sql}) q`,
+          members.bindings as never[],
+        )
+      ).rows;
+      counts.received += Number(r.received);
+      counts.excludedMandatory += Number(r.mandatory);
+      counts.excludedDuplicates += Number(r.dups);
+    }
     counts.activated = counts.received - counts.excludedMandatory - counts.excludedDuplicates;
     return counts;
   }
@@ -755,9 +1060,11 @@ export class ActivationService {
     }
     const partRows = Number(s.partRows ?? this.options.partRows);
     const names: string[] = [];
-    for (const a of plan.audiences) {
+    // One file (in parts) per audience and per target, in that order.
+    const segments = [...plan.audiences, ...plan.targets];
+    for (const a of segments) {
       const base = this.s3FileName(plan, a, at);
-      const parts = Math.max(1, Math.ceil(rows / plan.audiences.length / partRows));
+      const parts = Math.max(1, Math.ceil(rows / segments.length / partRows));
       for (let i = 1; i <= parts; i++) names.push(partName(base, i));
     }
     return names;
@@ -778,6 +1085,7 @@ export class ActivationService {
     }
   }
 
+  /** `<audienceId>` / `<audienceName>` name the segment: an audience or a first-party target. */
   private s3FileName(plan: ExportPlan, a: { id: string; name: string }, at: Date): string {
     const s = plan.destination.settings;
     const gzip = s.compression === 'gzip';
@@ -787,38 +1095,44 @@ export class ActivationService {
     return gzip && !name.endsWith('.gz') ? `${name}.gz` : name;
   }
 
-  private async export(plan: ExportPlan, pins: Record<string, { current: string; previous: string | null }>, at: Date): Promise<{ counts: RunCounts; files: PublishedFile[] }> {
+  private async export(plan: ExportPlan, pins: Pins, at: Date, runId: string): Promise<{ counts: RunCounts; files: PublishedFile[] }> {
     const writer = this.writer(plan.destination);
     const counts: RunCounts = { received: 0, activated: 0, excludedMandatory: 0, excludedDuplicates: 0, failed: 0 };
     const files: PublishedFile[] = [];
+    const targets = plan.targets.length ? { runId, ids: plan.targets.map((t) => t.id) } : undefined;
     try {
       if (plan.destination.kind === 'liveramp') {
         const name = this.fileNames(plan, at, 0)[0];
         validateLiveRampFileName(name);
-        const segmentColumns = plan.audiences.map((a) => liveRampSegmentColumn(plan.namespace.code, a.id));
+        const segments = [...plan.audiences, ...plan.targets];
+        const segmentColumns = segments.map((a) => liveRampSegmentColumn(plan.namespace.code, a.id));
         const columns = [plan.namespace.code, ...plan.attributes.map((a) => a.column), ...segmentColumns];
-        const { sql, bindings } = this.rowsSql(plan, plan.audiences.map((a) => pins[a.id]), true);
+        const { sql, bindings } = this.rowsSql(plan, plan.audiences.map((a) => pins[a.id]), true, targets);
         const published = await this.writeParts(writer, [name], columns, sql, bindings, counts, LIVERAMP_MAX_ROWS_PER_FILE, (r) => [
           r.identity,
           ...plan.attributes.map((_a, i) => r[`a${i}`]),
-          ...plan.audiences.map((_a, i) => r[`s${i}`] ?? ''),
+          ...segments.map((_a, i) => r[`s${i}`] ?? ''),
         ], { gzip: false, delimiter: ',' });
         files.push(...published);
       } else {
         const s = plan.destination.settings;
         const columns = [plan.identityColumn, ...plan.attributes.map((a) => a.column)];
+        const format = {
+          gzip: s.compression === 'gzip',
+          delimiter: typeof s.delimiter === 'string' ? s.delimiter : ',',
+          quote: typeof s.quote === 'string' ? s.quote : '"',
+          nullOutput: typeof s.nullOutput === 'string' ? s.nullOutput : '',
+          format: (s.format === 'jsonl' ? 'jsonl' : 'csv') as 'csv' | 'jsonl',
+        };
+        const partRows = Number(s.partRows ?? this.options.partRows);
+        const toCells = (r: Record<string, unknown>) => [r.identity, ...plan.attributes.map((_x, i) => r[`a${i}`])];
         for (const a of plan.audiences) {
-          const base = this.s3FileName(plan, a, at);
           const { sql, bindings } = this.rowsSql(plan, [pins[a.id]], false);
-          const partRows = Number(s.partRows ?? this.options.partRows);
-          const published = await this.writeParts(writer, [base], columns, sql, bindings, counts, partRows, (r) => [r.identity, ...plan.attributes.map((_x, i) => r[`a${i}`])], {
-            gzip: s.compression === 'gzip',
-            delimiter: typeof s.delimiter === 'string' ? s.delimiter : ',',
-            quote: typeof s.quote === 'string' ? s.quote : '"',
-            nullOutput: typeof s.nullOutput === 'string' ? s.nullOutput : '',
-            format: s.format === 'jsonl' ? 'jsonl' : 'csv',
-          });
-          files.push(...published);
+          files.push(...(await this.writeParts(writer, [this.s3FileName(plan, a, at)], columns, sql, bindings, counts, partRows, toCells, format)));
+        }
+        for (const t of plan.targets) {
+          const { sql, bindings } = this.targetRowsSql(plan, runId, t.id);
+          files.push(...(await this.writeParts(writer, [this.s3FileName(plan, t, at)], columns, sql, bindings, counts, partRows, toCells, format)));
         }
       }
     } finally {
@@ -898,24 +1212,28 @@ export class ActivationService {
   // ---- internals -------------------------------------------------------------------------------
 
   private async finish(runId: string, result: { status: 'success' | 'failed'; counts?: RunCounts; files?: PublishedFile[]; violation?: Verdict; error?: string }): Promise<void> {
-    await this.db('activation_runs')
-      .where({ id: runId })
-      .update({
-        status: result.status,
-        ...(result.counts
-          ? {
-              received: result.counts.received,
-              activated: result.counts.activated,
-              excluded_mandatory: result.counts.excludedMandatory,
-              excluded_duplicates: result.counts.excludedDuplicates,
-              failed: result.counts.failed,
-            }
-          : {}),
-        ...(result.files ? { files: JSON.stringify(result.files) } : {}),
-        ...(result.violation ? { violation: JSON.stringify(result.violation) } : {}),
-        error: result.status === 'success' ? null : (result.error ?? null),
-        finished_at: this.clock.now(),
-      });
+    await this.db.transaction(async (tx) => {
+      // A finished run is never retried: its pinned target members have served their purpose.
+      await tx('activation_target_members').where({ run_id: runId }).delete();
+      await tx('activation_runs')
+        .where({ id: runId })
+        .update({
+          status: result.status,
+          ...(result.counts
+            ? {
+                received: result.counts.received,
+                activated: result.counts.activated,
+                excluded_mandatory: result.counts.excludedMandatory,
+                excluded_duplicates: result.counts.excludedDuplicates,
+                failed: result.counts.failed,
+              }
+            : {}),
+          ...(result.files ? { files: JSON.stringify(result.files) } : {}),
+          ...(result.violation ? { violation: JSON.stringify(result.violation) } : {}),
+          error: result.status === 'success' ? null : (result.error ?? null),
+          finished_at: this.clock.now(),
+        });
+    });
   }
 
   private writer(row: DestinationRow): DestinationWriter {
@@ -971,6 +1289,10 @@ function violation(verdict: Verdict, message: string): CdpError {
   return new PolicyViolation(`${message}. ${lines.slice(0, 5).join('; ')}`, { violations: verdict.violations, labels: verdict.labels, marketingActions: verdict.marketingActions });
 }
 
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 function notFoundAt(pointer: string) {
   return (err: unknown): never => {
     if (err instanceof NotFound) throw ruleError(pointer, 'exists', `${err.message} in this ad account`);
@@ -1013,7 +1335,8 @@ function draftRow(caller: Caller, input: ActivationInput): ActivationRow {
     ad_account_id: caller.adAccountId,
     name: input.name,
     destination_id: input.destinationId,
-    audience_ids: input.audienceIds,
+    audience_ids: input.audienceIds ?? [],
+    target_ids: input.targetIds ?? [],
     schedule: input.schedule,
     mapping: input.mapping,
     mandatory_fields: input.mandatoryFields ?? [],
@@ -1031,6 +1354,7 @@ function toActivation(r: ActivationRow) {
     name: r.name,
     destinationId: r.destination_id,
     audienceIds: r.audience_ids,
+    targetIds: r.target_ids,
     schedule: r.schedule,
     mapping: r.mapping,
     mandatoryFields: r.mandatory_fields,

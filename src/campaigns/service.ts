@@ -587,6 +587,18 @@ export class CampaignService {
     });
   }
 
+  /**
+   * Lookalike features: the account's counted reactions since `from` (plays only when qualifying),
+   * as records `(record_key, nodes, feature 'reaction:<TYPE>', value 1)`.
+   */
+  reactionFeatureRecords(adAccountId: string, from: Date): SqlFragment {
+    return {
+      sql: `select r.id::text as record_key, r.nodes, 'reaction:' || r.type as feature, 1::float8 as value
+            from reactions r where r.ad_account_id = ? and r.occurred_at >= ? and (r.type <> 'PLAY' or r.qualified)`,
+      bindings: [adAccountId, from],
+    };
+  }
+
   /** Universe relink: every stored reaction appends its identity nodes again. */
   async replayReactions(tx: Tx, caller: Caller): Promise<void> {
     await this.universe.appendFromQuery(tx, caller.adAccountId, { sql: `select nodes from reactions where ad_account_id = ? order by id`, bindings: [caller.adAccountId] });

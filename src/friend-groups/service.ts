@@ -141,6 +141,19 @@ export class FriendGroupService {
     });
   }
 
+  /**
+   * Lookalike features: friendships with the account's talk channels, as records `(record_key,
+   * nodes, feature 'friend:<channelId>', value 1)` (one record per channel, so a person befriending
+   * it under two identities counts once).
+   */
+  friendshipFeatureRecords(adAccountId: string): SqlFragment {
+    return {
+      sql: `select f.channel_id as record_key, array[f.node] as nodes, 'friend:' || f.channel_id as feature, 1::float8 as value
+            from talk_channel_friends f join talk_channels c on c.id = f.channel_id where c.ad_account_id = ?`,
+      bindings: [adAccountId],
+    };
+  }
+
   // ---- talk channels ---------------------------------------------------------------------------
 
   async createChannel(caller: Caller, input: { name: string; searchId: string }): Promise<TalkChannel> {

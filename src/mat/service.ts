@@ -344,6 +344,19 @@ export class MatService {
     });
   }
 
+  /**
+   * Lookalike features: the postbacks since `from` received on the account's link codes, as
+   * records `(record_key, nodes, feature 'mat:<event>', value 1)`.
+   */
+  postbackFeatureRecords(adAccountId: string, from: Date): SqlFragment {
+    return {
+      sql: `select p.seq::text as record_key, array['adid:' || p.adid] as nodes, 'mat:' || p.event as feature, 1::float8 as value
+            from mat_postbacks p join mat_link_codes c on c.id = p.link_code_id
+            where c.ad_account_id = ? and p.occurred_at >= ?`,
+      bindings: [adAccountId, from],
+    };
+  }
+
   /** Universe relink: every stored postback of the account's link codes. */
   private async replay(tx: Tx, caller: Caller): Promise<void> {
     await this.universe.appendFromQuery(tx, caller.adAccountId, {

@@ -146,6 +146,15 @@ export class PopulationService {
     await q('populations').whereIn('subject_id', subjectIds).update({ next_refresh_at: this.clock.now(), updated_at: q.fn.now() });
   }
 
+  /**
+   * Keeps subjects 준비중 (not counted, not usable) until `markDue`: e.g. a lookalike whose members
+   * exist only once its first build completed.
+   */
+  async hold(q: Queryable, subjectIds: readonly string[]): Promise<void> {
+    if (subjectIds.length === 0) return;
+    await q('populations').whereIn('subject_id', subjectIds).update({ next_refresh_at: new Date('9999-01-01T00:00:00Z'), updated_at: q.fn.now() });
+  }
+
   async view(q: Queryable, subjectId: string, failedLabel?: string): Promise<PopulationView | null> {
     const row = await q<PopulationRow>('populations').where({ subject_id: subjectId }).first();
     return row ? toPopulationView(row, failedLabel) : null;

@@ -163,9 +163,9 @@ export class TrackerService {
 
   /** Rate limit and group-commit settings (from the configuration; tests tighten them). */
   configure(options: Partial<CollectorOptions>): void {
-    const { ratePerSecond, burst, flushMs, maxBatch, maxPending } = options;
+    const { ratePerSecond, burst, flushMs, maxBatch, maxPending, discard } = options;
     if (ratePerSecond !== undefined || burst !== undefined) this.limiter.configure(strip({ ratePerSecond, burst }));
-    this.writer.configure(strip({ flushMs, maxBatch, maxPending }));
+    this.writer.configure(strip({ flushMs, maxBatch, maxPending, discard }));
   }
 
   /** Writes what the collector still holds; called when the service stops, after HTTP closed. */
@@ -599,6 +599,19 @@ export class TrackerService {
       sql: `select unnest(nodes) from tracker_events where tracker_id = ? and occurred_at >= ?${t.event ? ' and event = ?' : ''}`,
       bindings: [t.tracker_id, windowStart(now, t.days), ...(t.event ? [t.event] : [])],
     });
+  }
+
+  /**
+   * Lookalike features: the pixel & SDK events since `from` of every tracker this account holds a
+   * right on, as records `(record_key, nodes, feature 'pixel:<event>', value 1)`.
+   */
+  eventFeatureRecords(adAccountId: string, from: Date): SqlFragment {
+    return {
+      sql: `select e.seq::text as record_key, e.nodes, 'pixel:' || e.event as feature, 1::float8 as value
+            from tracker_events e join tracker_rights r on r.tracker_id = e.tracker_id
+            where r.ad_account_id = ? and e.occurred_at >= ?`,
+      bindings: [adAccountId, from],
+    };
   }
 
   /** Universe relink: every stored event of the trackers this account holds a right on. */

@@ -21,6 +21,11 @@ export interface WriterOptions {
   maxBatch: number;
   /** Above this many waiting events new requests are refused (503): the database is not keeping up. */
   maxPending: number;
+  /**
+   * Benchmarks only (bench/collect.ts; never set by configuration): acknowledge each batch without
+   * writing it, so the endpoint's cost without the database can be measured as a baseline.
+   */
+  discard?: boolean;
 }
 
 interface Pending<T> {
@@ -108,7 +113,7 @@ export class GroupCommitWriter<T> {
 
   private async flush(batch: Pending<T>[]): Promise<void> {
     try {
-      await this.write(batch.flatMap((p) => p.items));
+      if (!this.options.discard) await this.write(batch.flatMap((p) => p.items));
       for (const p of batch) p.resolve();
       return;
     } catch (err) {

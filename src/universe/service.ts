@@ -57,6 +57,21 @@ export interface SqlFragment {
   bindings: readonly Knex.RawBinding[];
 }
 
+/** Which people a feature query covers: a person_id range (a chunk of the universe) or a list (a sample). */
+export type PersonSelector = { after: string; upTo: string } | { ids: readonly string[] };
+
+/** How one attribute of a profile dataset becomes a number per person (several current records: averaged / any). */
+export type ProfileAggregate =
+  | { column: string; as: 'number' }
+  | { column: string; as: 'boolean' }
+  | { column: string; as: 'equals'; value: string };
+
+function personFilter(column: string, people: PersonSelector): SqlFragment {
+  return 'ids' in people
+    ? { sql: `${column} = any(?::bigint[])`, bindings: [[...people.ids]] }
+    : { sql: `${column} > ? and ${column} <= ?`, bindings: [people.after, people.upTo] };
+}
+
 export class UniverseService {
   private readonly sources: UniverseSource[] = [];
 
@@ -268,6 +283,103 @@ export class UniverseService {
     };
   }
 
+  /**
+   * One identity node per person of a people query (column `node`), e.g. to store a set of people
+   * so that later merges in the graph keep resolving it (people who vanished meanwhile are left out).
+   */
+  nodeOfEachPerson(adAccountId: string, people: SqlFragment): SqlFragment {
+    return {
+      sql: `select n.node from (
+              select (select min(ui.node) from universe_identities ui where ui.ad_account_id = ? and ui.person_id = p.person_id) as node
+              from (${people.sql}) p
+            ) n where n.node is not null`,
+      bindings: [adAccountId, ...people.bindings],
+    };
+  }
+
+  /**
+   * Feature rows `(person_id, feature, value)` of the selected people from a first-party source's
+   * records (`record_key, nodes text[], feature, value`): values summed per person and feature, a
+   * record whose several identities belong to one person counted once for that person.
+   */
+  featureRows(adAccountId: string, records: SqlFragment, people: PersonSelector): SqlFragment {
+    const filter = personFilter('ui.person_id', people);
+    // Both sides materialised and hash-joined on the node: the planner cannot see through unnest()
+    // and otherwise may rescan the records once per person.
+    return {
+      sql: `with s as materialized (
+              select r.record_key, n.node, r.feature, r.value from (${records.sql}) r cross join lateral unnest(r.nodes) as n(node)
+            ), p as materialized (
+              select ui.node, ui.person_id from universe_identities ui where ui.ad_account_id = ? and ${filter.sql}
+            )
+            select x.person_id, x.feature, sum(x.value)::float8 as value from (
+              select distinct s.record_key, p.person_id, s.feature, s.value from s join p on p.node = s.node
+            ) x group by x.person_id, x.feature`,
+      bindings: [...records.bindings, adAccountId, ...filter.bindings],
+    };
+  }
+
+  /**
+   * Attributes of a first-party profile dataset per selected person: `(person_id, a0, a1, …)` over
+   * the person's current profile records (joined through any of the record's identities), one
+   * column per aggregate in order. Null when the dataset has no identity that joins the universe.
+   */
+  profileAttributes(storage: DatasetStorage, attributes: readonly ProfileAggregate[], people: PersonSelector): SqlFragment | null {
+    const nodes = this.nodeArraySql(storage, 'r');
+    if (!nodes || attributes.length === 0) return null;
+    const selects: string[] = [];
+    const selectBindings: Knex.RawBinding[] = [];
+    attributes.forEach((a, i) => {
+      const col = `d.${ident(a.column)}`;
+      if (a.as === 'number') selects.push(`avg(${col})::float8 as a${i}`);
+      else if (a.as === 'boolean') selects.push(`avg(case when ${col} then 1.0 when not ${col} then 0.0 end)::float8 as a${i}`);
+      else {
+        selects.push(`max(case when ${col}::text = ? then 1.0 else 0.0 end)::float8 as a${i}`);
+        selectBindings.push(a.value);
+      }
+    });
+    const filter = personFilter('ui.person_id', people);
+    const table = qualifiedData(storage.dataset.table_name);
+    const rid = ident(SYS.rid);
+    return {
+      sql: `with s as materialized (
+              select r.${rid} as rid, n.node from ${table} r cross join lateral unnest(${nodes.sql}) as n(node)
+              where r.${ident(SYS.profile)} and r.${ident(SYS.current)}
+            ), p as materialized (
+              select ui.node, ui.person_id from universe_identities ui where ui.ad_account_id = ? and ${filter.sql}
+            )
+            select x.person_id, ${selects.join(', ')} from (
+              select distinct p.person_id, s.rid from s join p on p.node = s.node
+            ) x join ${table} d on d.${rid} = x.rid group by x.person_id`,
+      bindings: [...nodes.bindings, storage.dataset.ad_account_id, ...filter.bindings, ...selectBindings],
+    };
+  }
+
+  /** The most frequent values of a profile dataset column over current profile records (to tell low-cardinality attributes). */
+  async profileValueCounts(storage: DatasetStorage, column: string, limit: number): Promise<{ value: string; count: number }[]> {
+    const col = ident(column);
+    const { rows } = await this.db.raw(
+      `select ${col}::text as value, count(*)::bigint as n from ${qualifiedData(storage.dataset.table_name)}
+       where ${ident(SYS.profile)} and ${ident(SYS.current)} and ${col} is not null
+       group by 1 order by 2 desc, 1 limit ?`,
+      [limit],
+    );
+    return (rows as { value: string; n: string }[]).map((r) => ({ value: r.value, count: Number(r.n) }));
+  }
+
+  /**
+   * The identities of one kind of the people a query yields (column `person_id`): `(person_id,
+   * value)`, one row per identity (the value without its `kind:` prefix). People without an
+   * identity of the kind yield nothing. Activation exports first-party targets from this.
+   */
+  identitiesOfPeople(adAccountId: string, people: SqlFragment, kind: string): SqlFragment {
+    return {
+      sql: `select ui.person_id, substr(ui.node, ?) as value from universe_identities ui
+            where ui.ad_account_id = ? and starts_with(ui.node, ?) and ui.person_id in (${people.sql})`,
+      bindings: [kind.length + 2, adAccountId, `${kind}:`, ...people.bindings],
+    };
+  }
+
   /** Every person of the account's universe (column `person_id`), e.g. the reach base of an ad group without targeting. */
   allPeople(adAccountId: string): SqlFragment {
     return { sql: `select up.person_id from universe_people up where up.ad_account_id = ?`, bindings: [adAccountId] };
@@ -330,6 +442,16 @@ export class UniverseService {
 
   /** SELECT of `nodes text[]` over a dataset's profile records (caller appends more conditions). */
   private datasetNodesSql(storage: DatasetStorage): SqlFragment | null {
+    const nodes = this.nodeArraySql(storage);
+    if (!nodes) return null;
+    return {
+      sql: `select ${nodes.sql} as nodes from ${qualifiedData(storage.dataset.table_name)} where ${ident(SYS.profile)}`,
+      bindings: nodes.bindings,
+    };
+  }
+
+  /** The `text[]` expression of a dataset record's identity nodes (columns qualified by `alias` when given). */
+  private nodeArraySql(storage: DatasetStorage, alias?: string): SqlFragment | null {
     const parts: string[] = [];
     const bindings: Knex.RawBinding[] = [];
     for (const field of storage.fields) {
@@ -337,14 +459,12 @@ export class UniverseService {
       const kind = nodeKindOf({ code: field.identity.namespace, type: field.identity.namespaceType as never });
       const column = storage.columns.find((c) => c.fieldPath === field.path);
       if (!kind || !column) continue;
-      parts.push(`case when ${ident(column.columnName)} is null then null else ? || ${ident(column.columnName)} end`);
+      const col = alias ? `${alias}.${ident(column.columnName)}` : ident(column.columnName);
+      parts.push(`case when ${col} is null then null else ? || ${col} end`);
       bindings.push(`${kind}:`);
     }
     if (parts.length === 0) return null;
-    return {
-      sql: `select array_remove(array[${parts.join(', ')}]::text[], null) as nodes from ${qualifiedData(storage.dataset.table_name)} where ${ident(SYS.profile)}`,
-      bindings,
-    };
+    return { sql: `array_remove(array[${parts.join(', ')}]::text[], null)`, bindings };
   }
 
   private async replayDatasets(tx: Tx, caller: Caller): Promise<void> {
