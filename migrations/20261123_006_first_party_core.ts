@@ -59,6 +59,10 @@ export async function up(knex: Knex): Promise<void> {
       refreshed_at timestamptz,
       next_refresh_at timestamptz not null,
       lease_until timestamptz,
+      -- Who holds the lease (a count finishing after losing it writes nothing) and how often the
+      -- subject was marked due (a change during a count makes it due again at once).
+      lease_token text,
+      due_version integer not null default 0,
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now()
     );

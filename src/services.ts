@@ -128,6 +128,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   const universe = new UniverseService(db, datasets, log);
   batches.onMerged((tx, storage, batchId) => universe.onBatchMerged(tx, storage, batchId));
   const populations = new PopulationService(db, universe, jobs, clock, log);
+  universe.onRelinked((adAccountId) => populations.markAccountDue(adAccountId));
   const targets = new TargetService(db, audit, populations);
   // Activations export first-party targets as universe identities; a selected target lists the activation as its usage.
   activation.useFirstParty({ targets, universe });
@@ -146,6 +147,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   universe.registerSource({ name: 'reactions', replay: (tx, caller) => campaigns.replayReactions(tx, caller) });
   const adResponse = new AdResponseService(db, targets, populations, campaigns, clock);
   campaigns.beforeDelete((tx, caller, refs) => adResponse.assertNotSource(tx, caller, refs));
+  campaigns.onReactions((tx, adAccountId, sourceIds) => adResponse.reactionsArrived(tx, adAccountId, sourceIds));
   // [create:lookalikes]
   // Features come from the modules that own the data, each as records (record_key, nodes, feature, value).
   const lookalikes = new LookalikeService(db, audit, targets, populations, universe, datasets, friendGroups, [

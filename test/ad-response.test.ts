@@ -1,7 +1,7 @@
 /**
  * Ad-response targets (광고반응타겟) through HTTP: the population of CLICK − PLAY over two ad groups
  * is exactly the people who clicked and did not (qualifyingly) play within the period, with people
- * resolved across identifiers; it refreshes daily when reactions arrive; the other combinations,
+ * resolved across identifiers; it refreshes when reactions arrive and daily; the other combinations,
  * the limits (10 sources, 90 days, 30 targets) and the direct-message rule.
  *
  * The API runs without workers (mode 'api'), so nothing is counted behind the test's back: the test
@@ -151,7 +151,7 @@ describe('ad-response targets', () => {
     expect((await population(clickMinusPlay)).count).toBe(5);
   });
 
-  it('refreshes the population daily: new reactions show at the next daily count, old ones leave the period', async () => {
+  it('refreshes the population when reactions arrive and daily: new reactions show at the next tick, old ones leave the period', async () => {
     const before = await population(clickMinusPlay);
     expect(before.count).toBe(5);
     await sendReactions([
@@ -162,11 +162,16 @@ describe('ad-response targets', () => {
       { adGroupId: ag1.id, type: 'PLAY', adid: ADID(1), occurredAt: T0.toISOString(), playSeconds: 1 }, // P1's 1-second play does not count
     ]);
 
-    // Not due yet: the daily refresh has not come, the number stays.
+    // New reactions on its sources make the target due at once: the next tick (a minute) counts
+    // +P9 +P10 +the new person; P7's click does not count (played), nor P1's short play.
     await tick();
-    expect(await population(clickMinusPlay)).toMatchObject({ count: 5, refreshedAt: before.refreshedAt });
+    const refreshed = await population(clickMinusPlay);
+    expect(refreshed).toMatchObject({ count: 8, refreshedAt: T0.toISOString() });
+    expect(new Date(refreshed.nextRefreshAt).getTime()).toBe(T0.getTime() + DAY);
+    await tick();
+    expect((await population(clickMinusPlay)).count).toBe(8); // nothing due: not counted again
 
-    // A day later the tick counts again: +P9 +P10 +new person, and P11's click is now 30.5 days old.
+    // A day later the daily count runs again: P11's click is now 30.5 days old and leaves the period.
     now = new Date(T0.getTime() + DAY + 60_000);
     expect(await tick()).toBeGreaterThanOrEqual(1);
     const after = await population(clickMinusPlay);

@@ -190,6 +190,14 @@ describe('reactions', () => {
     expect((await as.get(`/v1/targets/ad-response/${clicks}`).expect(200)).body.population.count).toBe(3);
   }, 60_000);
 
+  it('refuses a line longer than 64 KiB before buffering it, storing nothing', async () => {
+    const line = JSON.stringify({ adGroupId: group.id, type: 'CLICK', adid: ADID(2), occurredAt: ago(1) });
+    const res = await ndjson([line, `{"pad":"${'x'.repeat(200_000)}"}`, line]);
+    expect(expectProblem(res, 413).detail).toContain('65536 bytes');
+    await api.runtime.services.populations.refresh(clicks);
+    expect((await as.get(`/v1/targets/ad-response/${clicks}`).expect(200)).body.population.count).toBe(3);
+  });
+
   it('refuses to delete an ad group or campaign that an ad-response target reads', async () => {
     const busy = expectProblem(await as.delete(`/v1/ad-groups/${group.id}`), 409);
     expect(busy.detail).toContain('Video · 클릭 · 30일');

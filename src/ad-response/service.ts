@@ -170,6 +170,20 @@ export class AdResponseService {
     );
   }
 
+  /**
+   * New reactions on some sources: the ad-response targets built on them are counted again at the
+   * next tick (a minute), not a day later — the number users see follows the reactions.
+   */
+  async reactionsArrived(tx: Tx, adAccountId: string, sourceIds: readonly string[]): Promise<void> {
+    if (sourceIds.length === 0) return;
+    const targets = await tx('ad_response_sources as s')
+      .join('ad_response_targets as t', 't.target_id', 's.target_id')
+      .where('t.ad_account_id', adAccountId)
+      .where((w) => w.whereIn('s.ad_group_id', sourceIds).orWhereIn('s.message_id', sourceIds))
+      .distinct('s.target_id');
+    await this.populations.markDue(tx, targets.map((t: { target_id: string }) => t.target_id));
+  }
+
   // ---- population ------------------------------------------------------------------------------
 
   /** People who reacted on the sources within the period ending `now`, combined as defined. */

@@ -16,6 +16,7 @@
  *   own channel. Reach = (base ∩ any included) − any excluded, where the base is the whole universe
  *   for display campaigns and the channel's friends for message campaigns (they only reach friends).
  */
+import { Transform } from 'node:stream';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { AuditService } from '../audit/service';
@@ -25,6 +26,7 @@ import { Conflict, Duplicate, FieldError, InvalidRequest, isCdpError, NotFound, 
 import { newId } from '../core/ids';
 import type { Caller } from '../core/types';
 import { escapePointer, requestSchemas } from '../core/validation';
+import { streamSlots } from '../core/slots';
 import { normalizeAppUserId, normalizeDeviceId } from '../namespaces/identity';
 import type { PopulationService } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService, TargetUser } from '../targets/service';
@@ -51,6 +53,8 @@ export const QUALIFYING_PLAY = { seconds: 3, percent: 25 } as const;
 export const TARGETING_SIDE_LIMIT = 10;
 /** Reactions per request (JSON lines). */
 export const MAX_REACTION_LINES = 100_000;
+/** One reaction is a few hundred bytes; a line this long is not one. */
+export const MAX_REACTION_LINE_BYTES = 64 * 1024;
 /** Reaction times may run this far ahead of our clock (device clocks drift). */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 const MAX_LISTED_ERRORS = 100;
@@ -227,6 +231,7 @@ function isUniqueViolation(err: unknown): boolean {
 export class CampaignService {
   private channels?: ChannelDirectory;
   private readonly beforeDeleteHooks: BeforeDeleteHook[] = [];
+  private readonly reactionHooks: ((tx: Tx, adAccountId: string, sourceIds: string[]) => Promise<void>)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -248,6 +253,11 @@ export class CampaignService {
         name: c.name,
       })),
     );
+  }
+
+  /** Called in the recording transaction with the ad groups / messages that got new reactions. */
+  onReactions(hook: (tx: Tx, adAccountId: string, sourceIds: string[]) => Promise<void>): void {
+    this.reactionHooks.push(hook);
   }
 
   /** Called in the deleting transaction with everything the deletion takes with it. */
@@ -539,6 +549,9 @@ export class CampaignService {
     const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
     const lines = type === 'application/json' ? this.singleReaction(body) : ['application/x-ndjson', 'application/jsonl', 'application/json-lines'].includes(type) ? this.reactionLines(body) : null;
     if (!lines) throw new InvalidRequest('Send one reaction as application/json, or many as JSON lines (application/x-ndjson)');
+    // The transaction stays open while the body streams: share the streaming slots with uploads.
+    const slots = streamSlots(this.db);
+    await slots.acquire();
     try {
       return await this.db.transaction(async (tx) => {
         const errors: FieldError[] = [];
@@ -574,6 +587,8 @@ export class CampaignService {
     } catch (err) {
       if ((err as { code?: string })?.code === '23503') throw new Conflict('An ad group or message of these reactions was deleted meanwhile; nothing was stored, send them again');
       throw err;
+    } finally {
+      slots.release();
     }
   }
 
@@ -845,7 +860,30 @@ export class CampaignService {
   }
 
   private async *reactionLines(body: Readable): AsyncGenerator<ReactionLine> {
-    const rl = readline.createInterface({ input: body, crlfDelay: Infinity });
+    // readline buffers a whole line: bound each line before it does, so one endless line cannot
+    // take the process's memory.
+    let tooLong: Error | null = null;
+    let lineBytes = 0;
+    const bounded = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        let from = 0;
+        for (let i = chunk.indexOf(10); ; i = chunk.indexOf(10, from)) {
+          lineBytes += (i === -1 ? chunk.length : i) - from;
+          if (lineBytes > MAX_REACTION_LINE_BYTES) {
+            tooLong = new PayloadTooLarge(`A reaction line is at most ${MAX_REACTION_LINE_BYTES} bytes`, { limit: MAX_REACTION_LINE_BYTES });
+            return done(tooLong);
+          }
+          if (i === -1) break;
+          lineBytes = 0;
+          from = i + 1;
+        }
+        done(null, chunk);
+      },
+    });
+    body.on('error', (err) => bounded.destroy(err));
+    body.pipe(bounded);
+    const rl = readline.createInterface({ input: bounded, crlfDelay: Infinity });
+    bounded.on('error', () => rl.close());
     let n = 0;
     for await (const raw of rl) {
       n++;
@@ -876,6 +914,7 @@ export class CampaignService {
       }
       yield { line: n, prefix, value: value as Record<string, unknown>, errors: [] };
     }
+    if (tooLong) throw tooLong;
   }
 
   /** Checks a chunk of lines (references looked up once per chunk) and returns the valid records. */
@@ -921,6 +960,8 @@ export class CampaignService {
       [adAccountId, JSON.stringify(records)],
     );
     await this.universe.append(tx, adAccountId, records.map((r) => r.nodes));
+    const sources = [...new Set(records.map((r) => r.source_id))];
+    for (const hook of this.reactionHooks) await hook(tx, adAccountId, sources);
   }
 }
 

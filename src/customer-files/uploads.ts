@@ -10,7 +10,7 @@
  * set-based inserts of the distinct nodes and the failures. All of it runs in ONE transaction: an
  * upload that fails (too large, unreadable, header wrong) leaves nothing behind.
  */
-import { Slots } from '../core/slots';
+import { Slots, streamSlots } from '../core/slots';
 import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import { Readable, Transform, TransformCallback } from 'node:stream';
@@ -138,9 +138,6 @@ export function templateCsv(header: string, examples: readonly string[]): string
 }
 
 
-/** One set of slots per pool, shared by customer file and friend group uploads. */
-const slotsByDb = new WeakMap<Db, Slots>();
-
 export class UploadStore {
   private readonly slots: Slots;
 
@@ -148,15 +145,8 @@ export class UploadStore {
     private readonly db: Db,
     private readonly clock: Clock,
   ) {
-    // An upload holds a connection for as long as the client sends: at most half the pool does,
-    // so slow uploads never take every connection from the API.
-    let slots = slotsByDb.get(db);
-    if (!slots) {
-      const poolMax = (db.client as { pool?: { max?: number } }).pool?.max ?? (db.client.config?.pool?.max as number | undefined) ?? 10;
-      slots = new Slots(Math.max(1, Math.floor(poolMax / 2)));
-      slotsByDb.set(db, slots);
-    }
-    this.slots = slots;
+    // An upload holds a connection for as long as the client sends (shared with batch files).
+    this.slots = streamSlots(db);
   }
 
   /**

@@ -7,7 +7,7 @@
  * or nothing: a crash before that commit leaves nothing visible, and a batch already merged is never
  * merged again (the batch row is locked and its status checked inside the merge transaction).
  */
-import { Slots } from '../core/slots';
+import { Slots, streamSlots } from '../core/slots';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -126,8 +126,7 @@ export class BatchService {
     private readonly schemas: SchemaService,
     private readonly log: Logger,
   ) {
-    const poolMax = (db.client as { pool?: { max?: number } }).pool?.max ?? (db.client.config?.pool?.max as number | undefined) ?? 10;
-    this.loadSlots = new Slots(Math.max(1, Math.floor(poolMax / 2)));
+    this.loadSlots = streamSlots(db);
   }
 
   async create(caller: Caller, datasetId: string, options: BatchOptions, source = 'upload'): Promise<Batch> {

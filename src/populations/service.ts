@@ -15,6 +15,7 @@
  * - querying 조회중: a refresh of an already counted subject is running; the last number is kept.
  * - query_failed 조회실패: that refresh failed; the last number is kept and it is retried soon.
  */
+import { randomUUID } from 'node:crypto';
 import type { Db, Queryable, Tx } from '../core/db';
 import type { Clock } from '../core/clock';
 import type { JobQueue } from '../core/jobs';
@@ -87,6 +88,8 @@ interface PopulationRow {
   refreshed_at: Date | null;
   next_refresh_at: Date;
   lease_until: Date | null;
+  lease_token: string | null;
+  due_version: number;
 }
 
 export function toPopulationView(r: PopulationRow, failedLabel = POPULATION_LABELS.failed): PopulationView {
@@ -143,7 +146,10 @@ export class PopulationService {
   /** Makes subjects due now (new data arrived or the definition changed). */
   async markDue(q: Queryable, subjectIds: readonly string[]): Promise<void> {
     if (subjectIds.length === 0) return;
-    await q('populations').whereIn('subject_id', subjectIds).update({ next_refresh_at: this.clock.now(), updated_at: q.fn.now() });
+    // due_version tells a count running right now that what it counts changed under it.
+    await q('populations')
+      .whereIn('subject_id', subjectIds)
+      .update({ next_refresh_at: this.clock.now(), due_version: q.raw('due_version + 1'), updated_at: q.fn.now() });
   }
 
   /**
@@ -153,6 +159,14 @@ export class PopulationService {
   async hold(q: Queryable, subjectIds: readonly string[]): Promise<void> {
     if (subjectIds.length === 0) return;
     await q('populations').whereIn('subject_id', subjectIds).update({ next_refresh_at: new Date('9999-01-01T00:00:00Z'), updated_at: q.fn.now() });
+  }
+
+  /** Every subject of an account due now (after the universe was rebuilt), held ones excepted. */
+  async markAccountDue(adAccountId: string): Promise<void> {
+    await this.db('populations')
+      .where({ ad_account_id: adAccountId })
+      .where('next_refresh_at', '<', new Date('9999-01-01T00:00:00Z'))
+      .update({ next_refresh_at: this.clock.now(), due_version: this.db.raw('due_version + 1'), updated_at: this.db.fn.now() });
   }
 
   async view(q: Queryable, subjectId: string, failedLabel?: string): Promise<PopulationView | null> {
@@ -231,9 +245,12 @@ export class PopulationService {
       const rows = await q;
       if (rows.length === 0) return [];
       const ids = rows.map((r) => r.subject_id);
+      const token = randomUUID();
+      for (const r of rows) r.lease_token = token;
       await tx('populations')
         .whereIn('subject_id', ids)
         .update({
+          lease_token: token,
           lease_until: new Date(now.getTime() + LEASE_MS),
           state: tx.raw(`case when count is null then state else 'querying' end`),
           updated_at: tx.fn.now(),
@@ -251,15 +268,21 @@ export class PopulationService {
       const people = await source.people(this.db, row.ad_account_id, row.subject_id, now);
       const n = await this.countPeople(this.db, row.ad_account_id, people, false);
       await this.db.transaction(async (tx) => {
+        // Only while we still hold the lease; marked due meanwhile → due again now, not a cadence later.
         const updated = await tx('populations')
-          .where({ subject_id: row.subject_id })
+          .where({ subject_id: row.subject_id, lease_token: row.lease_token })
           .update({
             state: n >= row.minimum ? 'ready' : 'too_small',
             count: n,
             attempts: 0,
             error: null,
             refreshed_at: now,
-            next_refresh_at: new Date(now.getTime() + row.cadence_seconds * 1000),
+            next_refresh_at: tx.raw('case when due_version = ? then ?::timestamptz else ?::timestamptz end', [
+              row.due_version,
+              new Date(now.getTime() + row.cadence_seconds * 1000),
+              now,
+            ]),
+            lease_token: null,
             lease_until: null,
             updated_at: tx.fn.now(),
           });
@@ -272,8 +295,9 @@ export class PopulationService {
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn({ subjectId: row.subject_id, subjectType: row.subject_type, attempts, err: message }, 'population count failed');
       await this.db('populations')
-        .where({ subject_id: row.subject_id })
+        .where({ subject_id: row.subject_id, lease_token: row.lease_token })
         .update({
+          lease_token: null,
           state: givenUp ? 'failed' : first ? 'preparing' : 'query_failed',
           attempts,
           error: givenUp ? `Counting failed ${attempts} times (${message}); delete the target and create it again` : `Counting failed (${message}); retrying`,

@@ -74,6 +74,7 @@ function personFilter(column: string, people: PersonSelector): SqlFragment {
 
 export class UniverseService {
   private readonly sources: UniverseSource[] = [];
+  private readonly relinkHooks: ((adAccountId: string) => Promise<void>)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -124,10 +125,15 @@ export class UniverseService {
   // ---- linking ---------------------------------------------------------------------------------
 
   /** Links everything pending for one account; returns the number of records linked. */
-  async linkPending(adAccountId: string): Promise<number> {
+  async linkPending(adAccountId: string, opts: { skipIfBusy?: boolean } = {}): Promise<number> {
+    // Only what was pending when we started: under a steady stream of events a caller (a count, a
+    // reach estimate) must not chase the inbox forever.
+    const [{ upto }] = (await this.db.raw(`select max(seq)::text as upto from universe_inbox where ad_account_id = ?`, [adAccountId])).rows;
+    if (upto === null) return 0;
     let total = 0;
     for (;;) {
-      const linked = await this.db.transaction((tx) => this.linkChunk(tx, adAccountId));
+      const linked = await this.db.transaction((tx) => this.linkChunk(tx, adAccountId, upto, opts.skipIfBusy ?? false));
+      if (linked === null) return total;
       total += linked;
       if (linked < CHUNK_ROWS) return total;
     }
@@ -135,16 +141,26 @@ export class UniverseService {
 
   /** Tick: links the pending records of every account (accounts another worker holds are skipped). */
   async linkAllPending(): Promise<number> {
-    const accounts = await this.db('universe_inbox').distinct('ad_account_id');
+    // One index probe per account instead of a distinct over the whole inbox.
+    const accounts: { id: string }[] = (
+      await this.db.raw(`select a.id from ad_accounts a where exists (select 1 from universe_inbox i where i.ad_account_id = a.id)`)
+    ).rows;
     let total = 0;
-    for (const { ad_account_id } of accounts) total += await this.linkPending(ad_account_id);
+    for (const { id } of accounts) total += await this.linkPending(id, { skipIfBusy: true });
     return total;
   }
 
-  private async linkChunk(tx: Tx, adAccountId: string): Promise<number> {
-    await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [`universe:${adAccountId}`]);
+  /** Links up to CHUNK_ROWS inbox rows (seq ≤ upTo); null when skipIfBusy and another linker holds the account. */
+  private async linkChunk(tx: Tx, adAccountId: string, upTo: string, skipIfBusy: boolean): Promise<number | null> {
+    if (skipIfBusy) {
+      const [{ locked }] = (await tx.raw('select pg_try_advisory_xact_lock(hashtext(?)) as locked', [`universe:${adAccountId}`])).rows;
+      if (!locked) return null;
+    } else {
+      await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [`universe:${adAccountId}`]);
+    }
     const rows: { seq: string; nodes: string[] }[] = await tx('universe_inbox')
       .where({ ad_account_id: adAccountId })
+      .where('seq', '<=', upTo)
       .orderBy('seq')
       .limit(CHUNK_ROWS)
       .select('seq', 'nodes');
@@ -435,7 +451,14 @@ export class UniverseService {
       for (const source of this.sources) await source.replay(tx, caller);
     });
     await this.linkPending(caller.adAccountId);
+    // People were renumbered: every population of the account is counted again now.
+    for (const hook of this.relinkHooks) await hook(caller.adAccountId);
     return this.stats(caller);
+  }
+
+  /** Called after a relink (populations make every subject of the account due). */
+  onRelinked(hook: (adAccountId: string) => Promise<void>): void {
+    this.relinkHooks.push(hook);
   }
 
   // ---- datasets as a source --------------------------------------------------------------------
