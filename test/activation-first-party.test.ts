@@ -28,6 +28,7 @@ let lr: TestSftpServer;
 let s3: TestS3Server;
 let liveRamp: { id: string; name: string };
 let policyId: string;
+let peopleDataset: string;
 let vip: { id: string; uploadId: string };
 
 const ADID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -99,7 +100,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(lr.root, 'uploads'));
   s3 = await startS3Server();
   await s3.createBucket('exports');
-  await loadPeople(api, engineer, PEOPLE);
+  peopleDataset = await loadPeople(api, engineer, PEOPLE);
   vip = await customerFile(marketer, 'VIP 고객', [...VIP_ADIDS, ADID(9)]);
   liveRamp = (
     await api
@@ -216,6 +217,21 @@ describe('a customer file activated to the LiveRamp-style destination', () => {
     expect(lines[0]).toBe(`GAID,${liveRampSegmentColumn('GAID', vip.id)}`);
     // ADID 9 is in the file but no person of the universe holds it; person 5 is not in the file
     expect(lines.slice(1).sort()).toEqual(VIP_ADIDS.map((a) => `${a},active`).sort());
+  });
+});
+
+describe('labels of the datasets the exported identities come from', () => {
+  it('travel with the identities whatever the target kind: a C2 people dataset blocks the ad id export, with lineage', async () => {
+    await api.as(governance).put(`/v1/datasets/${peopleDataset}/labels`, { labels: ['C2'] }).expect(200);
+    try {
+      const res = await api.as(marketer).post('/v1/activations', activation('VIP ad ids C2', 'GAID'));
+      expect(res.status).toBe(422);
+      const paths: string[] = res.body.violations.flatMap((v: { lineage: { path: string }[] }) => v.lineage.map((l) => l.path));
+      expect(paths.some((p) => /^dataset ".*" → all fields \(dataset label\) → target "VIP 고객" \(customer file\) → identity GAID \(I2\) → activation "VIP ad ids C2" → destination "LiveRamp"$/.test(p))).toBe(true);
+    } finally {
+      await api.as(governance).put(`/v1/datasets/${peopleDataset}/labels`, { labels: [] }).expect(200);
+    }
+    await api.as(marketer).post('/v1/activations/dry-run', activation('VIP ad ids again', 'GAID')).expect(200);
   });
 });
 

@@ -52,6 +52,8 @@ import { requestSchemas } from '../core/validation';
 import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
 import type { GovernanceService, LabelSource } from '../governance/service';
+import type { NamespaceType } from '../namespaces/service';
+import { nodeKindOf } from '../universe/nodes';
 import type { NamespaceService } from '../namespaces/service';
 import type { TargetKind, TargetRow, TargetService, TargetUser } from '../targets/service';
 import type { SqlFragment, UniverseService } from '../universe/service';
@@ -829,6 +831,7 @@ export class ActivationService {
     const identity = { namespace: plan.identity.namespace, label: plan.identity.label };
     const tail = [`activation "${plan.activation.name}"`, `destination "${plan.destination.name}"`];
     let firstParty: { id: string; name: string; labels: string[] }[] | undefined;
+    let identitySources: { dataset: { id: string; name: string }; labels: Map<string, LabelSource[]> }[] | undefined;
     for (const t of plan.targets) {
       const target = { id: t.id, name: t.name, kind: t.kind };
       const source = targetSource(t.row);
@@ -842,6 +845,25 @@ export class ActivationService {
         identity,
         path: [source?.description, targetStep, identityStep, ...tail].filter(Boolean).join(' → '),
       });
+      // The exported identities themselves come from the first-party datasets holding that kind of
+      // identity: their field and dataset labels travel with them, whatever the target kind.
+      identitySources ??= await this.identitySources(caller, plan.identity.kind);
+      for (const src of identitySources) {
+        for (const [label, list] of src.labels) {
+          for (const s of list) {
+            const field = s.kind === 'field' ? s.path : null;
+            add(label, {
+              label,
+              ...base,
+              dataset: { id: src.dataset.id, name: src.dataset.name },
+              field,
+              source,
+              identity,
+              path: [`dataset "${src.dataset.name}"`, field ? `field ${field}` : 'all fields (dataset label)', targetStep, identityStep, ...tail].join(' → '),
+            });
+          }
+        }
+      }
       if (!DRAWS_ON_DATASETS.has(t.kind)) continue;
       if (!firstParty) {
         const datasets = await this.datasets.profileDatasets(caller, 'first_party');
@@ -861,6 +883,26 @@ export class ActivationService {
         }
       }
     }
+  }
+
+  /**
+   * The first-party profile datasets with an identity field of the exported kind, and the labels
+   * (field and dataset) that field carries. Conservative: an identity held by several datasets
+   * carries the labels of all of them, since the universe does not record which record a value came
+   * from.
+   */
+  private async identitySources(caller: Caller, kind: string): Promise<{ dataset: { id: string; name: string }; labels: Map<string, LabelSource[]> }[]> {
+    const out: { dataset: { id: string; name: string }; labels: Map<string, LabelSource[]> }[] = [];
+    for (const d of await this.datasets.profileDatasets(caller, 'first_party')) {
+      const storage = await this.datasets.storage(caller, d.id);
+      const paths = storage.fields
+        .filter((f) => f.identity && nodeKindOf({ code: f.identity.namespace, type: f.identity.namespaceType as NamespaceType }) === kind)
+        .map((f) => f.path);
+      if (paths.length === 0) continue;
+      const labels = await this.governance.gatherLabels(caller, { fields: [{ schemaId: d.schema_id, paths }], datasetIds: [d.id] });
+      out.push({ dataset: { id: d.id, name: d.name }, labels });
+    }
+    return out;
   }
 
   // ---- export ----------------------------------------------------------------------------------
