@@ -1,0 +1,124 @@
+/**
+ * Workload 5: the public pixel & SDK collection endpoint `POST /v1/collect/{trackId}` under load.
+ *
+ * autocannon (bench/load.ts, its own process) on loopback, bounded in connections and duration,
+ * POSTs `{"events": [...]}` bodies of EVENTS_PER_REQUEST events each (as a site script or an app
+ * SDK flushes them), rotating over pre-generated bodies with distinct ADIDs. The service runs with
+ * its production code path (validation, rate limiter, group commit: one transaction per batch of
+ * concurrent requests, answered after COMMIT); only the rate limit is raised (COLLECT_RATE_PER_SECOND,
+ * COLLECT_BURST), since every request comes from one client address.
+ *
+ * Baseline, same run: the same endpoint answering without writing — the collector's writer in its
+ * benchmark-only `discard` mode (TrackerService.configure({ discard: true })): routing, JSON
+ * parsing, validation, rate limit and the group-commit wait stay, the transaction goes.
+ *
+ * No event lost: after the load, the events stored for the tracker are counted and compared with
+ * the 2xx answers × events per request. Goal: ≥ 5,000 events/s, p99 ≤ 50 ms, none lost.
+ */
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { sampleDatabase, sized, BenchResult, fmtInt, measure, ratioOf, say, Side, Size, Stack, startStack } from './harness';
+
+/** Events per request (BENCH_EVENTS_PER_REQUEST to change): a web page or an app SDK flushes a few at a time. */
+export const EVENTS_PER_REQUEST = Number(process.env.BENCH_EVENTS_PER_REQUEST ?? 20);
+const LOAD: Record<Size, { connections: number; durationSeconds: number }> = {
+  small: { connections: 16, durationSeconds: 5 },
+  full: { connections: 16, durationSeconds: 60 },
+};
+
+interface LoadResult {
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  total: number;
+  sent: number;
+  durationSeconds: number;
+  latency: { p50: number; p90: number; p99: number; max: number; mean: number };
+  statusCodes?: Record<string, { count?: number }>;
+}
+
+function runLoad(opts: { url: string; path: string; connections: number; durationSeconds: number; seed: number }): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'load.js'), [JSON.stringify({ ...opts, eventsPerRequest: EVENTS_PER_REQUEST, bodies: 2000 })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result: LoadResult | undefined;
+    child.on('message', (m) => (result = m as LoadResult));
+    child.on('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`load generator exited with ${code}`))));
+  });
+}
+
+async function storedEvents(stack: Stack, trackId: string): Promise<number> {
+  const r = await stack.pg.query('select count(*)::bigint as n from tracker_events e join trackers t on t.id = e.tracker_id where t.track_id = $1', [trackId]);
+  return Number(r.rows[0].n);
+}
+
+export async function runCollect(size: Size): Promise<BenchResult[]> {
+  const load = {
+    connections: sized('BENCH_COLLECT_CONNECTIONS', { small: LOAD.small.connections, full: LOAD.full.connections }, size),
+    durationSeconds: sized('BENCH_COLLECT_SECONDS', { small: LOAD.small.durationSeconds, full: LOAD.full.durationSeconds }, size),
+  };
+  const stack = await startStack({ COLLECT_RATE_PER_SECOND: '1000000', COLLECT_BURST: '10000000' });
+  const trackers = stack.runtime.services.trackers;
+  try {
+    const tracker = await stack.api.post('/v1/trackers', { name: `쇼핑몰 픽셀 ${Date.now().toString(36)}` });
+    const target = { url: stack.url, path: `/v1/collect/${tracker.trackId}` };
+    say(`collect: ${load.connections} connections × ${load.durationSeconds} s, ${EVENTS_PER_REQUEST} events per request, on ${stack.url}`);
+
+    // Warm-up (JIT, pool) without writing, then the baseline, then the project.
+    trackers.configure({ discard: true });
+    await runLoad({ ...target, connections: load.connections, durationSeconds: 2, seed: 1 });
+    const base = await measure(() => runLoad({ ...target, ...load, seed: 2 }));
+    trackers.configure({ discard: false });
+    const before = await storedEvents(stack, tracker.trackId);
+    if (before !== 0) throw new Error(`the baseline stored ${before} events`);
+    const sampled = await sampleDatabase(stack.databaseUrl, () => measure(() => runLoad({ ...target, ...load, seed: 3 }), 'collect'));
+    const proj = sampled.value;
+    await trackers.stop().catch(() => undefined); // nothing may still wait: every 2xx was answered after COMMIT
+    const stored = await storedEvents(stack, tracker.trackId);
+
+    const p = proj.value;
+    const b = base.value;
+    const accepted = p.ok2xx * EVENTS_PER_REQUEST;
+    const lost = Math.max(0, accepted - stored);
+    const project: Side = { what: `POST /v1/collect/{trackId} (group commit), ${EVENTS_PER_REQUEST} events/request, p99 ${p.latency.p99} ms`, ms: p.durationSeconds * 1000, amount: accepted, unit: 'events', peakRssMb: proj.peakRssMb };
+    const baseline: Side = {
+      what: `same endpoint answering without writing (writer discard mode), p99 ${b.latency.p99} ms`,
+      ms: b.durationSeconds * 1000,
+      amount: b.ok2xx * EVENTS_PER_REQUEST,
+      unit: 'events',
+      peakRssMb: base.peakRssMb,
+    };
+    const rate = accepted / p.durationSeconds;
+    const codes = (r: LoadResult) =>
+      Object.entries(r.statusCodes ?? {})
+        .map(([k, v]) => `${k}: ${fmtInt(v.count ?? 0)}`)
+        .join(', ');
+    return [
+      {
+        name: 'collect',
+        workload: 'pixel/SDK collection endpoint under load (autocannon, loopback)',
+        size: `${load.connections} conns × ${load.durationSeconds} s, ${EVENTS_PER_REQUEST} events/req`,
+        project,
+        baseline,
+        ratioKind: 'throughput',
+        ratio: ratioOf('throughput', project, baseline),
+        goal: '≥ 5,000 events/s; p99 ≤ 50 ms; 0 lost',
+        checks: [
+          { label: '≥ 5,000 events/s', ok: rate >= 5000 },
+          { label: 'p99 ≤ 50 ms', ok: p.latency.p99 <= 50 },
+          { label: 'no accepted event lost', ok: lost === 0 },
+        ],
+        details: [
+          `project: ${fmtInt(p.ok2xx)} requests answered 2xx (${codes(p)}; ${p.errors} errors, ${p.timeouts} timeouts) = ${fmtInt(accepted)} events accepted; ${fmtInt(stored)} stored for the tracker → ${fmtInt(lost)} lost`,
+          `project latency: p50 ${p.latency.p50} ms, p90 ${p.latency.p90} ms, p99 ${p.latency.p99} ms, max ${p.latency.max} ms`,
+          `baseline: ${fmtInt(b.ok2xx)} requests 2xx (${codes(b)}), ${fmtInt((b.ok2xx * EVENTS_PER_REQUEST) / b.durationSeconds)} events/s; latency p50 ${b.latency.p50} ms, p99 ${b.latency.p99} ms, max ${b.latency.max} ms`,
+          'PostgreSQL during the load (backends of the service; sampled every 20 ms):',
+          ...sampled.top.map((l) => `  ${l}`),
+          'the load generator, the service and PostgreSQL share the machine’s cores',
+        ],
+      },
+    ];
+  } finally {
+    await stack.close();
+  }
+}
