@@ -2,22 +2,13 @@
  * The lookalike model, pure: AUC on known data, standardisation, one-hot columns in the vocabulary, the hold-out
  * split, recall at a cut-off, the feature vocabulary, and training that separates planted data.
  */
+import { prng } from '../src/demo/generate';
 import { densify, vocabulary, type FeaturePlan } from '../src/lookalikes/features';
 import { Matrix } from 'ml-matrix';
 import { auc, CLIP, holdOut, largestEigenvalue, recallAt, Standardizer, train } from '../src/lookalikes/model';
 import { autoUpdateDelayMs, autoName, AUTO_UPDATE_BASE_MS, AUTO_UPDATE_SPREAD_MS, minimumMessage } from '../src/lookalikes/service';
 
-/** A small deterministic generator (mulberry32), so the training test is exact. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 describe('AUC', () => {
   it('is 1 for perfect separation, 0 for reversed, 0.5 for all ties', () => {

@@ -15,6 +15,7 @@
  * The API runs without workers (mode 'api'): the test runs the population tick and the lookalike
  * tick itself, as the scheduled jobs would.
  */
+import { prng } from '../src/demo/generate';
 import { expectProblem, startTestApi, TestApi, AuthedClient } from './helpers/harness';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -33,17 +34,7 @@ let now: Date;
 let datasetId: string;
 let seedFileId: string;
 
-/** Deterministic random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 const random = rng(2026);
 const SEGMENTS = ['golf', 'tennis', 'gaming', 'cooking', 'travel'];
 
