@@ -69,6 +69,13 @@ export function rawConnection(client: SftpClient): { destroy(): void } | undefin
   return (client as unknown as { client?: { destroy(): void } }).client;
 }
 
+/** The SFTP channel ssh2-sftp-client opened (it keeps it as `sftp` once connected). */
+export function sftpChannel(client: SftpClient): SFTPWrapper {
+  const channel = (client as unknown as { sftp?: SFTPWrapper }).sftp;
+  if (!channel) throw new ConnectorError('protocol', 'SFTP session is not connected', true);
+  return channel;
+}
+
 /** Logs out, bounded; a logout that hangs cuts the connection instead. */
 export async function endSftp(client: SftpClient): Promise<void> {
   try {

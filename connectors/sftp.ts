@@ -16,10 +16,12 @@ import {
   rawConnection,
   seconds,
   sftpCallError,
+  sftpChannel,
   SftpErrorContext,
   sftpTimeoutError,
 } from './sftp-session';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, SftpSpec, SourceConnector } from './types';
+import { pipelinedReadStream } from './sftp-read';
 import { globToRegExp, guardStream, sortFiles, withTimeout } from './util';
 
 // Still exported from here: it was this module's public API before the plumbing moved to sftp-session.ts.
@@ -99,7 +101,7 @@ class SftpSource implements SourceConnector {
   async open(file: RemoteFile): Promise<NodeJS.ReadableStream & Readable> {
     const ctx = { op: 'read', path: file.path, kind: 'file' as const };
     return this.withConnection(async (client) => {
-      const raw = client.createReadStream(file.path);
+      const raw = pipelinedReadStream(sftpChannel(client), file.path);
       // Wait for the remote open so a missing or unreadable file rejects open() itself.
       await withTimeout(
         new Promise<void>((resolve, reject) => {

@@ -189,19 +189,31 @@ function systemValue(c: StoredColumn): string {
 }
 
 /**
- * The one set-based merge of a batch (knex named bindings :batchId, :seq, :profile, :actor):
- * copy staging rows into the dataset, then move `_cdp_current` to the newest record per identity
- * among the identities this batch touched.
+ * The one set-based merge of a batch (knex named bindings :batchId, :seq, :profile, :actor).
+ * The batch's merge sequence is the dataset's highest, so its newest row per identity becomes that
+ * identity's current record: first un-mark the current records of identities the batch brings
+ * again, then insert the staging rows with `_cdp_current` already set on each identity's last row.
+ * (Marking them with an UPDATE after the insert wrote every row twice: 43 % of a merge.)
  */
 export function mergeBatchSql(data: string, staging: string, columns: readonly StoredColumn[], primaryColumn: string): string[] {
   const loadable = columns.filter((c) => !c.system);
   const system = columns.filter((c) => c.system);
-  const targetCols = [SYS.batch, SYS.seq, SYS.file, SYS.row, SYS.identity, SYS.profile, ...loadable.map((c) => c.columnName), ...system.map((c) => c.columnName)].map(ident);
-  const selectCols = [':batchId', ':seq', ident(SYS.file), ident(SYS.row), ident(primaryColumn), ':profile', ...loadable.map((c) => ident(c.columnName)), ...system.map(systemValue)];
+  const targetCols = [SYS.batch, SYS.seq, SYS.file, SYS.row, SYS.identity, SYS.profile, SYS.current, ...loadable.map((c) => c.columnName), ...system.map((c) => c.columnName)].map(ident);
+  const s = qualifiedStaging(staging);
+  const [p, file, row] = [ident(primaryColumn), ident(SYS.file), ident(SYS.row)];
+  // Position of a row in the batch as one number (files < 2^31, rows per file < 2^32): the last row
+  // of each identity is the one at its identity's highest position. An equi-join on the identity
+  // (hash or merge, never a per-row rescan of staging) finds it.
+  const position = (t: string) => `((${t}.${file}::bigint << 32) + ${t}.${row})`;
+  const selectCols = [':batchId', ':seq', `s.${file}`, `s.${row}`, `s.${p}`, ':profile', `${position('s')} = l.last`, ...loadable.map((c) => `s.${ident(c.columnName)}`), ...system.map(systemValue)];
   const d = qualifiedData(data);
   return [
-    `insert into ${d} (${targetCols.join(', ')}) select ${selectCols.join(', ')} from ${qualifiedStaging(staging)}`,
-    ...refreshCurrentSql(data, `select ${ident(SYS.identity)} from ${d} where ${ident(SYS.batch)} = :batchId`),
+    // Staging was just filled by COPY: without statistics the planner guesses its size. Only the
+    // identity column is joined on; analysing every column cost 14 % of a merge.
+    `analyze ${s} (${p})`,
+    `update ${d} set ${ident(SYS.current)} = false where ${ident(SYS.current)} and ${ident(SYS.identity)} in (select ${p} from ${s})`,
+    `insert into ${d} (${targetCols.join(', ')}) select ${selectCols.join(', ')}
+     from ${s} s join (select x.${p} as identity, max(${position('x')}) as last from ${s} x group by x.${p}) l on l.identity = s.${p}`,
   ];
 }
 

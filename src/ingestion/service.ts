@@ -331,10 +331,9 @@ export class BatchService {
       const stagingColumns = new Set(batch.format.stagingColumns ?? []);
       const columns = storage.columns.filter((c) => c.system || stagingColumns.has(c.columnName));
       const [{ seq }] = (await tx.raw(`select nextval('batch_merge_seq') as seq`)).rows;
-      const [insert, ...refresh] = mergeBatchSql(dataset.table_name, stagingTable(batchId), columns, storage.primaryColumn);
       const bindings = { batchId, seq, profile: dataset.profile_enabled, actor: caller.keyId };
-      const inserted = await tx.raw(insert, bindings);
-      for (const sql of refresh) await tx.raw(sql, bindings);
+      let inserted: { rowCount?: number | null } = {};
+      for (const sql of mergeBatchSql(dataset.table_name, stagingTable(batchId), columns, storage.primaryColumn)) inserted = await tx.raw(sql, bindings);
       await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
       for (const hook of this.mergeHooks) await hook(tx, storage, batchId);
       await tx('batches')
