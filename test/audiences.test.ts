@@ -108,6 +108,18 @@ describe('evaluations', () => {
     expect(audience.body.size).toBe(3);
   });
 
+  it('keep two snapshots, and deleting the audience removes them and its evaluations', async () => {
+    const a = await api.as(marketer).post('/v1/audiences', { name: 'Over thirty', rule: 'consumer.age > 30' }).expect(201);
+    const evaluations = [await evaluate(a.body.id), await evaluate(a.body.id), await evaluate(a.body.id)];
+    expect(evaluations[2].counts).toEqual({ members: evaluations[0].counts.members, entered: 0, exited: 0 });
+    const ids = evaluations.map((e) => e.id);
+    const kept = async () => (await api.db('audience_members').whereIn('evaluation_id', ids).select('evaluation_id').groupBy('evaluation_id')).map((r: any) => r.evaluation_id).sort();
+    expect(await kept()).toEqual([ids[1], ids[2]].sort());
+    await api.as(marketer).delete(`/v1/audiences/${a.body.id}`).expect(204);
+    expect(await kept()).toEqual([]);
+    expect(await api.db('audience_evaluations').whereIn('id', ids).count()).toEqual([{ count: '0' }]);
+  });
+
   it('run daily at the set UTC time through the scheduler', async () => {
     const a = await api.as(marketer).post('/v1/audiences', { name: 'Daily', rule: 'consumer.age > 50', schedule: { dailyAt: '03:15' } }).expect(201);
     const next = new Date(a.body.nextEvaluationAt);

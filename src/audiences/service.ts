@@ -306,6 +306,11 @@ export class AudienceService {
       const row = await this.findRow(tx, caller, id, true);
       const users = (await this.activationChecks?.usedBy(tx, caller, id)) ?? [];
       if (users.length) throw new Conflict(`Audience ${id} is used by activations ${users.join(', ')}; remove it from them first`, { usedBy: users });
+      // audience_members has no foreign key (migration 013): lock the evaluations (a running one
+      // finishes first; one starting later finds its row gone and stores nothing), then remove their
+      // snapshots, then the audience with its evaluations.
+      const evaluations: string[] = (await tx('audience_evaluations').where({ audience_id: id }).forUpdate().select('id')).map((e: { id: string }) => e.id);
+      if (evaluations.length) await tx('audience_members').whereIn('evaluation_id', evaluations).delete();
       await tx('audiences').where({ id }).delete();
       await this.audit.record(tx, caller, { action: 'delete', resourceType: 'audience', resourceId: id, before: { name: row.name, rule: row.rule_text } });
     });
@@ -350,7 +355,9 @@ export class AudienceService {
     try {
       const resolved = await this.resolveRule(caller, audience.rule_text);
       const { sql, bindings } = this.membersSql(resolved.plans);
-      await this.db.transaction(async (tx) => {
+      const stored = await this.db.transaction(async (tx) => {
+        // Held to the end: the audience's deletion waits for this snapshot (see delete()).
+        if (!(await tx('audience_evaluations').where({ id: evaluationId }).forUpdate().first('id'))) return false;
         await tx('audience_members').where({ evaluation_id: evaluationId }).delete();
         const inserted = await tx.raw(
           `insert into audience_members (evaluation_id, namespace_id, identity) select ?, namespace_id, identity from (${sql}) m`,
@@ -364,14 +371,17 @@ export class AudienceService {
         let entered = Number(inserted.rowCount ?? 0);
         let exited = 0;
         if (previous) {
+          // A full join can only be planned as a merge or hash join: with the snapshot just
+          // written, the statistics may still say "1 row" and a NOT EXISTS was once planned as a
+          // nested loop of members × members (12 minutes at 600k).
           const [{ e, x }] = (
             await tx.raw(
-              `select
-                 (select count(*) from audience_members n where n.evaluation_id = ? and not exists
-                   (select 1 from audience_members o where o.evaluation_id = ? and o.namespace_id = n.namespace_id and o.identity = n.identity))::bigint as e,
-                 (select count(*) from audience_members o where o.evaluation_id = ? and not exists
-                   (select 1 from audience_members n where n.evaluation_id = ? and n.namespace_id = o.namespace_id and n.identity = o.identity))::bigint as x`,
-              [evaluationId, previous.id, previous.id, evaluationId],
+              `select count(*) filter (where o.identity is null)::bigint as e,
+                      count(*) filter (where n.identity is null)::bigint as x
+               from (select namespace_id, identity from audience_members where evaluation_id = ?) n
+               full join (select namespace_id, identity from audience_members where evaluation_id = ?) o
+                 on o.namespace_id = n.namespace_id and o.identity = n.identity`,
+              [evaluationId, previous.id],
             )
           ).rows;
           entered = Number(e);
@@ -396,7 +406,9 @@ export class AudienceService {
           await tx('audience_members').whereIn('evaluation_id', ids).delete();
           await tx('audience_evaluations').whereIn('id', ids).update({ snapshot_kept: false });
         }
+        return true;
       });
+      if (!stored) return null; // the audience was deleted meanwhile
     } catch (err) {
       await this.db('audience_evaluations').where({ id: evaluationId }).update({ status: 'failed', error: (err as Error).message, finished_at: this.clock.now() });
       return toEvaluation((await this.db<EvaluationRow>('audience_evaluations').where({ id: evaluationId }).first())!);
