@@ -15,6 +15,8 @@ import * as campaigns from './20261123_009_campaigns';
 import * as scheduler from './20261123_010_scheduler';
 import * as lookalikes from './20261123_011_lookalikes';
 import * as firstPartyActivation from './20261123_012_first_party_activation';
+import * as audienceMembersUnchecked from './20261123_013_audience_members_unchecked';
+import * as uploadEntriesWithoutFk from './20261123_014_upload_entries_without_fk';
 
 export interface Migration {
   name: string;
@@ -35,4 +37,6 @@ export const migrations: Migration[] = [
   { name: '20261123_010_scheduler', ...scheduler },
   { name: '20261123_011_lookalikes', ...lookalikes },
   { name: '20261123_012_first_party_activation', ...firstPartyActivation },
+  { name: '20261123_013_audience_members_unchecked', ...audienceMembersUnchecked },
+  { name: '20261123_014_upload_entries_without_fk', ...uploadEntriesWithoutFk },
 ];

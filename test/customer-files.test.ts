@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import * as iconv from 'iconv-lite';
 import request from 'supertest';
-import { MAX_UPLOAD_BYTES } from '../src/customer-files/uploads';
+import { ANALYZE_ENTRIES, MAX_UPLOAD_BYTES } from '../src/customer-files/uploads';
 import type { Caller } from '../src/core/types';
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
 import { loadPeople } from './helpers/universe';
@@ -70,6 +70,16 @@ function parseCsv(text: string): string[][] {
   }
   if (field !== '' || row.length > 0) rows.push([...row, field]);
   return rows;
+}
+
+/** Rows an upload holds in the entry and failure tables. */
+async function uploadRows(uploadId: string): Promise<{ entries: number; failures: number }> {
+  const { rows } = await api.db.raw(
+    `select (select count(*) from target_upload_entries where upload_id = ?)::int as entries,
+            (select count(*) from target_upload_failures where upload_id = ?)::int as failures`,
+    [uploadId, uploadId],
+  );
+  return rows[0];
 }
 
 async function failures(url: string, token = marketer): Promise<string[][]> {
@@ -316,9 +326,9 @@ describe('saving a customer file', () => {
     expect(first.body.name).toBe('Once');
   });
 
-  it('purges uploads nobody saved within 24 hours', async () => {
+  it('purges uploads nobody saved within 24 hours, with their ADIDs and failed rows', async () => {
     const services = api.runtime.services;
-    const kept = await upload(`adid\n${ADID(9)}\n`).expect(201);
+    const kept = await upload(`adid\n${ADID(9)}\nnope\n`).expect(201);
     const saved = await createFile([ADID(10)]);
     const realNow = services.clock.now;
     services.clock.now = () => new Date(Date.now() + 25 * 3600_000);
@@ -332,7 +342,32 @@ describe('saving a customer file', () => {
     await expectProblem(await api.as(marketer).get(`${BASE}/uploads/${kept.body.id}`), 404);
     await api.as(marketer).get(`${BASE}/uploads/${saved.upload.id}`).expect(200);
     await api.as(marketer).get(`${BASE}/${saved.id}`).expect(200);
+    expect(await uploadRows(kept.body.id)).toEqual({ entries: 0, failures: 0 });
+    expect(await uploadRows(saved.upload.id)).toEqual({ entries: 1, failures: 0 });
   });
+
+  it('takes its ADIDs and failed rows along when it is deleted', async () => {
+    const up = await upload(`adid\n${ADID(12)}\n${ADID(13)}\nnope\n`).expect(201);
+    const created = await api.as(marketer).post(BASE, { uploadId: up.body.id, name: uniqueName('Doomed') }).expect(201);
+    expect(await uploadRows(up.body.id)).toEqual({ entries: 2, failures: 1 });
+    await api.as(marketer).delete(`${BASE}/${created.body.id}`).expect(204);
+    expect(await uploadRows(up.body.id)).toEqual({ entries: 0, failures: 0 });
+  });
+
+  it("refreshes the entries' statistics after a large file, so its count plans for its real size", async () => {
+    const known = Array.from({ length: 150 }, (_, i) => ADID(400_000 + i));
+    await loadPeople(api, engineer, known.map((adid) => ({ adid })));
+    const unknown = Array.from({ length: ANALYZE_ENTRIES }, (_, i) => ADID(500_000 + i));
+    const analysed = async () =>
+      (await api.db.raw(`select last_analyze from pg_stat_user_tables where relname = 'target_upload_entries'`)).rows[0]?.last_analyze ?? null;
+    const before = await analysed();
+    const up = await upload(['adid', ...unknown, ...known, known[0], 'nope'].join('\n') + '\n').expect(201);
+    expect(up.body.counts).toEqual({ received: ANALYZE_ENTRIES + 152, succeeded: ANALYZE_ENTRIES + 150, failed: 1, duplicates: 1 });
+    expect(await analysed()).not.toEqual(before);
+    const created = await api.as(marketer).post(BASE, { uploadId: up.body.id, name: uniqueName('Large') }).expect(201);
+    const done = await counted(created.body.id);
+    expect(done).toMatchObject({ status: 'COMPLETE', adidCount: ANALYZE_ENTRIES + 150, population: { state: 'ready', count: 150 } });
+  }, 60_000);
 
   it("is the account's own: another account sees none of it", async () => {
     const other = await api.otherAccount();

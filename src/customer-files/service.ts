@@ -63,11 +63,16 @@ export class CustomerFileService {
     this.uploads = new UploadStore(db, clock);
     targets.populations.register({
       type: KIND,
-      people: async (_q, adAccountId, subjectId) =>
-        this.universe.peopleOfNodes(adAccountId, {
-          sql: `select e.node from target_upload_entries e join target_uploads u on u.id = e.upload_id where u.target_id = ?`,
-          bindings: [subjectId],
-        }),
+      // The entries by their upload id, not through a join to target_uploads: so the planner reads
+      // the upload's row count from the entries' statistics (refreshed by a large upload) and, for a
+      // large file, hash- or merge-joins it with the universe instead of probing it once per ADID.
+      people: async (q, adAccountId, subjectId) => {
+        const upload = await q('target_uploads').where({ target_id: subjectId, ad_account_id: adAccountId }).first('id');
+        return this.universe.peopleOfNodes(adAccountId, {
+          sql: `select e.node from target_upload_entries e where e.upload_id = ?`,
+          bindings: [upload?.id ?? null],
+        });
+      },
     });
   }
 

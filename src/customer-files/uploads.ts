@@ -34,6 +34,8 @@ export const UPLOAD_PURGE_JOB = 'targets.uploads.purge';
 const SNIFF_BYTES = 4096;
 /** The header line may not be longer than this (it is one short column name). */
 const MAX_HEADER_BYTES = 64 * 1024;
+/** From this many distinct identifiers an upload refreshes the entries' statistics (see load). */
+export const ANALYZE_ENTRIES = 20_000;
 
 export const UPLOAD_ENCODINGS = ['auto', 'utf-8', 'euc-kr', 'cp949'] as const;
 export type UploadEncoding = (typeof UPLOAD_ENCODINGS)[number];
@@ -216,7 +218,10 @@ export class UploadStore {
   /** The rows of the file → COPY into staging → distinct nodes and failures, set-based. */
   private async load(tx: Tx, uploadId: string, spec: UploadSpec, body: Readable): Promise<UploadCounts> {
     await tx.raw(
-      `create temp table upload_staging (row_number bigint not null, node text, value text, rule text, message text) on commit drop`,
+      // `value` holds the normalised identifier of a valid row (the node without its kind prefix:
+      // shorter to send, and in "C" order it sorts on the identifier's own characters), or the raw
+      // value of a failed one.
+      `create temp table upload_staging (row_number bigint not null, value text collate "C", rule text, message text) on commit drop`,
     );
     const records = readRecords(body, {
       format: 'csv',
@@ -224,11 +229,10 @@ export class UploadStore {
       columns: [{ path: spec.header, type: 'string', normalize: spec.normalize, required: true }],
     });
     const connection = await tx.client.acquireConnection();
-    const copy = connection.query(copyFrom('copy upload_staging (row_number, node, value, rule, message) from stdin')) as ReturnType<typeof copyFrom>;
+    const copy = connection.query(copyFrom('copy upload_staging (row_number, value, rule, message) from stdin')) as ReturnType<typeof copyFrom>;
     const copyDone = once(copy, 'finish');
     copyDone.catch(() => undefined);
-    const kinds: ColumnType[] = ['integer', 'string', 'string', 'string', 'string'];
-    const prefix = `${spec.nodeKind}:`;
+    const kinds: ColumnType[] = ['integer', 'string', 'string', 'string'];
     let received = 0;
     let valid = 0;
     let failed = 0;
@@ -240,11 +244,11 @@ export class UploadStore {
           let line: string;
           if (row.ok) {
             valid++;
-            line = copyTextLine([row.row, prefix + (row.values[0] as string), null, null, null], kinds);
+            line = copyTextLine([row.row, row.values[0] as string, null, null], kinds);
           } else {
             failed++;
             const e = row.errors[0];
-            line = copyTextLine([row.row, null, clean(e.rawValue), e.rule, clean(e.message)], kinds);
+            line = copyTextLine([row.row, clean(e.rawValue), e.rule, clean(e.message)], kinds);
           }
           const chunk = batcher.add(line);
           if (chunk && !copy.write(chunk)) await once(copy, 'drain');
@@ -260,14 +264,16 @@ export class UploadStore {
       (connection as { __knex__disposed?: unknown }).__knex__disposed = 'COPY aborted';
       throw err;
     }
-    // Sorted, so the primary key index is filled in order (far cheaper than random inserts); the
-    // sort of a few million ids fits in memory this way.
+    // Sorted, so the primary key index is filled in order (far cheaper than random inserts). The
+    // sort is by the identifiers in "C" order (byte order, abbreviated keys: several times faster
+    // than the database collation's), which is the index's order, or close to it, for identifiers
+    // of one kind. A plain insert: the nodes are distinct and the upload is new, so nothing can
+    // conflict (ON CONFLICT's speculative insertion cost ~10 %).
     await tx.raw(`set local work_mem = '64MB'`);
     const entries = await tx.raw(
       `insert into target_upload_entries (upload_id, node)
-       select ?, node from upload_staging where node is not null group by node order by node
-       on conflict do nothing`,
-      [uploadId],
+       select ?, ? || value from upload_staging where rule is null group by value order by value`,
+      [uploadId, `${spec.nodeKind}:`],
     );
     await tx.raw(
       `insert into target_upload_failures (upload_id, row_number, value, rule, message)
@@ -275,6 +281,10 @@ export class UploadStore {
       [uploadId],
     );
     const succeeded = entries.rowCount as number;
+    // Counting an upload joins its entries to the universe; while the statistics do not know this
+    // upload the planner expects a few rows and probes the universe once per entry (a minute at
+    // 200 MB) instead of one hash or merge join (seconds). Small uploads plan well either way.
+    if (succeeded >= ANALYZE_ENTRIES) await tx.raw(`analyze target_upload_entries`);
     return { received, succeeded, failed, duplicates: valid - succeeded };
   }
 
