@@ -332,6 +332,45 @@ describe('populations', () => {
   });
 });
 
+describe('rights added during collection', () => {
+  /** Waits until a backend of this database waits for a lock in a statement starting like `start`. */
+  async function lockWaiter(start: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await api.db.raw(
+        `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like ?`,
+        [`${start}%`],
+      );
+      if (rows[0].n > 0) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`nothing waited for a lock in "${start}…"`);
+  }
+
+  it('feeds a right added while a batch waits for the tracker lock (the batch reads the rights again)', async () => {
+    const t = await newTracker('Racing pixel');
+    // Hold the right being added half-way (after it locked and touched the tracker): its audit insert waits.
+    const blocker = await api.db.transaction();
+    try {
+      await blocker.raw('lock table audit_log in exclusive mode');
+      const adding = api.as(adminB).post(`/v1/trackers/${t.trackId}/rights`).then((r) => r);
+      await lockWaiter('insert into "audit_log"');
+      // The batch's statement starts now (its snapshot cannot see the right) and waits for the tracker.
+      const sending = collect(t.trackId, { event: 'pageView', adid: ADID(801) }).then((r) => r);
+      await lockWaiter('with locked as');
+      await blocker.commit();
+      expect((await adding).status).toBe(201);
+      expect((await sending).status).toBe(202);
+    } finally {
+      if (!blocker.isCompleted()) await blocker.rollback();
+    }
+    expect(await eventRows(t.trackId)).toBe(1);
+    // The replay ran before the batch committed, so only the batch itself can have fed B's universe.
+    expect(await trackerPopulation(t.trackId, adminB)).toBe(1);
+    await api.as(adminB).get(`/v1/universe/people?kind=adid&value=${ADID(801)}`).expect(200);
+    expect(await trackerPopulation(t.trackId)).toBe(1);
+  });
+});
+
 describe('stopping', () => {
   it('writes accepted events still waiting in the collector before it stops', async () => {
     const t = await newTracker('Last words');

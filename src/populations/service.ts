@@ -152,6 +152,15 @@ export class PopulationService {
       .update({ next_refresh_at: this.clock.now(), due_version: q.raw('due_version + 1'), updated_at: q.fn.now() });
   }
 
+  /** `markDue` as one data-modifying statement (a CTE of the caller's statement); `subjectIds` yields the ids. */
+  markDueSql(subjectIds: SqlFragment): SqlFragment {
+    return {
+      sql: `update populations set next_refresh_at = ?, due_version = due_version + 1, updated_at = now()
+            where subject_id in (${subjectIds.sql})`,
+      bindings: [this.clock.now(), ...subjectIds.bindings],
+    };
+  }
+
   /**
    * Keeps subjects 준비중 (not counted, not usable) until `markDue`: e.g. a lookalike whose members
    * exist only once its first build completed.

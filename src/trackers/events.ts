@@ -9,7 +9,6 @@ import { eventTimeProblem } from '../core/event-time';
 import { FieldError, InvalidRequest, isCdpError, UnprocessableRequest } from '../core/errors';
 import { requestSchemas } from '../core/validation';
 import { normalizeAppUserId, normalizeDeviceId } from '../namespaces/identity';
-import { node } from '../universe/nodes';
 
 /** Kakao pixel & SDK event names (카카오픽셀 이벤트). */
 export const PIXEL_EVENTS = ['pageView', 'search', 'viewContent', 'addToCart', 'addToWishList', 'purchase', 'completeRegistration', 'signUp', 'participation'] as const;
@@ -27,15 +26,6 @@ export interface CollectedEvent {
   cookieId: string | null;
   occurredAt: Date;
   properties: Record<string, unknown> | null;
-}
-
-/** Identity nodes of an event, as the universe knows them (one record = one person). */
-export function eventNodes(e: Pick<CollectedEvent, 'adid' | 'appUserId' | 'cookieId'>): string[] {
-  const out: string[] = [];
-  if (e.adid) out.push(node('adid', e.adid));
-  if (e.appUserId) out.push(node('app_user_id', e.appUserId));
-  if (e.cookieId) out.push(node('cookie', e.cookieId));
-  return out;
 }
 
 /**

@@ -26,7 +26,7 @@ import type { Caller } from '../core/types';
 import { DAY_MS, PopulationService, PopulationView } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService } from '../targets/service';
 import type { SqlFragment, UniverseService } from '../universe/service';
-import { CollectedEvent, eventNodes, eventOfQuery, eventsOfBody, PixelEvent } from './events';
+import { CollectedEvent, eventOfQuery, eventsOfBody, PixelEvent } from './events';
 import { enforce, RateLimit, RateLimiter } from './rate-limit';
 import { GroupCommitWriter, WriterOptions } from './writer';
 
@@ -271,9 +271,10 @@ export class TrackerService {
   /** 권한 추가: a MEMBER right (MASTER when the tracker has none); its last 120 days join this account's universe. */
   async addRight(caller: Caller, trackId: string): Promise<TrackerView> {
     const rightId = await this.db.transaction(async (tx) => {
-      // Locked like the writer locks it: events being written now are either committed before the
-      // replay below reads them, or written after this right is visible to the writer.
+      // Locked like the writer locks it, and touched: events being written now are either committed
+      // before the replay below reads them, or written after this right is visible to the writer.
       const tracker = await this.inOrganization(tx, caller, trackId, true);
+      await this.touchTracker(tx, tracker.id);
       const existing = await tx('tracker_rights').where({ tracker_id: tracker.id, ad_account_id: caller.adAccountId }).first();
       if (existing) throw new Duplicate(`This ad account already holds a ${existing.role} right on tracker ${trackId}`);
       const master = await tx('tracker_rights').where({ tracker_id: tracker.id, role: 'MASTER' }).first();
@@ -297,6 +298,7 @@ export class TrackerService {
   async removeRight(caller: Caller, trackId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const row = await this.held(tx, caller, trackId, true);
+      await this.touchTracker(tx, row.id); // a batch waiting for the lock stops feeding this account
       const usedBy = await this.pixelTargetsUsing(tx, caller, [row.id]);
       if (usedBy.length > 0) {
         throw new Conflict(
@@ -356,59 +358,102 @@ export class TrackerService {
     return row.id;
   }
 
-  /** One transaction per batch of requests: events, universe inbox of every right holder, status. */
+  /**
+   * One statement per batch of requests, committed on its own (one round trip: no transaction
+   * left idle while the event loop is busy): events with their day rollup, the universe inbox of
+   * every right holder, status and last event time, and first events' population counts.
+   *
+   * Rights are read as of the statement's snapshot, which is taken BEFORE it waits for the tracker
+   * row locks. addRight and removeRight hold that lock and make a new version of the tracker row
+   * (touchTracker), so a right that changed while the statement waited shows as a locked row newer
+   * than the snapshot's: then the statement writes nothing and runs again behind the lock, where its
+   * snapshot is taken after the lock (rare: a right changing, or another process's batch of the same
+   * tracker committing, while it waited).
+   */
   private async writeEvents(items: QueuedEvent[]): Promise<void> {
     const trackerIds = [...new Set(items.map((i) => i.trackerId))].sort();
+    const batch = this.batchStatement(items, trackerIds);
+    const first = await this.db.raw(batch.sql, batch.bindings);
+    if (first.rows[0]?.written) return;
     await this.db.transaction(async (tx) => {
-      // Sorted row locks (no deadlocks between writers); they also order this batch against rights
-      // being added at the same moment (see addRight).
-      const before: { id: string; status: CollectionStatus }[] = await tx('trackers').whereIn('id', trackerIds).orderBy('id').forUpdate().select('id', 'status');
-      const rows = items.map((i) => ({
-        tracker_id: i.trackerId,
-        event: i.event,
-        adid: i.adid,
-        app_user_id: i.appUserId,
-        cookie_id: i.cookieId,
-        // Absent rather than JSON null, so the column is SQL NULL.
-        ...(i.properties ? { properties: i.properties } : {}),
-        occurred_at: i.occurredAt.toISOString(),
-        received_at: i.receivedAt.toISOString(),
-      }));
-      await tx.raw(
-        `with ins as (
-           insert into tracker_events (tracker_id, event, adid, app_user_id, cookie_id, properties, occurred_at, received_at)
-           select x.tracker_id, x.event, x.adid, x.app_user_id, x.cookie_id, x.properties, x.occurred_at, x.received_at
-           from jsonb_to_recordset(?::jsonb) as x(tracker_id text, event text, adid text, app_user_id text, cookie_id text,
-             properties jsonb, occurred_at timestamptz, received_at timestamptz)
-           returning tracker_id, event, occurred_at
-         )
-         insert into tracker_event_days (tracker_id, event, day, count, first_seen_at, last_seen_at)
-         select tracker_id, event, (occurred_at at time zone 'UTC')::date, count(*), min(occurred_at), max(occurred_at)
-         from ins group by 1, 2, 3
-         on conflict (tracker_id, event, day) do update set
-           count = tracker_event_days.count + excluded.count,
-           first_seen_at = least(tracker_event_days.first_seen_at, excluded.first_seen_at),
-           last_seen_at = greatest(tracker_event_days.last_seen_at, excluded.last_seen_at)`,
-        [JSON.stringify(rows)],
-      );
-      const rights: { id: string; tracker_id: string; ad_account_id: string }[] = await tx('tracker_rights').whereIn('tracker_id', trackerIds).select('id', 'tracker_id', 'ad_account_id');
-      const byAccount = new Map<string, Set<string>>();
-      for (const r of rights) byAccount.set(r.ad_account_id, (byAccount.get(r.ad_account_id) ?? new Set()).add(r.tracker_id));
-      for (const [accountId, held] of byAccount) {
-        await this.universe.append(tx, accountId, items.filter((i) => held.has(i.trackerId)).map(eventNodes));
-      }
-      const last = new Map<string, number>();
-      for (const i of items) last.set(i.trackerId, Math.max(last.get(i.trackerId) ?? 0, i.receivedAt.getTime()));
-      await tx.raw(
-        `update trackers t set status = 'COLLECTION', updated_at = now(),
-           last_event_at = greatest(coalesce(t.last_event_at, v.at), v.at)
-         from unnest(?::text[], ?::timestamptz[]) as v(id, at) where t.id = v.id`,
-        [[...last.keys()], [...last.values()].map((ms) => new Date(ms).toISOString())],
-      );
-      // First events: count the new trackers' populations now rather than within the hour.
-      const started = new Set(before.filter((b) => b.status === 'PRE_COLLECTION').map((b) => b.id));
-      await this.populations.markDue(tx, rights.filter((r) => started.has(r.tracker_id)).map((r) => r.id));
+      await tx('trackers').whereIn('id', trackerIds).orderBy('id').forUpdate().select('id');
+      const again = await tx.raw(batch.sql, batch.bindings);
+      if (!again.rows[0]?.written) throw new Error(`collect: trackers ${trackerIds.join(', ')} not found or changed under their own lock`);
     });
+  }
+
+  /** The statement of writeEvents; answers `written` = false (and writes nothing) when a tracker row changed after its snapshot. */
+  private batchStatement(items: QueuedEvent[], trackerIds: string[]): SqlFragment {
+    const rows = items.map((i) => ({
+      tracker_id: i.trackerId,
+      event: i.event,
+      adid: i.adid,
+      app_user_id: i.appUserId,
+      cookie_id: i.cookieId,
+      // Absent rather than JSON null, so the column is SQL NULL.
+      ...(i.properties ? { properties: i.properties } : {}),
+      occurred_at: i.occurredAt.toISOString(),
+      received_at: i.receivedAt.toISOString(),
+    }));
+    const last = new Map<string, number>();
+    for (const i of items) last.set(i.trackerId, Math.max(last.get(i.trackerId) ?? 0, i.receivedAt.getTime()));
+    const inbox = this.universe.appendSql({
+      sql: 'select r.ad_account_id, e.nodes from ins e join rights r on r.tracker_id = e.tracker_id order by e.seq, r.ad_account_id',
+      bindings: [],
+    });
+    // First events: count the new trackers' populations now rather than within the hour.
+    const due = this.populations.markDueSql({
+      sql: `select r.id from rights r join locked l on l.id = r.tracker_id where l.status = 'PRE_COLLECTION'`,
+      bindings: [],
+    });
+    return {
+      sql: `with locked as (
+              -- Sorted row locks (no deadlocks between writers), as addRight takes them; xmin = the
+              -- version locked, which is the newest one whatever the snapshot.
+              select id, status, xmin as version from trackers where id = any(?::text[]) order by id for update
+            ),
+            fresh as (
+              select (select count(*) from locked l join trackers t on t.id = l.id and t.xmin = l.version) = ? as ok
+            ),
+            ins as (
+              insert into tracker_events (tracker_id, event, adid, app_user_id, cookie_id, properties, occurred_at, received_at)
+              select x.tracker_id, x.event, x.adid, x.app_user_id, x.cookie_id, x.properties, x.occurred_at, x.received_at
+              from jsonb_to_recordset(?::jsonb) as x(tracker_id text, event text, adid text, app_user_id text, cookie_id text,
+                properties jsonb, occurred_at timestamptz, received_at timestamptz)
+              where (select ok from fresh)
+              returning seq, tracker_id, event, occurred_at, nodes
+            ),
+            days as (
+              insert into tracker_event_days (tracker_id, event, day, count, first_seen_at, last_seen_at)
+              select tracker_id, event, (occurred_at at time zone 'UTC')::date, count(*), min(occurred_at), max(occurred_at)
+              from ins group by 1, 2, 3
+              on conflict (tracker_id, event, day) do update set
+                count = tracker_event_days.count + excluded.count,
+                first_seen_at = least(tracker_event_days.first_seen_at, excluded.first_seen_at),
+                last_seen_at = greatest(tracker_event_days.last_seen_at, excluded.last_seen_at)
+            ),
+            rights as (
+              select r.id, r.tracker_id, r.ad_account_id from tracker_rights r where r.tracker_id = any(?::text[]) and (select ok from fresh)
+            ),
+            inbox as (${inbox.sql}),
+            collected as (
+              update trackers t set status = 'COLLECTION', updated_at = now(),
+                last_event_at = greatest(coalesce(t.last_event_at, v.at), v.at)
+              from unnest(?::text[], ?::timestamptz[]) as v(id, at) where t.id = v.id and (select ok from fresh)
+            ),
+            due as (${due.sql})
+            select (select ok from fresh) as written`,
+      bindings: [
+        trackerIds,
+        trackerIds.length,
+        JSON.stringify(rows),
+        trackerIds,
+        ...inbox.bindings,
+        [...last.keys()],
+        [...last.values()].map((ms) => new Date(ms).toISOString()),
+        ...due.bindings,
+      ],
+    };
   }
 
   /** Deletes events no window reads any more (daily job). */
@@ -537,6 +582,15 @@ export class TrackerService {
       }
       throw err;
     }
+  }
+
+  /**
+   * A new version of the (locked) tracker row without changing it: a collection batch that took its
+   * snapshot before this transaction's rights change commits sees it and reads the rights again (see
+   * writeEvents).
+   */
+  private async touchTracker(tx: Tx, trackerId: string): Promise<void> {
+    await tx.raw('update trackers set name = name where id = ?', [trackerId]);
   }
 
   private async grant(tx: Tx, caller: Caller, tracker: TrackerRow, role: TrackerRole): Promise<string> {
