@@ -5,7 +5,7 @@
 import { prng } from '../src/demo/generate';
 import { densify, vocabulary, type FeaturePlan } from '../src/lookalikes/features';
 import { Matrix } from 'ml-matrix';
-import { auc, CLIP, holdOut, largestEigenvalue, recallAt, Standardizer, train } from '../src/lookalikes/model';
+import { auc, CLIP, holdOut, largestEigenvalue, recallAt, Standardizer, TopScores, train } from '../src/lookalikes/model';
 import { autoUpdateDelayMs, autoName, AUTO_UPDATE_BASE_MS, AUTO_UPDATE_SPREAD_MS, minimumMessage } from '../src/lookalikes/service';
 
 const rng = prng;
@@ -151,6 +151,30 @@ describe('training', () => {
     expect(Math.abs(model.weights[0])).toBeLessThan(1);
     expect(model.weights.slice(1).reduce((sum, w) => sum + Math.abs(w), 0)).toBeLessThan(20);
     expect(auc(model.scores(x(seed)), model.scores(x(others)))).toBeGreaterThan(0.95);
+  });
+
+  it('scores one row at a time (standardised in place from one array) exactly as scores() of the rows', () => {
+    const r = rng(5);
+    const rows = Array.from({ length: 300 }, () => [r() < 0.5 ? 1 : 0, 18 + r() * 50, r() < 0.2 ? Number.NaN : Math.log1p(Math.floor(r() * 4)), 7]);
+    const s = Standardizer.fit(rows, 4);
+    const model = train(rows.slice(0, 150).map((row) => s.transform(row)), rows.slice(150).map((row) => s.transform(row)));
+    const flat = Float64Array.from(rows.flat());
+    const z = new Float64Array(4);
+    const one = rows.map((_, i) => model.score(s.transformInto(flat, z, i * 4)));
+    expect(one).toEqual(model.scores(rows.map((row) => s.transform(row))));
+  });
+
+  it('keeps the best scores as `order by score desc, person_id` ranks them (ties by numeric person id)', () => {
+    const r = rng(11);
+    const all = Array.from({ length: 5000 }, (_, i) => ({ person: String(1 + ((i * 7919) % 100_003)), score: Math.round(r() * 200) / 10 }));
+    const expected = [...all].sort((a, b) => b.score - a.score || Number(a.person) - Number(b.person));
+    for (const capacity of [0, 1, 37, 250, 5000, 6000]) {
+      const top = new TopScores(capacity);
+      for (const { person, score } of all) top.add(person, score);
+      const kept = expected.slice(0, capacity);
+      expect(top.length).toBe(kept.length);
+      expect(top.ranked()).toEqual({ people: kept.map((e) => e.person), scores: kept.map((e) => e.score) });
+    }
   });
 
   it('needs both classes', () => {

@@ -62,9 +62,13 @@ export class Standardizer {
 
   /** The standardised row: missing → 0 (the mean), constant columns → 0, clipped to ±CLIP. */
   transform(row: ArrayLike<number>): number[] {
-    const out = new Array<number>(this.means.length);
+    return this.transformInto(row, new Array<number>(this.means.length));
+  }
+
+  /** As transform, of the row starting at `offset` of `values`, into `out` (reused while the universe is scored). */
+  transformInto<T extends { [j: number]: number }>(values: ArrayLike<number>, out: T, offset = 0): T {
     for (let j = 0; j < this.means.length; j++) {
-      const v = row[j];
+      const v = values[offset + j];
       const sd = this.stds[j];
       if (Number.isNaN(v) || sd === 0) out[j] = 0;
       else out[j] = Math.max(-CLIP, Math.min(CLIP, (v - this.means[j]) / sd));
@@ -116,6 +120,18 @@ export class LookalikeModel {
     const x = new Matrix(rows.map((r) => [1, ...r]));
     return x.mmul(Matrix.columnVector([...this.weights])).to1DArray();
   }
+
+  /**
+   * The score of one standardised row, without copying it into a matrix: the same sum in the same
+   * order as `scores` (ml-matrix's mmul), so the same number.
+   */
+  score(row: ArrayLike<number>): number {
+    const w = this.weights;
+    let s = 0;
+    s += w[0];
+    for (let k = 1; k < w.length; k++) s += row[k - 1] * w[k];
+    return s;
+  }
 }
 
 /**
@@ -150,4 +166,67 @@ export function largestEigenvalue(x: Matrix, iterations = 30): number {
     v = w.div(lambda);
   }
   return lambda;
+}
+
+/**
+ * The best `capacity` scores seen with their people, ranked as `order by score desc, person_id`
+ * (ids are decimal bigint strings): a binary heap whose root is the worst one kept, so the universe
+ * is scored without storing every score.
+ */
+export class TopScores {
+  private readonly values: Float64Array;
+  private readonly people: string[] = [];
+  private size = 0;
+
+  constructor(readonly capacity: number) {
+    this.values = new Float64Array(Math.max(0, capacity));
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  add(person: string, score: number): void {
+    if (this.size < this.capacity) {
+      let i = this.size++;
+      // Sift up: a parent is never better than its children.
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!ranksBefore(this.values[parent], this.people[parent], score, person)) break;
+        this.values[i] = this.values[parent];
+        this.people[i] = this.people[parent];
+        i = parent;
+      }
+      this.values[i] = score;
+      this.people[i] = person;
+    } else if (this.capacity > 0 && ranksBefore(score, person, this.values[0], this.people[0])) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= this.size) break;
+        const right = left + 1;
+        const worse = right < this.size && ranksBefore(this.values[left], this.people[left], this.values[right], this.people[right]) ? right : left;
+        if (!ranksBefore(score, person, this.values[worse], this.people[worse])) break;
+        this.values[i] = this.values[worse];
+        this.people[i] = this.people[worse];
+        i = worse;
+      }
+      this.values[i] = score;
+      this.people[i] = person;
+    }
+  }
+
+  /** The kept people and scores, best first. */
+  ranked(): { people: string[]; scores: number[] } {
+    const order = Array.from({ length: this.size }, (_, i) => i).sort((a, b) =>
+      ranksBefore(this.values[a], this.people[a], this.values[b], this.people[b]) ? -1 : ranksBefore(this.values[b], this.people[b], this.values[a], this.people[a]) ? 1 : 0,
+    );
+    return { people: order.map((i) => this.people[i]), scores: order.map((i) => this.values[i]) };
+  }
+}
+
+/** Whether (score a, person a) comes before (score b, person b) in `order by score desc, person_id`. */
+function ranksBefore(scoreA: number, personA: string, scoreB: number, personB: string): boolean {
+  if (scoreA !== scoreB) return scoreA > scoreB;
+  return personA.length !== personB.length ? personA.length < personB.length : personA < personB;
 }

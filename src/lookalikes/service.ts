@@ -9,9 +9,10 @@
  * - The build (a background job, never in the request): a logistic regression of the seed against a
  *   random sample of non-seed people on first-party attributes and behaviour (features.ts,
  *   model.ts); 20 % of the seed sample and an equal non-seed sample are held out to report AUC and
- *   recall at the chosen size. Every non-seed person of the universe is then scored in chunks of
- *   CHUNK_PEOPLE (keyset on person_id, so memory stays bounded), the scores go to an unlogged
- *   scratch table, and the top `size` % become the members — one identity node per person, so later
+ *   recall at the chosen size. Every person's features are read once per build into temporary
+ *   tables of the build's transaction; every non-seed person of the universe is then scored in
+ *   chunks of CHUNK_PEOPLE (keyset on person_id, so memory stays bounded), the top `size` % of the
+ *   scores (kept in a heap) go to an unlogged scratch table and become the members — one identity node per person, so later
  *   merges in the universe keep resolving them. Population = those members' people (populations
  *   module, minimum 1,000).
  * - States: STANDBY 준비중 (first build queued or running) → AVAILABLE 사용가능 / SEED_NOT_ENOUGH
@@ -38,7 +39,7 @@ import { DAY_MS, type PopulationService } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService, TargetUser } from '../targets/service';
 import type { SqlFragment, UniverseService } from '../universe/service';
 import { BehaviourSource, densify, FeatureReader, vocabulary } from './features';
-import { auc, holdOut, recallAt, Standardizer, train } from './model';
+import { auc, holdOut, recallAt, Standardizer, TopScores, train } from './model';
 
 export const LOOKALIKE_BUILD_JOB = 'lookalikes.build';
 export const LOOKALIKE_TICK_JOB = 'lookalikes.tick';
@@ -190,6 +191,8 @@ export function minimumMessage(type: SeedType, name: string, population: number 
 
 export class LookalikeService {
   private readonly features: FeatureReader;
+  /** People scored per chunk (tests lower it to cross chunk boundaries on a small universe). */
+  chunkPeople = CHUNK_PEOPLE;
 
   constructor(
     private readonly db: Db,
@@ -204,7 +207,7 @@ export class LookalikeService {
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
-    this.features = new FeatureReader(db, universe, datasets, behaviour);
+    this.features = new FeatureReader(universe, datasets, behaviour);
     populations.register({ type: KIND, people: async (_q, adAccountId, subjectId) => this.membersPeople(adAccountId, subjectId) });
   }
 
@@ -419,83 +422,98 @@ export class LookalikeService {
       throw err;
     });
     const seed = await this.seedPeople(caller, row);
-    const seedPopulation = await this.count(seed);
-    if (seedPopulation < SEED_MINIMUM[row.seed_type]) throw new SeedRefused(minimumMessage(row.seed_type, seedSeen.name, seedPopulation));
     const everyone = this.universe.allPeople(a);
-    const universePeople = await this.count(everyone);
-    const salt = `${id}:${row.builds + 1}`;
-
-    // Samples in a random order fixed by the build (md5 of person and salt): reproducible, and the
-    // first 20 % of each is the hold-out.
-    const seedSample = await this.ids(
-      `select s.person_id::text as id from (${seed.sql}) s order by md5(s.person_id::text || ?), s.person_id limit ?`,
-      [...seed.bindings, salt, MAX_SEED_SAMPLE],
-    );
-    const otherSample = await this.ids(
-      `select p.person_id::text as id from (${everyone.sql}) p
-       where not exists (select 1 from (${seed.sql}) s where s.person_id = p.person_id)
-       order by md5(p.person_id::text || ?), p.person_id limit ?`,
-      [...everyone.bindings, ...seed.bindings, salt, seedSample.length],
-    );
-    const base = { seedPopulation, universePeople, seedName: seedSeen.name };
-    if (otherSample.length === 0) {
-      return { ...base, k: 0, scored: 0, trainingSeed: 0, trainingOthers: 0, features: 0, topFeatures: [], quality: null };
-    }
-
     const excluded = new Set(row.seed_kind === 'talk_channel' ? [`friend:${row.seed_id}`] : []);
     const plan = await this.features.plan(caller, excluded);
-    const sample = await this.features.read(a, plan, { ids: [...seedSample, ...otherSample] }, now);
-    const vocab = vocabulary(plan, sample);
-    const seedSplit = holdOut(seedSample);
-    const otherHoldout = otherSample.slice(0, seedSplit.holdout.length);
-    const otherTrain = otherSample.slice(seedSplit.holdout.length);
-    const raw = (ids: readonly string[]) => ids.map((p) => densify(vocab, sample.get(p)));
-    const standardizer = Standardizer.fit([...raw(seedSplit.train), ...raw(otherTrain)], vocab.keys.length);
-    const x = (ids: readonly string[]) => raw(ids).map((r) => standardizer.transform(r));
-    const model = train(x(seedSplit.train), x(otherTrain));
-    const heldSeed = model.scores(x(seedSplit.holdout));
-    const heldOthers = model.scores(x(otherHoldout));
+    // One transaction holds the build's temporary tables (the seed's people, every person's
+    // features), so each source is read once, not once per chunk of the universe.
+    return this.db.transaction(async (tx) => {
+      await tx.raw(`create temp table lookalike_seed (person_id bigint primary key) on commit drop`);
+      await tx.raw(`insert into lookalike_seed (person_id) select distinct s.person_id from (${seed.sql}) s`, [...seed.bindings]);
+      await tx.raw(`analyze lookalike_seed`);
+      const seedPopulation = await this.count(tx, { sql: 'select person_id from lookalike_seed', bindings: [] });
+      if (seedPopulation < SEED_MINIMUM[row.seed_type]) throw new SeedRefused(minimumMessage(row.seed_type, seedSeen.name, seedPopulation));
+      const universePeople = await this.count(tx, everyone);
+      const salt = `${id}:${row.builds + 1}`;
 
-    // Score every non-seed person, chunk by chunk.
-    await this.db('lookalike_scores').where({ target_id: id }).delete();
-    let after = '0';
-    let scored = 0;
-    for (;;) {
-      const people = await this.ids(`select p.person_id::text as id from (${everyone.sql}) p where p.person_id > ? order by p.person_id limit ?`, [
-        ...everyone.bindings,
-        after,
-        CHUNK_PEOPLE,
+      // Samples in a random order fixed by the build (md5 of person and salt): reproducible, and the
+      // first 20 % of each is the hold-out.
+      const seedSample = await this.ids(tx, `select s.person_id::text as id from lookalike_seed s order by md5(s.person_id::text || ?), s.person_id limit ?`, [
+        salt,
+        MAX_SEED_SAMPLE,
       ]);
-      if (people.length === 0) break;
-      const upTo = people[people.length - 1];
-      const inSeed = new Set(await this.ids(`select s.person_id::text as id from (${seed.sql}) s where s.person_id > ? and s.person_id <= ?`, [...seed.bindings, after, upTo]));
-      const features = await this.features.read(a, plan, { after, upTo }, now);
-      const candidates = people.filter((p) => !inSeed.has(p));
-      const scores = model.scores(candidates.map((p) => standardizer.transform(densify(vocab, features.get(p)))));
-      if (candidates.length > 0) {
-        await this.db.raw(`insert into lookalike_scores (target_id, person_id, score) select ?, t.p, t.s from unnest(?::bigint[], ?::float8[]) as t(p, s)`, [id, candidates, scores]);
+      const otherSample = await this.ids(
+        tx,
+        `select p.person_id::text as id from (${everyone.sql}) p
+         where not exists (select 1 from lookalike_seed s where s.person_id = p.person_id)
+         order by md5(p.person_id::text || ?), p.person_id limit ?`,
+        [...everyone.bindings, salt, seedSample.length],
+      );
+      const base = { seedPopulation, universePeople, seedName: seedSeen.name };
+      if (otherSample.length === 0) {
+        return { ...base, k: 0, scored: 0, trainingSeed: 0, trainingOthers: 0, features: 0, topFeatures: [], quality: null };
       }
-      scored += candidates.length;
-      after = upTo;
-    }
 
-    const k = Math.min(scored, Math.round((row.size / 100) * universePeople));
-    let recallAtSize: number | null = null;
-    if (k > 0) {
-      const cut = await this.db.raw(`select score from lookalike_scores where target_id = ? order by score desc, person_id offset ? limit 1`, [id, k - 1]);
-      recallAtSize = round(recallAt(heldSeed, Number(cut.rows[0].score)));
-    }
-    const weights = model.weights.slice(1).map((w, j) => ({ feature: vocab.labels[j], weight: round(w) }));
-    return {
-      ...base,
-      k,
-      scored,
-      trainingSeed: seedSplit.train.length,
-      trainingOthers: otherTrain.length,
-      features: vocab.keys.length,
-      topFeatures: weights.filter((w) => w.weight !== 0).sort((p, q) => Math.abs(q.weight) - Math.abs(p.weight)).slice(0, 10),
-      quality: { auc: finite(auc(heldSeed, heldOthers)), recallAtSize, heldOutSeed: heldSeed.length, heldOutOthers: heldOthers.length },
-    };
+      const store = await this.features.load(tx, a, plan, now);
+      const sample = await store.read({ ids: [...seedSample, ...otherSample] });
+      const vocab = vocabulary(plan, sample);
+      const seedSplit = holdOut(seedSample);
+      const otherHoldout = otherSample.slice(0, seedSplit.holdout.length);
+      const otherTrain = otherSample.slice(seedSplit.holdout.length);
+      const raw = (ids: readonly string[]) => ids.map((p) => densify(vocab, sample.get(p)));
+      const standardizer = Standardizer.fit([...raw(seedSplit.train), ...raw(otherTrain)], vocab.keys.length);
+      const x = (ids: readonly string[]) => raw(ids).map((r) => standardizer.transform(r));
+      const model = train(x(seedSplit.train), x(otherTrain));
+      const heldSeed = model.scores(x(seedSplit.holdout));
+      const heldOthers = model.scores(x(otherHoldout));
+
+      // Score every non-seed person, chunk by chunk (rows in one typed array, standardised in place);
+      // only the best `size` % can become members, so only they are kept and stored.
+      await tx('lookalike_scores').where({ target_id: id }).delete();
+      const width = vocab.keys.length;
+      const z = new Float64Array(width);
+      const top = new TopScores(Math.round((row.size / 100) * universePeople));
+      let after = '0';
+      let scored = 0;
+      for (;;) {
+        const people = await this.ids(tx, `select p.person_id::text as id from (${everyone.sql}) p where p.person_id > ? order by p.person_id limit ?`, [
+          ...everyone.bindings,
+          after,
+          this.chunkPeople,
+        ]);
+        if (people.length === 0) break;
+        const range = { after, upTo: people[people.length - 1] };
+        const inSeed = new Set(await this.ids(tx, `select s.person_id::text as id from lookalike_seed s where s.person_id > ? and s.person_id <= ?`, [range.after, range.upTo]));
+        const candidates = inSeed.size ? people.filter((p) => !inSeed.has(p)) : people;
+        const rows = await store.readRows(vocab, candidates, range);
+        for (let i = 0; i < candidates.length; i++) top.add(candidates[i], model.score(standardizer.transformInto(rows, z, i * width)));
+        scored += candidates.length;
+        after = range.upTo;
+      }
+
+      // k = min(scored, size % of the universe): the people kept.
+      const best = top.ranked();
+      const k = best.people.length;
+      for (let i = 0; i < k; i += this.chunkPeople) {
+        await tx.raw(`insert into lookalike_scores (target_id, person_id, score) select ?, t.p, t.s from unnest(?::bigint[], ?::float8[]) as t(p, s)`, [
+          id,
+          best.people.slice(i, i + this.chunkPeople),
+          best.scores.slice(i, i + this.chunkPeople),
+        ]);
+      }
+      const recallAtSize = k > 0 ? round(recallAt(heldSeed, best.scores[k - 1])) : null;
+      const weights = model.weights.slice(1).map((w, j) => ({ feature: vocab.labels[j], weight: round(w) }));
+      return {
+        ...base,
+        k,
+        scored,
+        trainingSeed: seedSplit.train.length,
+        trainingOthers: otherTrain.length,
+        features: vocab.keys.length,
+        topFeatures: weights.filter((w) => w.weight !== 0).sort((p, q) => Math.abs(q.weight) - Math.abs(p.weight)).slice(0, 10),
+        quality: { auc: finite(auc(heldSeed, heldOthers)), recallAtSize, heldOutSeed: heldSeed.length, heldOutOthers: heldOthers.length },
+      };
+    });
   }
 
   /** Swaps the members in one transaction and records the build; the population is counted at once. */
@@ -611,13 +629,13 @@ export class LookalikeService {
     return this.universe.peopleOfNodes(adAccountId, { sql: 'select node from lookalike_members where target_id = ?', bindings: [targetId] });
   }
 
-  private async count(people: SqlFragment): Promise<number> {
-    const { rows } = await this.db.raw(`select count(*)::bigint as n from (${people.sql}) p`, [...people.bindings]);
+  private async count(q: Queryable, people: SqlFragment): Promise<number> {
+    const { rows } = await q.raw(`select count(*)::bigint as n from (${people.sql}) p`, [...people.bindings]);
     return Number(rows[0].n);
   }
 
-  private async ids(sql: string, bindings: readonly unknown[]): Promise<string[]> {
-    const { rows } = await this.db.raw(sql, bindings as never);
+  private async ids(q: Queryable, sql: string, bindings: readonly unknown[]): Promise<string[]> {
+    const { rows } = await q.raw(sql, bindings as never);
     return (rows as { id: string }[]).map((r) => r.id);
   }
 

@@ -57,20 +57,11 @@ export interface SqlFragment {
   bindings: readonly Knex.RawBinding[];
 }
 
-/** Which people a feature query covers: a person_id range (a chunk of the universe) or a list (a sample). */
-export type PersonSelector = { after: string; upTo: string } | { ids: readonly string[] };
-
 /** How one attribute of a profile dataset becomes a number per person (several current records: averaged / any). */
 export type ProfileAggregate =
   | { column: string; as: 'number' }
   | { column: string; as: 'boolean' }
   | { column: string; as: 'equals'; value: string };
-
-function personFilter(column: string, people: PersonSelector): SqlFragment {
-  return 'ids' in people
-    ? { sql: `${column} = any(?::bigint[])`, bindings: [[...people.ids]] }
-    : { sql: `${column} > ? and ${column} <= ?`, bindings: [people.after, people.upTo] };
-}
 
 export class UniverseService {
   private readonly sources: UniverseSource[] = [];
@@ -109,6 +100,18 @@ export class UniverseService {
        select ?, s.nodes from (${nodesQuery.sql}) s where cardinality(s.nodes) > 0`,
       [adAccountId, ...nodesQuery.bindings],
     );
+  }
+
+  /**
+   * `appendFromQuery` for several accounts as one data-modifying statement, for a caller that joins
+   * it to its own statement as a CTE: the query yields `ad_account_id` and `nodes text[]`.
+   */
+  appendSql(records: SqlFragment): SqlFragment {
+    return {
+      sql: `insert into universe_inbox (ad_account_id, nodes)
+            select s.ad_account_id, s.nodes from (${records.sql}) s where cardinality(s.nodes) > 0`,
+      bindings: records.bindings,
+    };
   }
 
   /** Batch merge hook: the profile records of a first-party dataset batch join the universe. */
@@ -314,33 +317,35 @@ export class UniverseService {
   }
 
   /**
-   * Feature rows `(person_id, feature, value)` of the selected people from a first-party source's
-   * records (`record_key, nodes text[], feature, value`): values summed per person and feature, a
-   * record whose several identities belong to one person counted once for that person.
+   * Feature rows `(person_id, feature, value)` of every person of the universe from a first-party
+   * source's records (`record_key, nodes text[], feature, value`): values summed per person and
+   * feature, a record whose several identities belong to one person counted once for that person.
+   * Meant to be read once per build (one scan of the source, hash-joined to the identities), not
+   * per group of people: a person filter cannot reach into the records, so each filtered query
+   * would read them all again.
    */
-  featureRows(adAccountId: string, records: SqlFragment, people: PersonSelector): SqlFragment {
-    const filter = personFilter('ui.person_id', people);
-    // Both sides materialised and hash-joined on the node: the planner cannot see through unnest()
-    // and otherwise may rescan the records once per person.
+  featureRows(adAccountId: string, records: SqlFragment): SqlFragment {
+    // The records materialised, then hash-joined on the node: the planner cannot see through
+    // unnest() and otherwise picks nested loops (or runs the inner side in every parallel worker).
     return {
       sql: `with s as materialized (
               select r.record_key, n.node, r.feature, r.value from (${records.sql}) r cross join lateral unnest(r.nodes) as n(node)
-            ), p as materialized (
-              select ui.node, ui.person_id from universe_identities ui where ui.ad_account_id = ? and ${filter.sql}
             )
             select x.person_id, x.feature, sum(x.value)::float8 as value from (
-              select distinct s.record_key, p.person_id, s.feature, s.value from s join p on p.node = s.node
+              select distinct s.record_key, ui.person_id, s.feature, s.value
+              from s join universe_identities ui on ui.ad_account_id = ? and ui.node = s.node
             ) x group by x.person_id, x.feature`,
-      bindings: [...records.bindings, adAccountId, ...filter.bindings],
+      bindings: [...records.bindings, adAccountId],
     };
   }
 
   /**
-   * Attributes of a first-party profile dataset per selected person: `(person_id, a0, a1, …)` over
-   * the person's current profile records (joined through any of the record's identities), one
-   * column per aggregate in order. Null when the dataset has no identity that joins the universe.
+   * Attributes of a first-party profile dataset for every person of the universe: `(person_id,
+   * a0, a1, …)` over the person's current profile records (joined through any of the record's
+   * identities), one column per aggregate in order. Null when the dataset has no identity that
+   * joins the universe. Read once per build, as featureRows.
    */
-  profileAttributes(storage: DatasetStorage, attributes: readonly ProfileAggregate[], people: PersonSelector): SqlFragment | null {
+  profileAttributes(storage: DatasetStorage, attributes: readonly ProfileAggregate[]): SqlFragment | null {
     const nodes = this.nodeArraySql(storage, 'r');
     if (!nodes || attributes.length === 0) return null;
     const selects: string[] = [];
@@ -354,21 +359,35 @@ export class UniverseService {
         selectBindings.push(a.value);
       }
     });
-    const filter = personFilter('ui.person_id', people);
     const table = qualifiedData(storage.dataset.table_name);
     const rid = ident(SYS.rid);
+    // As featureRows: records' nodes materialised, then hash joins (identities, the records again).
     return {
       sql: `with s as materialized (
               select r.${rid} as rid, n.node from ${table} r cross join lateral unnest(${nodes.sql}) as n(node)
               where r.${ident(SYS.profile)} and r.${ident(SYS.current)}
-            ), p as materialized (
-              select ui.node, ui.person_id from universe_identities ui where ui.ad_account_id = ? and ${filter.sql}
             )
             select x.person_id, ${selects.join(', ')} from (
-              select distinct p.person_id, s.rid from s join p on p.node = s.node
+              select distinct ui.person_id, s.rid from s join universe_identities ui on ui.ad_account_id = ? and ui.node = s.node
             ) x join ${table} d on d.${rid} = x.rid group by x.person_id`,
-      bindings: [...nodes.bindings, storage.dataset.ad_account_id, ...filter.bindings, ...selectBindings],
+      bindings: [...nodes.bindings, ...selectBindings, storage.dataset.ad_account_id],
     };
+  }
+
+  /**
+   * Whether some `probe` current profile records already hold more than `max` distinct values of a
+   * column: high-cardinality text (ids, names) told without counting every value of the dataset.
+   */
+  async profileValuesExceed(storage: DatasetStorage, column: string, max: number, probe: number): Promise<boolean> {
+    const col = ident(column);
+    const { rows } = await this.db.raw(
+      `select count(distinct s.v) > ? as exceeds from (
+         select ${col}::text as v from ${qualifiedData(storage.dataset.table_name)}
+         where ${ident(SYS.profile)} and ${ident(SYS.current)} and ${col} is not null limit ?
+       ) s`,
+      [max, probe],
+    );
+    return rows[0].exceeds === true;
   }
 
   /** The most frequent values of a profile dataset column over current profile records (to tell low-cardinality attributes). */
