@@ -14,13 +14,16 @@
  * target → identity → activation → destination.
  *
  * Delivery (after Jitsu's retl-runner): a run first pins the evaluations it exports and its file-name
- * time, then streams rows from PostgreSQL through an encoder into parts written under temporary
- * names and published only when complete. A crashed run is retried with the same pins, so it writes
- * the same files with the same content — no duplicate and no partial file is ever visible.
+ * time, then streams the file's bytes — written by PostgreSQL (`COPY … TO STDOUT`, see
+ * copy-export.ts) — through gzip into parts written under temporary names and published only when
+ * complete. A crashed run is retried with the same pins, so it writes the same files with the same
+ * content — no duplicate and no partial file is ever visible.
  */
-import { Duplex, Readable, Writable } from 'node:stream';
+import { Duplex, PassThrough, Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { to as copyTo } from 'pg-copy-streams';
 import type { DestinationPart, DestinationWriter, PublishedFile } from '../../connectors/destination-types';
 import { createS3Destination } from '../../connectors/s3-destination';
 import { createSftpDestination } from '../../connectors/sftp-destination';
@@ -57,6 +60,7 @@ import { nodeKindOf } from '../universe/nodes';
 import type { NamespaceService } from '../namespaces/service';
 import type { TargetKind, TargetRow, TargetService, TargetUser } from '../targets/service';
 import type { SqlFragment, UniverseService } from '../universe/service';
+import { CellsSql, cellsSql, csvCopyOptions, CsvFileFormat, csvHeader, JSON_LINES_COPY_OPTIONS, RowScanner } from './copy-export';
 import { DRAWS_ON_DATASETS, exportedValueSql, firstPartyIdentity, FirstPartyIdentity, TargetSource, targetKindName, targetSource } from './first-party';
 
 export type DestinationKind = 's3' | 'liveramp';
@@ -257,7 +261,26 @@ export interface FirstPartyDeps {
   universe: UniverseService;
 }
 
+type CopyToStreamQuery = ReturnType<typeof copyTo>;
 type Pins = Record<string, { current: string; previous: string | null }>;
+
+/** One file's rows for COPY, and how its exclusions are counted. */
+interface ExportRows {
+  /** The written rows' cells in file order, excluded rows left out. */
+  sql: string;
+  bindings: unknown[];
+  /** One row: `received`, `mandatory`, `duplicates`; a null one is what received − written leaves. */
+  countSql: string;
+  countBindings: unknown[];
+  /** The same rows with `mandatory_ok` and `dup`, for the row-by-row encoder (formats COPY cannot write). */
+  legacy: { sql: string; bindings: unknown[] };
+}
+
+/** What a file looks like: CSV (settings of the destination) or JSON lines, gzip or not. */
+interface FileFormat extends CsvFileFormat {
+  gzip: boolean;
+  format: 'csv' | 'jsonl';
+}
 
 export class ActivationService {
   private readonly options: ActivationOptions = { partRows: DEFAULT_PART_ROWS };
@@ -958,30 +981,31 @@ export class ActivationService {
   }
 
   /**
-   * One statement yielding the exported rows of the pinned evaluations (and pinned target members):
-   * identity, mapped attributes (from the newest current record among the datasets read), whether
-   * the mandatory attributes are present, and the row's rank within its deduplication key. For
-   * LiveRamp (`withStatus`), one row per identity in any audience now or in its previous snapshot or
-   * in any target, with `active`/`expired` per audience and `active` per target. Rows that come
-   * from a target are never excluded for missing attributes (attributes are the audiences'); the
-   * target's people without an identity of the mapped kind come last, once each, as excluded rows.
+   * The current records of the datasets the audiences read for the mapped namespace, one per
+   * identity (the newest among several datasets): `identity`, `seq`, `a0…` (mapped attributes as
+   * text). One dataset needs no `distinct on`: its partial unique index allows one current record
+   * per identity.
    */
-  private rowsSql(plan: ExportPlan, evaluations: { current: string; previous: string | null }[], withStatus: boolean, targets?: { runId: string; ids: string[] }): { sql: string; bindings: unknown[] } {
+  private recordsSql(plan: ExportPlan): string {
     const datasets = new Map<string, { table: string; columns: Map<string, string> }>();
     for (const a of plan.audiences) for (const p of a.resolved.plans) if (p.namespaceId === plan.namespace.id) datasets.set(p.datasetId, { table: p.table, columns: p.columns });
     const attrs = plan.attributes;
-    const attrName = (i: number) => ident(`a${i}`);
     const parts = [...datasets.values()].map((d) => {
-      const cols = attrs.map((a, i) => `${d.columns.get(a.field) ?? 'null'}::text as ${attrName(i)}`);
+      const cols = attrs.map((a, i) => `${d.columns.get(a.field) ?? 'null'}::text as ${ident(`a${i}`)}`);
       return `select ${ident(SYS.identity)} as identity, ${ident(SYS.seq)} as seq${cols.map((c) => ', ' + c).join('')}
          from ${qualifiedData(d.table)} where ${ident(SYS.current)} and ${ident(SYS.profile)}`;
     });
-    const records = parts.length
-      ? parts.join(' union all ')
-      : `select null::text as identity, 0::bigint as seq${attrs.map((_a, i) => `, null::text as ${attrName(i)}`).join('')} where false`;
-    const column = (field: string) => `r.${attrName(attrs.findIndex((a) => a.field === field))}`;
-    const mandatoryOk = plan.mandatory.length ? plan.mandatory.map((f) => `${column(f)} is not null`).join(' and ') : 'true';
-    const dedupKey = plan.dedup.length ? plan.dedup.map(column).join(', ') : 'mb.identity';
+    if (parts.length === 0) return `select null::text as identity, 0::bigint as seq${attrs.map((_a, i) => `, null::text as ${ident(`a${i}`)}`).join('')} where false`;
+    if (parts.length === 1) return parts[0]!;
+    return `select distinct on (identity) * from (${parts.join(' union all ')}) x order by identity, seq desc`;
+  }
+
+  /**
+   * The members of the pinned evaluations (and pinned target members), one row per identity:
+   * `identity`, for LiveRamp (`withStatus`) `s0…` — `active`/`expired` per audience, `active` per
+   * target — and `from_target`.
+   */
+  private membersSql(evaluations: { current: string; previous: string | null }[], namespaceId: string, withStatus: boolean, targets?: { runId: string; ids: string[] }): { sql: string; bindings: unknown[]; statusNames: string[] } {
     const targetIds = targets?.ids ?? [];
     const bindings: unknown[] = [];
     const statusNames: string[] = [];
@@ -1001,7 +1025,7 @@ export class ActivationService {
       });
     }
     const ids = evaluations.flatMap((e) => (withStatus && e.previous ? [e.current, e.previous] : [e.current]));
-    bindings.push(ids, plan.namespace.id);
+    bindings.push(ids, namespaceId);
     let fromTargets = '';
     if (targets) {
       fromTargets = `union all
@@ -1009,25 +1033,52 @@ export class ActivationService {
           where t.run_id = ? and t.target_id = any(?::text[]) and t.identity is not null`;
       bindings.push(targets.runId, targetIds);
     }
-    let missing = '';
-    let missingRows = '';
-    if (targets) {
-      missing = `, missing as (
-        select distinct t.person_id from activation_target_members t where t.run_id = ? and t.target_id = any(?::text[]) and t.identity is null
-      )`;
-      bindings.push(targets.runId, targetIds);
-      const nulls = [...statusNames, ...attrs.map((_a, i) => `a${i}`)].map((c) => `, null::text as ${ident(c)}`).join('');
-      missingRows = `union all select null::text as identity${nulls}, false as mandatory_ok, 1::bigint as dup from missing`;
-    }
-    const outColumns = ['identity', ...statusNames, ...attrs.map((_a, i) => `a${i}`), 'mandatory_ok', 'dup'].map((c) => ident(c)).join(', ');
-    const sql = `with members as (
-        select u.identity${status}, bool_or(u.from_target) as from_target from (
+    const sql = `select u.identity${status}, bool_or(u.from_target) as from_target from (
           select m.identity, m.evaluation_id as src, false as from_target from audience_members m
           where m.evaluation_id = any(?::text[]) and m.namespace_id = ?
           ${fromTargets}
-        ) u group by u.identity
-      ),
-      records as (select distinct on (identity) * from (${records}) x order by identity, seq desc),
+        ) u group by u.identity`;
+    return { sql, bindings, statusNames };
+  }
+
+  /** The target's people without an identity of the mapped kind (excluded rows, once each). */
+  private missingSql(targets: { runId: string; ids: string[] }): { sql: string; bindings: unknown[] } {
+    return {
+      sql: 'select distinct t.person_id from activation_target_members t where t.run_id = ? and t.target_id = any(?::text[]) and t.identity is null',
+      bindings: [targets.runId, targets.ids],
+    };
+  }
+
+  /**
+   * One statement yielding the exported rows of the pinned evaluations (and pinned target members):
+   * identity, mapped attributes (from the newest current record among the datasets read), whether
+   * the mandatory attributes are present, and the row's rank within its deduplication key. For
+   * LiveRamp (`withStatus`), one row per identity in any audience now or in its previous snapshot or
+   * in any target, with `active`/`expired` per audience and `active` per target. Rows that come
+   * from a target are never excluded for missing attributes (attributes are the audiences'); the
+   * target's people without an identity of the mapped kind come last, once each, as excluded rows.
+   * Dry-runs count it; runs export it as it is only with a deduplication key (see exportRows).
+   */
+  private rowsSql(plan: ExportPlan, evaluations: { current: string; previous: string | null }[], withStatus: boolean, targets?: { runId: string; ids: string[] }, ordered = true): { sql: string; bindings: unknown[] } {
+    const attrs = plan.attributes;
+    const attrName = (i: number) => ident(`a${i}`);
+    const column = (field: string) => `r.${attrName(attrs.findIndex((a) => a.field === field))}`;
+    const mandatoryOk = plan.mandatory.length ? plan.mandatory.map((f) => `${column(f)} is not null`).join(' and ') : 'true';
+    const dedupKey = plan.dedup.length ? plan.dedup.map(column).join(', ') : 'mb.identity';
+    const members = this.membersSql(evaluations, plan.namespace.id, withStatus, targets);
+    const bindings: unknown[] = [...members.bindings];
+    let missing = '';
+    let missingRows = '';
+    if (targets) {
+      const m = this.missingSql(targets);
+      missing = `, missing as (${m.sql})`;
+      bindings.push(...m.bindings);
+      const nulls = [...members.statusNames, ...attrs.map((_a, i) => `a${i}`)].map((c) => `, null::text as ${ident(c)}`).join('');
+      missingRows = `union all select null::text as identity${nulls}, false as mandatory_ok, 1::bigint as dup from missing`;
+    }
+    const outColumns = ['identity', ...members.statusNames, ...attrs.map((_a, i) => `a${i}`), 'mandatory_ok', 'dup'].map((c) => ident(c)).join(', ');
+    const sql = `with members as (${members.sql}),
+      records as (${this.recordsSql(plan)}),
       joined as (
         select mb.*${attrs.map((_a, i) => `, r.${attrName(i)}`).join('')},
                (mb.from_target or (r.identity is not null and ${mandatoryOk})) as mandatory_ok,
@@ -1036,8 +1087,65 @@ export class ActivationService {
         from members mb left join records r on r.identity = mb.identity
       )${missing}
       select ${outColumns} from joined ${missingRows}
-      order by identity nulls last`;
+      ${ordered ? 'order by identity nulls last' : ''}`;
     return { sql, bindings };
+  }
+
+  /**
+   * A file's rows as PostgreSQL writes them (cells per `cells`, excluded rows left out, in file
+   * order), with how its exclusions are counted. Without a deduplication key no row can be a
+   * duplicate (one member row per identity, one record per identity), so the statement needs no
+   * window, and with one evaluation no grouping either; the excluded rows are then the members not
+   * written, counted from the members alone. A deduplication key keeps the full statement: an
+   * excluded row still takes its key's first place, and the counts need a pass of their own.
+   */
+  private exportRows(plan: ExportPlan, evaluations: { current: string; previous: string | null }[], withStatus: boolean, targets: { runId: string; ids: string[] } | undefined, cells: CellsSql): ExportRows {
+    const attrs = plan.attributes.map((_a, i) => ident(`a${i}`));
+    const legacy = this.rowsSql(plan, evaluations, withStatus, targets);
+    if (plan.dedup.length) {
+      const unordered = this.rowsSql(plan, evaluations, withStatus, targets, false);
+      const statuses = this.membersSql(evaluations, plan.namespace.id, withStatus, targets).statusNames.map((s) => `q.${ident(s)}`);
+      return {
+        sql: `select ${cells('q.identity', statuses, attrs.map((a) => `q.${a}`))} from (${unordered.sql}) q where q.mandatory_ok and q.dup = 1 order by q.identity`,
+        bindings: unordered.bindings,
+        countSql: `select count(*) as received, count(*) filter (where not mandatory_ok) as mandatory, count(*) filter (where mandatory_ok and dup > 1) as duplicates from (${unordered.sql}) q`,
+        countBindings: unordered.bindings,
+        legacy,
+      };
+    }
+    const column = (field: string) => `r.${ident(`a${plan.attributes.findIndex((a) => a.field === field)}`)}`;
+    const mandatory = plan.mandatory.map((f) => ` and ${column(f)} is not null`).join('');
+    const recordCells = attrs.map((a) => `r.${a}`);
+    if (!withStatus && !targets && evaluations.length === 1) {
+      // Without a record the mandatory check fails: an inner join, straight off the snapshot's primary key.
+      const keys = [evaluations[0]!.current, plan.namespace.id];
+      // The members: the evaluation's stored count when the snapshot holds no other namespace (two
+      // primary-key probes), else counted — a second read of the snapshot.
+      return {
+        sql: `select ${cells('m.identity', [], recordCells)} from audience_members m join (${this.recordsSql(plan)}) r on r.identity = m.identity
+              where m.evaluation_id = ? and m.namespace_id = ?${mandatory} order by m.identity`,
+        bindings: keys,
+        countSql: `select case when exists (select 1 from audience_members where evaluation_id = ? and namespace_id < ?)
+                                 or exists (select 1 from audience_members where evaluation_id = ? and namespace_id > ?)
+                            then (select count(*) from audience_members where evaluation_id = ? and namespace_id = ?)
+                            else (select members from audience_evaluations where id = ?) end as received,
+                       null::bigint as mandatory, 0::bigint as duplicates`,
+        countBindings: [...keys, ...keys, ...keys, keys[0]],
+        legacy,
+      };
+    }
+    const members = this.membersSql(evaluations, plan.namespace.id, withStatus, targets);
+    const missing = targets ? this.missingSql(targets) : { sql: 'select null where false', bindings: [] };
+    return {
+      sql: `with members as (${members.sql})
+            select ${cells('mb.identity', members.statusNames.map((s) => `mb.${ident(s)}`), recordCells)}
+            from members mb left join (${this.recordsSql(plan)}) r on r.identity = mb.identity
+            where mb.from_target or (r.identity is not null${mandatory}) order by mb.identity`,
+      bindings: members.bindings,
+      countSql: `select (select count(*) from (${members.sql}) mb) + (select count(*) from (${missing.sql}) x) as received, null::bigint as mandatory, 0::bigint as duplicates`,
+      countBindings: [...members.bindings, ...missing.bindings],
+      legacy,
+    };
   }
 
   /**
@@ -1053,6 +1161,20 @@ export class ActivationService {
             from activation_target_members t where t.run_id = ? and t.target_id = ?
             order by t.identity nulls last, t.person_id`,
       bindings: [runId, targetId],
+    };
+  }
+
+  /** targetRowsSql as PostgreSQL writes it: each exported value once; the duplicates are those not written. */
+  private targetExportRows(plan: ExportPlan, runId: string, targetId: string, cells: CellsSql): ExportRows {
+    const keys = [runId, targetId];
+    return {
+      sql: `select ${cells('t.identity', [], plan.attributes.map(() => 'null::text'))}
+            from (select distinct identity from activation_target_members where run_id = ? and target_id = ? and identity is not null) t
+            order by t.identity`,
+      bindings: keys,
+      countSql: 'select count(*) as received, count(*) - count(identity) as mandatory, null::bigint as duplicates from activation_target_members where run_id = ? and target_id = ?',
+      countBindings: keys,
+      legacy: this.targetRowsSql(plan, runId, targetId),
     };
   }
 
@@ -1149,32 +1271,29 @@ export class ActivationService {
         const segments = [...plan.audiences, ...plan.targets];
         const segmentColumns = segments.map((a) => liveRampSegmentColumn(plan.namespace.code, a.id));
         const columns = [plan.namespace.code, ...plan.attributes.map((a) => a.column), ...segmentColumns];
-        const { sql, bindings } = this.rowsSql(plan, plan.audiences.map((a) => pins[a.id]), true, targets);
-        const published = await this.writeParts(writer, [name], columns, sql, bindings, counts, LIVERAMP_MAX_ROWS_PER_FILE, (r) => [
-          r.identity,
-          ...plan.attributes.map((_a, i) => r[`a${i}`]),
-          ...segments.map((_a, i) => r[`s${i}`] ?? ''),
-        ], { gzip: false, delimiter: ',' });
-        files.push(...published);
+        const format: FileFormat = { gzip: false, delimiter: ',', quote: '"', nullOutput: '', format: 'csv' };
+        const rows = this.exportRows(plan, plan.audiences.map((a) => pins[a.id]), true, targets, cellsSql(format));
+        const toCells = (r: Record<string, unknown>) => [r.identity, ...plan.attributes.map((_a, i) => r[`a${i}`]), ...segments.map((_a, i) => r[`s${i}`] ?? '')];
+        files.push(...(await this.writeFile(writer, name, columns, rows, counts, LIVERAMP_MAX_ROWS_PER_FILE, toCells, format)));
       } else {
         const s = plan.destination.settings;
         const columns = [plan.identityColumn, ...plan.attributes.map((a) => a.column)];
-        const format = {
+        const format: FileFormat = {
           gzip: s.compression === 'gzip',
           delimiter: typeof s.delimiter === 'string' ? s.delimiter : ',',
           quote: typeof s.quote === 'string' ? s.quote : '"',
           nullOutput: typeof s.nullOutput === 'string' ? s.nullOutput : '',
-          format: (s.format === 'jsonl' ? 'jsonl' : 'csv') as 'csv' | 'jsonl',
+          format: s.format === 'jsonl' ? 'jsonl' : 'csv',
         };
         const partRows = Number(s.partRows ?? this.options.partRows);
         const toCells = (r: Record<string, unknown>) => [r.identity, ...plan.attributes.map((_x, i) => r[`a${i}`])];
         for (const a of plan.audiences) {
-          const { sql, bindings } = this.rowsSql(plan, [pins[a.id]], false);
-          files.push(...(await this.writeParts(writer, [this.s3FileName(plan, a, at)], columns, sql, bindings, counts, partRows, toCells, format)));
+          const rows = this.exportRows(plan, [pins[a.id]], false, undefined, cellsSql(format));
+          files.push(...(await this.writeFile(writer, this.s3FileName(plan, a, at), columns, rows, counts, partRows, toCells, format)));
         }
         for (const t of plan.targets) {
-          const { sql, bindings } = this.targetRowsSql(plan, runId, t.id);
-          files.push(...(await this.writeParts(writer, [this.s3FileName(plan, t, at)], columns, sql, bindings, counts, partRows, toCells, format)));
+          const rows = this.targetExportRows(plan, runId, t.id, cellsSql(format));
+          files.push(...(await this.writeFile(writer, this.s3FileName(plan, t, at), columns, rows, counts, partRows, toCells, format)));
         }
       }
     } finally {
@@ -1184,7 +1303,116 @@ export class ActivationService {
     return { counts, files };
   }
 
-  /** Streams the query into parts of at most `partRows` rows; each part is published atomically. */
+  /**
+   * Writes one file (in parts of at most `partRows` rows, each published atomically) and adds its
+   * counts. PostgreSQL writes the bytes (COPY); settings COPY cannot express keep the row encoder.
+   */
+  private async writeFile(
+    writer: DestinationWriter,
+    base: string,
+    columns: string[],
+    rows: ExportRows,
+    counts: RunCounts,
+    partRows: number,
+    toCells: (r: Record<string, unknown>) => unknown[],
+    format: FileFormat,
+  ): Promise<PublishedFile[]> {
+    const literal = (v: string) => this.db.raw('?', [v]).toQuery();
+    const options = format.format === 'jsonl' ? JSON_LINES_COPY_OPTIONS : csvCopyOptions(format, literal);
+    if (options === null) return this.writeParts(writer, [base], columns, rows.legacy.sql, rows.legacy.bindings, counts, partRows, toCells, format);
+    const header = format.format === 'jsonl' ? null : await csvHeader(columns, format);
+    const copy = `copy (${this.db.raw(rows.sql, rows.bindings as never[]).toQuery()}) to stdout (${options})`;
+    const count = this.db.raw(rows.countSql, rows.countBindings as never[]).toSQL().toNative();
+    const { files, written, tally } = await this.copyParts(writer, base, copy, count, header, format.format === 'jsonl' ? null : format.quote, partRows, format.gzip);
+    const received = Number(tally.received);
+    const mandatory = tally.mandatory === null ? received - written - Number(tally.duplicates) : Number(tally.mandatory);
+    const duplicates = tally.duplicates === null ? received - written - mandatory : Number(tally.duplicates);
+    if (received - mandatory - duplicates !== written) throw new Error(`export of ${base}: wrote ${written} rows, but ${received} received less ${mandatory} + ${duplicates} excluded`);
+    counts.received += received;
+    counts.excludedMandatory += mandatory;
+    counts.excludedDuplicates += duplicates;
+    return files;
+  }
+
+  /**
+   * Streams `COPY … TO STDOUT` bytes through gzip into parts: rows are counted in the bytes (not
+   * one by one in JavaScript) and a part is cut at a row end. The file and its counts are read in
+   * one snapshot. Backpressure runs from the destination back to PostgreSQL's socket.
+   */
+  private async copyParts(
+    writer: DestinationWriter,
+    base: string,
+    copySql: string,
+    count: { sql: string; bindings: readonly unknown[] },
+    header: Buffer | null,
+    quote: string | null,
+    partRows: number,
+    gzip: boolean,
+  ): Promise<{ files: PublishedFile[]; written: number; tally: { received: string; mandatory: string | null; duplicates: string | null } }> {
+    const published: PublishedFile[] = [];
+    let part: { sink: DestinationPart; input: Writable; piped: Promise<void>; rows: number; index: number } | undefined;
+    let index = 0;
+    let written = 0;
+    const open = async () => {
+      index += 1;
+      const name = partName(base, index);
+      // Published by an earlier attempt of this run (same pins, same rows): keep it, write nothing.
+      const sink = (await writer.exists(name)) ? publishedPart(name) : await writer.openPart(name);
+      const input: Duplex = gzip ? createGzip() : new PassThrough();
+      // Ending the part's stream does not publish it (only commit() does), so errors travel both ways.
+      const piped = pipeline(input, sink.stream);
+      piped.catch(() => undefined);
+      if (header) input.write(header);
+      return { sink, input, piped, rows: 0, index };
+    };
+    const close = async () => {
+      if (!part) return;
+      const p = part;
+      p.input.end();
+      await p.piped;
+      published.push(await p.sink.commit(p.rows));
+      part = undefined; // only now: a failed flush or commit is aborted by the catch below
+    };
+    const crashAfter = this.options.crashAfterRows;
+    const connection = await this.db.client.acquireConnection();
+    let stream: CopyToStreamQuery | undefined;
+    try {
+      await connection.query('begin isolation level repeatable read, read only');
+      stream = connection.query(copyTo(copySql)) as CopyToStreamQuery;
+      const scanner = new RowScanner(quote);
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        for (let at = 0; at < chunk.length; ) {
+          const current = part ?? (part = await open());
+          if (crashAfter !== undefined && current.rows >= crashAfter) throw new Error(`injected crash after ${current.rows} rows of ${partName(base, current.index)}`);
+          const { end, rows } = scanner.scan(chunk, at, Math.min(partRows, crashAfter ?? Infinity) - current.rows);
+          if (!current.input.write(chunk.subarray(at, end))) await Promise.race([once(current.input, 'drain'), current.piped]);
+          current.rows += rows;
+          written += rows;
+          at = end;
+          if (current.rows >= partRows) await close();
+        }
+      }
+      if (!part && published.length === 0) part = await open(); // an empty audience still gets its (header-only) file
+      await close();
+      const tally = (await connection.query(count.sql, count.bindings)).rows[0];
+      await connection.query('commit');
+      // The server's own count of the rows it sent (known once the COPY's completion was read).
+      if (stream.rowCount !== written) throw new Error(`export of ${base}: PostgreSQL sent ${stream.rowCount} rows, ${written} were counted`);
+      return { files: published, written, tally };
+    } catch (err) {
+      // pg may still report the dropped COPY's end to it: nobody listens any more.
+      stream?.on('error', () => undefined).destroy();
+      // The connection may be mid-COPY or in a failed transaction: close it, the pool makes a new one.
+      (connection as { __knex__disposed?: unknown }).__knex__disposed = 'export aborted';
+      connection.end().catch(() => undefined);
+      if (part) await part.sink.abort().catch(() => undefined);
+      throw err;
+    } finally {
+      this.db.client.releaseConnection(connection);
+    }
+  }
+
+  /** Encodes the query's rows one by one into parts of at most `partRows` rows; each part is published atomically. */
   private async writeParts(
     writer: DestinationWriter,
     [base]: string[],
