@@ -179,7 +179,9 @@ async function audienceBench(
       const ev = await api.post(`/v1/audiences/${audience.id}/evaluations`);
       evaluationId = ev.id;
       const until = Date.now() + deadlineMs;
-      return api.poll(`/v1/audiences/${audience.id}/evaluations/${ev.id}`, (x) => x.status === 'success' || x.status === 'failed' || Date.now() > until, { intervalMs: 5 });
+      // Every 25 ms: finer polling (it was 5 ms) is itself load — an HTTP request and two queries per
+      // poll on the two cores the parallel scan needs — for a resolution the figures do not use.
+      return api.poll(`/v1/audiences/${audience.id}/evaluations/${ev.id}`, (x) => x.status === 'success' || x.status === 'failed' || Date.now() > until, { intervalMs: 25 });
     }, i === 0 ? 'audience' : undefined);
     if (i > 0 && m.value.status !== 'success') {
       const running = await pg.query(
@@ -199,7 +201,7 @@ async function audienceBench(
   }
   const base = baseRuns.reduce((a, b) => (b.ms < a.ms ? b : a)); // best of the baseline's runs
   const baseMs = median(baseRuns.map((r) => r.ms));
-  const project: Side = { what: 'first evaluation: POST …/evaluations, polled every 5 ms until success (snapshot stored)', ms: evals[0].ms, amount: profiles, unit: 'profiles', peakRssMb: evals[0].peakRssMb };
+  const project: Side = { what: 'first evaluation: POST …/evaluations, polled every 25 ms until success (snapshot stored)', ms: evals[0].ms, amount: profiles, unit: 'profiles', peakRssMb: evals[0].peakRssMb };
   const baseline: Side = { what: 'hand-written INSERT … SELECT of the members into a table like audience_members (median of 3)', ms: baseMs, amount: profiles, unit: 'profiles', peakRssMb: base.peakRssMb };
   const ratio = ratioOf('time', project, baseline);
   const estRatio = median(estP) / median(estB);
