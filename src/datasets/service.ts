@@ -168,6 +168,11 @@ export class DatasetService {
     return this.load(this.db, caller, id);
   }
 
+  /** Throws NotFound unless the caller's account has this dataset: no counts (get() counts current records). */
+  async assertExists(caller: Caller, id: string): Promise<void> {
+    await this.findRow(this.db, caller, id);
+  }
+
   async update(caller: Caller, id: string, patch: { name?: string; description?: string }): Promise<Dataset> {
     return this.db.transaction(async (tx) => {
       const before = await this.load(tx, caller, id, true);
