@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { firstPartyCsvStream } from '../src/demo/generate';
+import { firstPartyCsvStream, firstPartySchemaBody } from '../src/demo/generate';
 import { ADID_LINE_BYTES, adidFileStream } from './generate';
 import { sampleDatabase, sized, BenchResult, fmtInt, fmtSec, measure, postFile, ratioOf, say, Side, Size, startStack, workDir } from './harness';
 
@@ -42,17 +42,7 @@ export async function runCustomerFile(size: Size): Promise<BenchResult[]> {
     // Set-up: the universe.
     const stamp = Date.now().toString(36);
     const t0 = Date.now();
-    const schema = await api.post('/v1/schemas', {
-      title: `App members ${stamp}`,
-      classId: 'xdm:individual-profile',
-      fieldGroupIds: ['fg:mobile-identifiers', 'fg:personal-contact'],
-      identities: [
-        { fieldPath: 'mobileIdentifiers.adid', namespace: 'GAID', primary: true },
-        { fieldPath: 'mobileIdentifiers.appUserId', namespace: 'AppUserId', primary: false },
-        { fieldPath: 'mobilePhone.number', namespace: 'Phone', primary: false },
-        { fieldPath: 'personalEmail.address', namespace: 'Email', primary: false },
-      ],
-    });
+    const schema = await api.post('/v1/schemas', firstPartySchemaBody(`App members ${stamp}`));
     await api.post(`/v1/schemas/${schema.id}/enable-profile`);
     const dataset = await api.post('/v1/datasets', { name: `App members ${stamp}`, schemaId: schema.id });
     await api.post(`/v1/datasets/${dataset.id}/enable-profile`);

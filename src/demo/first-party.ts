@@ -11,7 +11,7 @@
  * person, independently of the service: `implied` in the result, which the service's numbers match.
  */
 import type { DemoApi } from './flow';
-import { FirstPartyPerson, firstPartyCsvStream, firstPartyPeople, prng, randomAdid } from './generate';
+import { FirstPartyPerson, firstPartyCsvStream, firstPartyPeople, firstPartySchemaBody, prng, randomAdid } from './generate';
 
 export interface FirstPartyOptions {
   api: DemoApi;
@@ -122,17 +122,7 @@ export async function runFirstPartyDemo(opts: FirstPartyOptions): Promise<FirstP
   say('First-party targets (Kakao Moment 타겟 관리), same ad account:');
 
   // ---- 1. Data engineer: the advertiser's people become the account's universe --------------------
-  const schema = await api.post('/v1/schemas', {
-    title: `App members ${stamp}`,
-    classId: 'xdm:individual-profile',
-    fieldGroupIds: ['fg:mobile-identifiers', 'fg:personal-contact'],
-    identities: [
-      { fieldPath: 'mobileIdentifiers.adid', namespace: 'GAID', primary: true },
-      { fieldPath: 'mobileIdentifiers.appUserId', namespace: 'AppUserId', primary: false },
-      { fieldPath: 'mobilePhone.number', namespace: 'Phone', primary: false },
-      { fieldPath: 'personalEmail.address', namespace: 'Email', primary: false },
-    ],
-  });
+  const schema = await api.post('/v1/schemas', firstPartySchemaBody(`App members ${stamp}`));
   await api.post(`/v1/schemas/${schema.id}/enable-profile`);
   const dataset = await api.post('/v1/datasets', { name: `App members ${stamp}`, schemaId: schema.id });
   await api.post(`/v1/datasets/${dataset.id}/enable-profile`);

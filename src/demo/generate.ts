@@ -195,6 +195,24 @@ export function* firstPartyPeople(count: number, seed = 11): Generator<FirstPart
 /** Columns of the first-party file: field paths of an Individual Profile schema with mobile identifiers and contact details. */
 export const FIRST_PARTY_COLUMNS = ['mobileIdentifiers.adid', 'mobileIdentifiers.appUserId', 'mobilePhone.number', 'personalEmail.address'] as const;
 
+/**
+ * The Individual Profile schema whose fields the first-party file fills (a `POST /v1/schemas`
+ * body): ADID primary, app user id, mobile and email as further identities.
+ */
+export function firstPartySchemaBody(title: string) {
+  return {
+    title,
+    classId: 'xdm:individual-profile',
+    fieldGroupIds: ['fg:mobile-identifiers', 'fg:personal-contact'],
+    identities: [
+      { fieldPath: 'mobileIdentifiers.adid', namespace: 'GAID', primary: true },
+      { fieldPath: 'mobileIdentifiers.appUserId', namespace: 'AppUserId', primary: false },
+      { fieldPath: 'mobilePhone.number', namespace: 'Phone', primary: false },
+      { fieldPath: 'personalEmail.address', namespace: 'Email', primary: false },
+    ],
+  };
+}
+
 /** One CSV record per device of each person (a person with two devices has two records sharing the other identities). */
 export function firstPartyRows(person: FirstPartyPerson): string[] {
   return person.adids.map((adid) => [adid, person.appUserId, person.phone, person.email].map(csvCell).join(','));

@@ -162,16 +162,10 @@ interface LookalikeRow {
   last_build: BuildReport | null;
 }
 
-interface ResolvedSeed {
-  type: SeedType;
-  kind: SeedKind;
-  id: string;
-  name: string;
-  population: number | null;
-  minimum: number;
+type ResolvedSeed = Omit<SeedCandidate, 'selectable' | 'reason'> & {
   /** Why it cannot be counted (not counted yet, failed). */
   unavailable?: string;
-}
+};
 
 /** The seed cannot be used (gone, too small): the build is refused rather than retried. */
 class SeedRefused extends Error {}
