@@ -50,7 +50,7 @@ async function rejection(p: Promise<unknown>): Promise<ConnectorError> {
 
 async function put(key: string, body: string | Buffer, modifiedAt?: number): Promise<void> {
   await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
-  if (modifiedAt !== undefined) s3.setLastModified(BUCKET, key, new Date(modifiedAt));
+  if (modifiedAt !== undefined) await s3.setLastModified(BUCKET, key, new Date(modifiedAt));
 }
 
 beforeAll(async () => {

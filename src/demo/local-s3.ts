@@ -62,7 +62,7 @@ export interface TestS3Server {
   client(): S3Client;
   createBucket(name: string): Promise<void>;
   /** Backdates an object (s3rver reports its file's mtime as LastModified). */
-  setLastModified(bucket: string, key: string, when: Date): void;
+  setLastModified(bucket: string, key: string, when: Date): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -127,10 +127,18 @@ export async function startS3Server(opts: { verifySignatures?: boolean; director
       const c = client();
       await c.send(new CreateBucketCommand({ Bucket: name }));
     },
-    setLastModified: (bucket, key, when) => {
+    setLastModified: async (bucket, key, when) => {
       const parts = key.split('/');
       const file = path.join(directory, bucket, ...parts.slice(0, -1), `${parts[parts.length - 1]}._S3rver_object`);
-      fs.utimesSync(file, when, when);
+      // s3rver answers a PUT when the body has been read, not when its file is written (its
+      // filesystem store resolves on the hashing stream's 'finish'): a late write would reset the
+      // time, so set it until it stays.
+      for (let attempt = 0; attempt < 40; attempt++) {
+        fs.utimesSync(file, when, when);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        if (fs.statSync(file).mtimeMs === when.getTime()) return;
+      }
+      throw new Error(`could not backdate ${bucket}/${key}: its file kept changing`);
     },
     stop: async () => {
       for (const c of clients) c.destroy();
