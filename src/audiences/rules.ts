@@ -55,6 +55,8 @@
  * - `matches` is a PostgreSQL ARE (`~`), unanchored. It must compile as a JavaScript regex too, and
  *   constructs whose meaning differs or that PostgreSQL lacks are refused (named groups, \k, \p{…},
  *   \b/\B outside brackets: PostgreSQL reads \b as backspace; use \y / \Y for word boundaries).
+ *   What else PostgreSQL refuses (a{256}, [[:foo:]], \1 without a group…) only PostgreSQL knows: the
+ *   service compiles each pattern there (regexPatterns) and passes the refusals to checkRule.
  * - startsWith/endsWith/contains match their value literally (LIKE wildcards escaped); `like` takes
  *   the user's pattern as is (`\` escapes % and _).
  * - Dates: a date field compares with date(…) or today()±n (now() has a time of day: refused there);
@@ -1029,6 +1031,35 @@ export function regexProblem(pattern: string): string | null {
   return null;
 }
 
+/** The distinct `matches` patterns that pass regexProblem: the ones PostgreSQL must still judge. */
+export function regexPatterns(ast: RuleAst): string[] {
+  const out = new Set<string>();
+  conditions(ast, (c) => {
+    if (c.op === 'matches' && c.value.type === 'string' && regexProblem(c.value.value) === null) out.add(c.value.value);
+  });
+  return [...out];
+}
+
+// PostgreSQL's regerror texts (src/include/regex/regerrs.h) → what to write instead.
+const POSTGRES_REGEX_HINTS: [string, string][] = [
+  ['invalid repetition count(s)', 'a count in {m} or {m,n} goes from 0 to 255, with m ≤ n'],
+  ['invalid backreference number', '\\N refers to the N-th group (…) and must come after that group'],
+  ['invalid character class', 'classes are [:alnum:] [:alpha:] [:blank:] [:cntrl:] [:digit:] [:graph:] [:lower:] [:print:] [:punct:] [:space:] [:upper:] [:word:] [:xdigit:], inside brackets: [[:digit:]]'],
+  ['invalid escape \\ sequence', 'PostgreSQL does not know this backslash escape: write the character itself or in brackets ([.]), or use \\d \\s \\w \\y \\xhh \\uhhhh'],
+  ['invalid character range', 'a range such as a-z runs from a lower to a higher character, and neither end may be a class such as \\d or \\w'],
+  ['quantifier operand invalid', 'a quantifier (* + ? {n}) follows something it repeats, and only one at a time (a* or a*?, not a** or a*+)'],
+  ['brackets [] not balanced', 'close every [ with ]'],
+  ['parentheses () not balanced', 'close every ( with )'],
+  ['braces {} not balanced', 'close every { with }, or write \\{ for a literal brace'],
+  ['regular expression is too complex', 'simplify it: fewer alternatives, shorter repetitions'],
+];
+
+/** A user-facing message for PostgreSQL's refusal of a pattern (its own words, then what to do). */
+export function postgresRegexMessage(postgresMessage: string): string {
+  const hint = POSTGRES_REGEX_HINTS.find(([text]) => postgresMessage.endsWith(text))?.[1];
+  return hint ? `${postgresMessage}; ${hint}` : postgresMessage;
+}
+
 /** A LIKE pattern PostgreSQL would reject, or null. */
 function likeProblem(pattern: string): string | null {
   let escapes = 0;
@@ -1039,8 +1070,9 @@ function likeProblem(pattern: string): string | null {
 /**
  * Every problem of the rule against the fields it may use (none: empty list). Pointers: the exact
  * JSON node for rules parsed from JSON; `basePointer` (with line and column in the message) for text.
+ * `refusedRegexes`: pattern → why PostgreSQL refuses it (see regexPatterns).
  */
-export function ruleErrors(ast: RuleAst, fields: Map<string, RuleField>, basePointer = '/rule'): FieldError[] {
+export function ruleErrors(ast: RuleAst, fields: Map<string, RuleField>, basePointer = '/rule', refusedRegexes?: ReadonlyMap<string, string>): FieldError[] {
   const errors: FieldError[] = [];
   conditions(ast, (cond, structural) => {
     const origin = origins.get(cond) ?? { form: 'json', pointer: structural };
@@ -1107,7 +1139,7 @@ export function ruleErrors(ast: RuleAst, fields: Map<string, RuleField>, basePoi
           return;
         }
         if (op === 'matches') {
-          const problem = regexProblem(cond.value.value);
+          const problem = regexProblem(cond.value.value) ?? refusedRegexes?.get(cond.value.value);
           if (problem) report('value', 'regex', problem);
         }
         if (op === 'like') {
@@ -1142,8 +1174,8 @@ export function ruleErrors(ast: RuleAst, fields: Map<string, RuleField>, basePoi
 }
 
 /** Throws UnprocessableRequest with every problem of the rule (see ruleErrors). */
-export function checkRule(ast: RuleAst, fields: Map<string, RuleField>, basePointer = '/rule'): void {
-  const errors = ruleErrors(ast, fields, basePointer);
+export function checkRule(ast: RuleAst, fields: Map<string, RuleField>, basePointer = '/rule', refusedRegexes?: ReadonlyMap<string, string>): void {
+  const errors = ruleErrors(ast, fields, basePointer, refusedRegexes);
   if (errors.length > 0) syntaxErrors(errors);
 }
 

@@ -12,15 +12,16 @@
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import { Db, Queryable } from '../core/db';
-import { Conflict, Duplicate, NotFound, ruleError } from '../core/errors';
+import { Conflict, Duplicate, isCdpError, NotFound, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
+import type { Logger } from '../core/log';
 import { ident } from '../core/sql';
 import type { Caller } from '../core/types';
 import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
 import type { GovernanceService, LabelSource } from '../governance/service';
-import { checkRule, compileRule, fieldsOf, parseRuleJson, parseRuleText, RuleAst, RuleField, ruleToJson, ruleToText } from './rules';
+import { checkRule, compileRule, fieldsOf, parseRuleJson, parseRuleText, postgresRegexMessage, regexPatterns, RuleAst, RuleField, ruleToJson, ruleToText } from './rules';
 
 export type AudienceStatus = 'draft' | 'published' | 'archived';
 
@@ -141,6 +142,7 @@ export class AudienceService {
     private readonly governance: GovernanceService,
     private readonly jobs: JobQueue,
     private readonly clock: Clock,
+    private readonly log: Logger,
   ) {}
 
   private activationChecks?: {
@@ -185,7 +187,7 @@ export class AudienceService {
   async resolveRule(caller: Caller, rule: string | Record<string, unknown>, pointer = '/rule', catalog?: RuleCatalog): Promise<ResolvedRule> {
     const ast = typeof rule === 'string' ? parseRuleText(rule, pointer) : parseRuleJson(rule, pointer);
     const { datasets, known, columnsByDataset } = catalog ?? (await this.ruleCatalog(caller));
-    checkRule(ast, known, pointer);
+    checkRule(ast, known, pointer, await this.refusedRegexes(ast));
     const used = fieldsOf(ast);
     const plans: DatasetPlan[] = [];
     for (const d of datasets) {
@@ -196,6 +198,34 @@ export class AudienceService {
       plans.push({ datasetId: d.id, schemaId: d.schema_id, table: d.table_name, namespaceId: d.primary_namespace_id, predicate, columns });
     }
     return { ast, text: ruleToText(ast), json: ruleToJson(ast), fields: used, plans };
+  }
+
+  /**
+   * pattern → why PostgreSQL refuses it. JavaScript accepting a pattern says little (a{256}, \1 with
+   * no group, [[:foo:]]), so each is compiled by PostgreSQL itself: one query when all compile,
+   * then one per pattern to tell which do not.
+   */
+  private async refusedRegexes(ast: RuleAst): Promise<Map<string, string>> {
+    const refused = new Map<string, string>();
+    const patterns = regexPatterns(ast);
+    if (patterns.length === 0) return refused;
+    // Every row is compared (no short-circuit as in `~ all(…)`), so every pattern is compiled.
+    const compile = (list: string[]) => this.db.raw(`select count(*) from unnest(?::text[]) as p(pattern) where ''::text ~ p.pattern`, [list]);
+    try {
+      await compile(patterns);
+      return refused;
+    } catch (err) {
+      if (!isRegexError(err)) throw err;
+    }
+    for (const pattern of patterns) {
+      try {
+        await compile([pattern]);
+      } catch (err) {
+        if (!isRegexError(err)) throw err;
+        refused.set(pattern, postgresRegexMessage(regexErrorText(err)));
+      }
+    }
+    return refused;
   }
 
   /** One statement: the distinct (namespace, identity) of every member. */
@@ -410,7 +440,7 @@ export class AudienceService {
       });
       if (!stored) return null; // the audience was deleted meanwhile
     } catch (err) {
-      await this.db('audience_evaluations').where({ id: evaluationId }).update({ status: 'failed', error: (err as Error).message, finished_at: this.clock.now() });
+      await this.db('audience_evaluations').where({ id: evaluationId }).update({ status: 'failed', error: this.evaluationError(evaluationId, err), finished_at: this.clock.now() });
       return toEvaluation((await this.db<EvaluationRow>('audience_evaluations').where({ id: evaluationId }).first())!);
     }
     for (const hook of this.afterEvaluation) await hook(caller, audience.id, evaluationId);
@@ -487,6 +517,18 @@ export class AudienceService {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /**
+   * What a failed evaluation tells its reader: our own errors as they are, a regex PostgreSQL refused
+   * in its words, anything else in general words. A database error's message carries the whole
+   * statement (knex prepends it), so it only goes to the log.
+   */
+  private evaluationError(evaluationId: string, err: unknown): string {
+    if (isCdpError(err)) return err.message;
+    if (isRegexError(err)) return `The audience rule's regular expression cannot be run: ${postgresRegexMessage(regexErrorText(err))}. Edit the rule and evaluate again.`;
+    this.log.error({ err, evaluationId }, 'audience evaluation failed');
+    return `The evaluation failed because of an internal error (logged with evaluation ${evaluationId}); evaluate again later, or contact support if it keeps failing.`;
+  }
+
   private async load(q: Queryable, caller: Caller, id: string): Promise<Audience> {
     return this.toAudience(q, caller, await this.findRow(q, caller, id));
   }
@@ -524,6 +566,18 @@ export class AudienceService {
     const clash = await q('audiences').where({ ad_account_id: caller.adAccountId }).whereRaw('lower(name) = lower(?)', [name]).first();
     if (clash) throw new Duplicate(`An audience named "${name}" already exists`, { errors: [{ pointer: '/name', rule: 'unique', message: 'is already used' }] });
   }
+}
+
+/** invalid_regular_expression: a pattern PostgreSQL cannot compile (or failed to run). */
+function isRegexError(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '2201B';
+}
+
+/** PostgreSQL's own words, without the statement knex puts in front of them. */
+function regexErrorText(err: unknown): string {
+  // The last occurrence: the statement before it may hold the pattern, and the pattern those words.
+  const m = /^[\s\S]*((?:invalid regular expression|regular expression failed)[^\n]*)$/.exec((err as Error).message ?? '');
+  return m ? m[1] : 'invalid regular expression';
 }
 
 function checkSchedule(s: AudienceSchedule | null): AudienceSchedule | null {
