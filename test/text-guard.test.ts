@@ -19,6 +19,17 @@ describe('unstorable text', () => {
     expect(findUnstorableText({ emoji: '😀', korean: '한글' })).toBeNull();
   });
 
+  it('walks 64 levels deep and refuses deeper documents instead of passing them unchecked', () => {
+    const nested = (levels: number, leaf: unknown): unknown => (levels === 0 ? leaf : { a: nested(levels - 1, leaf) });
+    expect(findUnstorableText(nested(63, 'x\u0000'))).toEqual({ pointer: '/a'.repeat(63), rule: 'nul_character' });
+    expect(findUnstorableText(nested(64, {}))).toEqual({ pointer: '/a'.repeat(64), rule: 'max_depth' });
+    expect(findUnstorableText(nested(70, 'clean'))).toEqual({ pointer: '/a'.repeat(64), rule: 'max_depth' });
+    const tower = JSON.parse(`${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`); // no recursion: no stack overflow
+    expect(findUnstorableText({ list: tower })).toEqual({ pointer: `/list${'/0'.repeat(63)}`, rule: 'max_depth' });
+    expect(findUnstorableText({ p: [[{ q: 'ok' }]] }, '/properties', 3)).toEqual({ pointer: '/properties/p/0/0', rule: 'max_depth' });
+    expect(findUnstorableText({ p: [[{ q: 'ok' }]] }, '/properties', 4)).toBeNull();
+  });
+
   it('refuses a NUL in a name with 422 and creates nothing', async () => {
     const marketer = await api.keyFor('marketer');
     const res = await api.as(marketer).post('/v1/campaigns', { name: 'Winter\u0000sale', type: 'DISPLAY' });

@@ -7,6 +7,7 @@
  */
 import { eventTimeProblem } from '../core/event-time';
 import { FieldError, InvalidRequest, isCdpError, UnprocessableRequest } from '../core/errors';
+import { findUnstorableText } from '../core/text-guard';
 import { requestSchemas } from '../core/validation';
 import { normalizeAppUserId, normalizeDeviceId } from '../namespaces/identity';
 
@@ -16,6 +17,12 @@ export type PixelEvent = (typeof PIXEL_EVENTS)[number];
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 export const PROPERTIES_MAX_BYTES = 2048;
+/**
+ * Levels of objects/arrays in `properties`, itself included. Event details are flat values or a list
+ * of items with options (`{ items: [{ options: {…} }] }` is 4 levels); 8 leaves room for that, and
+ * anything deeper is not what targeting reads (2 KB alone still allows ~1,000 levels of brackets).
+ */
+export const PROPERTIES_MAX_DEPTH = 8;
 const MAX_REPORTED_ERRORS = 50;
 const CONTROL_RE = /\p{Cc}/u;
 
@@ -125,8 +132,16 @@ function checkEvent(raw: unknown, pointer: string, now: Date): Checked {
     const problem = eventTimeProblem(occurredAt, now);
     if (problem) errors.push({ pointer: `${pointer}/occurredAt`, ...problem });
   }
-  if (e.properties !== undefined && Buffer.byteLength(JSON.stringify(e.properties)) > PROPERTIES_MAX_BYTES) {
-    errors.push({ pointer: `${pointer}/properties`, rule: 'max_size', message: `at most ${PROPERTIES_MAX_BYTES} bytes as JSON; send only what targeting needs (value, currency, keyword …)` });
+  if (e.properties !== undefined) {
+    // Depth first, without recursion: JSON.stringify below would overflow the stack on a deep tower.
+    const hit = findUnstorableText(e.properties, `${pointer}/properties`, PROPERTIES_MAX_DEPTH);
+    if (hit?.rule === 'max_depth') {
+      errors.push({ pointer: `${pointer}/properties`, rule: 'max_depth', message: `nests more than ${PROPERTIES_MAX_DEPTH} levels of objects and arrays (at ${hit.pointer}); send flat event details` });
+    } else if (hit) {
+      errors.push({ pointer: hit.pointer, rule: hit.rule, message: 'holds text that cannot be stored (a NUL character or a lone UTF-16 surrogate); remove it' });
+    } else if (Buffer.byteLength(JSON.stringify(e.properties)) > PROPERTIES_MAX_BYTES) {
+      errors.push({ pointer: `${pointer}/properties`, rule: 'max_size', message: `at most ${PROPERTIES_MAX_BYTES} bytes as JSON; send only what targeting needs (value, currency, keyword …)` });
+    }
   }
   if (errors.length) return { errors };
   return { event: { event: e.event, adid, appUserId, cookieId, occurredAt, properties: e.properties ?? null } };

@@ -6,13 +6,40 @@
  * thousand. One flush runs at a time per process; what arrives meanwhile forms the next batch,
  * written as soon as the running one committed.
  *
- * Durability: nothing is acknowledged before its commit. When a batch fails, each request of it is
- * retried alone (one bad request cannot sink the others); a request that still fails is rejected
- * (the route answers 503, nothing claimed). `stop()` refuses new events and writes everything
- * pending before the process closes its database pool.
+ * Durability: nothing is acknowledged before its commit. When a batch fails because PostgreSQL
+ * refused some of its data (or for a reason it does not say), it is split in halves and each half
+ * written again, down to single requests, so one bad request cannot sink the others; a request that
+ * fails alone with a data exception (SQLSTATE class 22) is refused with 422 — sending it again
+ * cannot help — and one that fails otherwise gets 503 (nothing claimed). When the database itself
+ * is unreachable or out of resources the whole batch gets 503 at once, without retries hammering
+ * it. `stop()` refuses new events and writes everything pending before the process closes its pool.
  */
+import { UnprocessableRequest } from '../core/errors';
 import type { Logger } from '../core/log';
 import { ServiceUnavailable } from './rate-limit';
+
+/** SQLSTATE of a PostgreSQL error (node's own codes such as ECONNREFUSED are not). */
+function sqlState(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^([0-9]{2}|F0|HV|P0|XX)[0-9A-Z]{3}$/.test(code) ? code : null;
+}
+
+/** PostgreSQL refused a value (class 22: invalid text, untranslatable character, out of range …). */
+function isDataException(err: unknown): boolean {
+  return sqlState(err)?.startsWith('22') ?? false;
+}
+
+/**
+ * The database, not any request's data, failed: no connection (node's network errors, the pool's
+ * timeout, a dropped connection), connection exception (08), insufficient resources (53), operator
+ * intervention (57: shutdown, cancelled), system (58) or internal (XX) errors.
+ */
+function isDatabaseDown(err: unknown): boolean {
+  const state = sqlState(err);
+  if (state) return ['08', '53', '57', '58', 'XX'].includes(state.slice(0, 2));
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+  return (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) || e?.name === 'KnexTimeoutError' || /connection terminated/i.test(String(e?.message));
+}
 
 export interface WriterOptions {
   /** How long the first waiting request waits for others to join its batch. */
@@ -117,23 +144,26 @@ export class GroupCommitWriter<T> {
       for (const p of batch) p.resolve();
       return;
     } catch (err) {
-      if (batch.length === 1) {
-        this.fail(batch[0], err);
+      if (batch.length === 1 || isDatabaseDown(err)) {
+        for (const p of batch) this.fail(p, err);
         return;
       }
-      this.log.warn({ err: (err as Error).message, requests: batch.length }, 'collect: batch write failed; writing its requests one by one');
+      this.log.warn({ err: (err as Error).message, code: sqlState(err), requests: batch.length }, 'collect: batch write failed; writing it again in halves');
     }
-    for (const p of batch) {
-      try {
-        await this.write(p.items);
-        p.resolve();
-      } catch (err) {
-        this.fail(p, err);
-      }
-    }
+    // Halves, not one by one: one bad request among n costs about 2·log2(n) statements, not n.
+    const half = Math.ceil(batch.length / 2);
+    await this.flush(batch.slice(0, half));
+    await this.flush(batch.slice(half));
   }
 
   private fail(p: Pending<T>, err: unknown): void {
+    if (isDataException(err)) {
+      // The database's message quotes the statement and its values: only the SQLSTATE goes out.
+      this.log.warn({ err: (err as Error).message, code: sqlState(err), events: p.items.length }, 'collect: events refused by the database');
+      const message = `the database refused this request's data (SQLSTATE ${sqlState(err)}); nothing of it was stored. Correct the values rather than sending them again`;
+      p.reject(new UnprocessableRequest(message, { errors: [{ pointer: '', rule: 'data_exception', message }] }, { cause: err }));
+      return;
+    }
     this.log.error({ err: (err as Error).message, events: p.items.length }, 'collect: events could not be written');
     p.reject(new ServiceUnavailable('The events could not be stored; nothing was accepted, send them again', { retryAfterSeconds: 1 }, { cause: err }));
   }
