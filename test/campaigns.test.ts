@@ -121,7 +121,7 @@ describe('reactions', () => {
     expect(onGroup.errors[0]).toMatchObject({ pointer: '/adGroupId', rule: 'campaign-type' });
     await as.post('/v1/reactions', { messageId: message.id, type: 'OPEN', appUserId: APP(1), occurredAt: ago(1) }).expect(201);
     expectProblem(await as.post('/v1/reactions', { adGroupId: group.id, type: 'CLICK', occurredAt: ago(1), colour: 'red' }), 400);
-    expectProblem(await as.post('/v1/reactions').set('Content-Type', 'text/csv').send('adid\n1\n'), 400);
+    expectProblem(await as.post('/v1/reactions').set('Content-Type', 'text/csv').send('adid\n1\n'), 415);
 
     const other = await api.otherAccount();
     const foreign = expectProblem(

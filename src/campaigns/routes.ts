@@ -90,7 +90,7 @@ export function campaignRoutes(campaigns: CampaignService): RouteSpec[] {
     }),
     route({
       method: 'post', path: '/v1/reactions', permission: 'reactions.write', tag: 'campaigns', status: 201, errors: [409, 413, 422],
-      rawBody: ['application/json', 'application/x-ndjson', 'application/jsonl'],
+      rawBody: ['application/json', 'application/x-ndjson', 'application/jsonl', 'application/json-lines'],
       summary:
         'Record ad reactions (광고반응): one JSON object, or up to 100,000 JSON lines; display ad groups PLAY (counted from 3 s or 25 %) / CLICK / CONVERSION, messages OPEN / CLICK. All or nothing',
       handler: async ({ caller, req }) => campaigns.recordReactions(caller, req.get('content-type'), req),

@@ -1,13 +1,13 @@
-import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
-import { stringify } from 'csv-stringify';
 import { PayloadTooLarge } from '../core/errors';
+import { sendCsvDownload } from '../http/download';
+import { CSV_TYPES, UNLABELLED_TYPES } from '../http/media-types';
 import { route, RouteSpec, STREAMED } from '../http/route';
 import type { CustomerFileService } from './service';
 import type { UploadEncoding } from './uploads';
 
-/** Media types a CSV arrives with (Excel on Windows labels CSV files application/vnd.ms-excel). */
-export const UPLOAD_TYPES = ['text/csv', 'text/plain', 'application/csv', 'application/vnd.ms-excel', 'application/octet-stream'];
+/** Customer and friend group files are plain CSV (no compression). */
+export const UPLOAD_TYPES = [...CSV_TYPES, ...UNLABELLED_TYPES];
 
 /** The request's declared length, if any (a chunked body has none). */
 export function contentLength(req: Request): number | undefined {
@@ -25,17 +25,18 @@ export async function closingOnTooLarge<T>(res: Response, work: () => Promise<T>
   }
 }
 
-/** Writes a small CSV file as a download. */
+/**
+ * Writes a template (our own header and examples, no user data) as a download. Not neutralised:
+ * the friend group example `+1 415 555 2671` would come out as `'+1 …` and fail its own upload.
+ */
 export function sendCsv(res: Response, fileName: string, text: string): typeof STREAMED {
   res.type('text/csv; charset=utf-8').attachment(fileName).send(text);
   return STREAMED;
 }
 
-/** Streams failed rows (row, value, rule, message) as a CSV download. */
-export async function sendFailures(res: Response, fileName: string, rows: NodeJS.ReadableStream): Promise<typeof STREAMED> {
-  res.type('text/csv; charset=utf-8').attachment(fileName);
-  await pipeline(rows, stringify({ header: true, columns: ['row', 'value', 'rule', 'message'] }), res);
-  return STREAMED;
+/** Streams failed rows (row, value, rule, message) as a CSV download; values are the file's, so neutralised. */
+export function sendFailures(res: Response, fileName: string, rows: NodeJS.ReadableStream): Promise<typeof STREAMED> {
+  return sendCsvDownload(res, fileName, ['row', 'value', 'rule', 'message'], rows);
 }
 
 export function customerFileRoutes(files: CustomerFileService): RouteSpec[] {

@@ -12,6 +12,7 @@ import type { Logger } from '../core/log';
 import type { Caller } from '../core/types';
 import type { RequestValidator } from '../core/validation';
 import { roleMay } from './access';
+import { assertAcceptedMediaType } from './media-types';
 import { buildOpenApi } from './openapi';
 import { problemMiddleware } from './problem';
 import { RouteSpec, STREAMED } from './route';
@@ -101,6 +102,8 @@ export function createApp(deps: AppDeps): express.Express {
             throw new Forbidden(`Role ${caller.role} may not ${spec.method.toUpperCase()} ${spec.path} (needs ${spec.permission})`);
           }
         }
+        // After auth (401/403 come first), before the handler reads a byte of the file.
+        if (spec.rawBody) assertAcceptedMediaType(req, res, spec.rawBody);
         const query: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
         assertStorableText(query, 'query');
         if (!spec.rawBody) assertStorableText(req.body, 'body');

@@ -67,6 +67,7 @@ export function buildOpenApi(routes: RouteSpec[], validator: RequestValidator, v
       responses['404'] = problemResponse('Not found (also for other ad accounts\' resources)');
     }
     if (r.body || r.query) responses['400'] = problemResponse('Request does not match its schema');
+    if (r.rawBody) responses['415'] = problemResponse(`Content-Type is not one of ${r.rawBody.join(', ')} (none counts as application/octet-stream)`);
     for (const status of r.errors ?? []) responses[String(status)] ??= problemResponse('See detail and errors');
     const op: Json = {
       operationId: `${r.method}${p.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,

@@ -40,7 +40,10 @@ export interface RouteSpec {
   errors?: number[];
   /** Content type of the success body when it is not JSON. */
   produces?: string;
-  /** The body is a file streamed to the handler (`ctx.req`), not parsed JSON; value = accepted media types. */
+  /**
+   * The body is a file streamed to the handler (`ctx.req`), not parsed JSON; value = the accepted
+   * media types (lists in ./media-types). Any other Content-Type answers 415 before the handler runs.
+   */
   rawBody?: string[];
   /**
    * Called by browsers from any site (pixel collection, postbacks): answers CORS for any origin,

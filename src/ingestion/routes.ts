@@ -1,10 +1,11 @@
-import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { stringify } from 'csv-stringify';
-import { route, RouteSpec, STREAMED } from '../http/route';
+import { sendCsvDownload, sendDownload } from '../http/download';
+import { CSV_TYPES, GZIP_TYPES, JSON_LINES_TYPES, UNLABELLED_TYPES } from '../http/media-types';
+import { route, RouteSpec } from '../http/route';
 import type { BatchOptions, BatchService } from './service';
 
-const FILE_TYPES = ['text/csv', 'application/x-ndjson', 'application/jsonl', 'application/gzip', 'application/octet-stream', 'text/plain'];
+/** A batch file is CSV or JSON lines, either optionally gzip. */
+const FILE_TYPES = [...CSV_TYPES, ...JSON_LINES_TYPES, ...GZIP_TYPES, ...UNLABELLED_TYPES];
 
 function optionsFrom(input: Record<string, unknown>): BatchOptions {
   const { format, delimiter, quote, compression, mapping, errorThreshold } = input as BatchOptions & Record<string, unknown>;
@@ -60,7 +61,6 @@ export function batchRoutes(batches: BatchService): RouteSpec[] {
         const rows = await batches.errorRows(caller, params.id);
         const base = `${params.id}_errors`;
         if (query.format === 'json') {
-          res.type('application/json').attachment(`${base}.json`);
           let first = true;
           const toJson = new Transform({
             writableObjectMode: true,
@@ -72,12 +72,9 @@ export function batchRoutes(batches: BatchService): RouteSpec[] {
               cb(null, first ? '[]' : ']');
             },
           });
-          await pipeline(rows, toJson, res);
-        } else {
-          res.type('text/csv').attachment(`${base}.csv`);
-          await pipeline(rows, stringify({ header: true, columns: ['file', 'row', 'field', 'rule', 'message', 'rawValue'] }), res);
+          return sendDownload(res, { fileName: `${base}.json`, contentType: 'application/json', rows, encoder: toJson });
         }
-        return STREAMED;
+        return sendCsvDownload(res, `${base}.csv`, ['file', 'row', 'field', 'rule', 'message', 'rawValue'], rows);
       },
     }),
   ];

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import { createKnex, Database } from '../../src/core/db';
 import { createJobQueue, JobQueue } from '../../src/core/jobs';
-import { createLogger } from '../../src/core/log';
+import { createLogger, Logger } from '../../src/core/log';
 import type { Role } from '../../src/core/types';
 import { Runtime, startRuntime } from '../../src/runtime';
 
@@ -84,7 +84,8 @@ export interface AuthedClient {
   delete(path: string, body?: unknown): request.Test;
 }
 
-export async function startTestApi(opts: { jobs?: 'in-process' | 'bull'; mode?: 'all' | 'api' } = {}): Promise<TestApi> {
+/** `log`: a logger of the test's own (to read what the service logs); default silent. */
+export async function startTestApi(opts: { jobs?: 'in-process' | 'bull'; mode?: 'all' | 'api'; log?: Logger } = {}): Promise<TestApi> {
   const database = await openTestDatabase();
   const encryptionKey = randomBytes(32).toString('base64');
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', CDP_ENCRYPTION_KEY: encryptionKey });
@@ -96,7 +97,7 @@ export async function startTestApi(opts: { jobs?: 'in-process' | 'bull'; mode?: 
   let boot: { organizationId: string; adAccountId: string; token: string } | undefined;
   const runtime = await startRuntime({
     config,
-    log: testLog,
+    log: opts.log ?? testLog,
     mode: opts.mode ?? 'all',
     database,
     jobs,
