@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import type { DestinationPart, DestinationWriter, PublishedFile } from './destination-types';
 import { createS3Client, s3Prefix } from './s3';
+import { assertFinalName, assertRemotePath } from './remote-path';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, S3Spec } from './types';
 import { describe, networkCode, withTimeout } from './util';
 
@@ -56,9 +57,7 @@ function contentType(name: string): string {
 
 /** A final name is one key segment: no "/", no control characters. */
 function checkFinalName(name: string): void {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || /[\x00-\x1f\x7f]/.test(name)) {
-    throw new ConnectorError('protocol', `file name ${JSON.stringify(name)} is not a plain file name (no "/" or control characters): check the file name template`, false);
-  }
+  assertFinalName(name);
 }
 
 class S3Destination implements DestinationWriter {
@@ -76,6 +75,8 @@ class S3Destination implements DestinationWriter {
   ) {
     this.timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.prefix = s3Prefix(spec.prefix ?? '');
+    // s3Prefix strips leading slashes (older destinations have them); dot segments never pass.
+    assertRemotePath(this.prefix, 's3-prefix', 'prefix');
     this.partSize = opts.partSizeBytes ?? 8 * 1024 * 1024;
     if (this.partSize < MIN_PART_SIZE) {
       throw new ConnectorError('protocol', `partSizeBytes ${this.partSize} is below S3's 5 MiB minimum part size`, false);

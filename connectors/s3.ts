@@ -5,6 +5,7 @@
 import { GetObjectCommand, ListObjectsV2Command, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, S3Spec, SourceConnector } from './types';
+import { assertRemotePath } from './remote-path';
 import { baseName, describe, globToRegExp, guardStream, networkCode, sortFiles } from './util';
 
 export interface S3SourceOptions {
@@ -118,6 +119,9 @@ class S3Source implements SourceConnector {
 
   private async listFiles(folder: string, opts: { pattern?: string; recursive?: boolean }, maxPages: number): Promise<RemoteFile[]> {
     const prefix = s3Prefix(folder);
+    // s3Prefix strips leading slashes (older dataflows have them); dot segments never pass.
+    assertRemotePath(prefix, 's3-prefix', 'folder');
+    if (opts.pattern) assertRemotePath(opts.pattern, 'file-pattern', 'pattern');
     const match = opts.pattern ? globToRegExp(opts.pattern) : undefined;
     const files: RemoteFile[] = [];
     let token: string | undefined;

@@ -28,6 +28,7 @@ import {
   SftpSession,
   sftpTimeoutError,
 } from './sftp-session';
+import { assertFinalName, assertRemotePath } from './remote-path';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, SftpSpec } from './types';
 import { describe, withTimeout } from './util';
 
@@ -88,6 +89,7 @@ class SftpDestination implements DestinationWriter {
     this.timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.where = `${spec.host}:${spec.port ?? 22}`;
     this.folder = (spec.folder ?? DEFAULT_SFTP_FOLDER).replace(/(.)\/+$/, '$1');
+    assertRemotePath(this.folder, 'sftp-folder', 'folder');
     this.windowBytes = Math.max(32 * 1024, opts.windowBytes ?? 1024 * 1024);
     this.errCtx = { where: this.where, host: spec.host, username: spec.username, timeoutMs: this.timeoutMs };
   }
@@ -149,9 +151,7 @@ class SftpDestination implements DestinationWriter {
   }
 
   checkFinalName(name: string): void {
-    if (name === '' || name === '.' || name === '..' || name.includes('/') || /[\x00-\x1f\x7f]/.test(name)) {
-      throw new ConnectorError('protocol', `file name ${JSON.stringify(name)} is not a plain file name (no "/" or control characters): check the file name template`, false);
-    }
+    assertFinalName(name);
     if (name.endsWith(TEMP_SUFFIX)) {
       throw new ConnectorError('protocol', `file name ${JSON.stringify(name)} ends with ${TEMP_SUFFIX}, the suffix of files still being written: change the file name template`, false);
     }

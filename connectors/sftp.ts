@@ -21,6 +21,7 @@ import {
   sftpTimeoutError,
 } from './sftp-session';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, SftpSpec, SourceConnector } from './types';
+import { assertRemotePath } from './remote-path';
 import { pipelinedReadStream } from './sftp-read';
 import { globToRegExp, guardStream, sortFiles, withTimeout } from './util';
 
@@ -66,6 +67,8 @@ class SftpSource implements SourceConnector {
   }
 
   async list(folder: string, opts: { pattern?: string; recursive?: boolean } = {}): Promise<RemoteFile[]> {
+    assertRemotePath(folder, 'sftp-folder', 'folder');
+    if (opts.pattern) assertRemotePath(opts.pattern, 'file-pattern', 'pattern');
     const match = opts.pattern ? globToRegExp(opts.pattern) : undefined;
     const files: RemoteFile[] = [];
     const walk = async (dir: string): Promise<void> => {

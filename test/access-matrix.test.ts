@@ -2,10 +2,11 @@
  * Route × role × foreign account. Every registered route is called with a key of every role, and
  * every route that takes an id is called with another account's ids:
  * - a role outside the route's permission gets 403, a role inside never gets 401/403/5xx;
+ * - a body field with a permission of its own (GUARDED_FIELDS) gets 403 for the other roles;
  * - another account's ids answer 404 and change nothing in that account.
  * A new route fails this test until its sample body and id kind are added below.
  */
-import { ACCESS } from '../src/http/access';
+import { ACCESS, type Permission, roleMay } from '../src/http/access';
 import { ROLES, type Role } from '../src/core/types';
 import type { RouteSpec } from '../src/http/route';
 import { allRoutes } from '../src/services';
@@ -161,6 +162,13 @@ const S3_DESTINATION = () => {
   const { timeoutMs: _t, ...rest } = S3_CONNECTION();
   return { ...rest, name: unique('Destination ') };
 };
+
+/** Body fields that need a permission besides the route's (the service checks it). */
+const GUARDED_FIELDS: { permission: Permission; field: string; method: 'post' | 'patch'; path: string; body: () => Record<string, unknown> }[] = [
+  { permission: 'destinations.govern', field: '/marketingActions', method: 'post', path: '/v1/destinations', body: () => ({ ...S3_DESTINATION(), marketingActions: ['emailTargeting'] }) },
+  { permission: 'destinations.govern', field: '/marketingActions', method: 'patch', path: '/v1/destinations/:id', body: () => ({ marketingActions: ['emailTargeting'] }) },
+  { permission: 'destinations.govern', field: '/marketingActions', method: 'patch', path: '/v1/destinations/:id', body: () => ({ marketingActions: [] }) },
+];
 
 const ACTIVATION = (f: Fixture) => ({
   name: unique('Activation '),
@@ -353,7 +361,7 @@ afterAll(async () => api.close());
 
 describe('access matrix', () => {
   it('covers every permission of the role table', () => {
-    const used = new Set(routes.map((r) => r.permission));
+    const used = new Set([...routes.map((r) => r.permission), ...GUARDED_FIELDS.map((g) => g.permission)]);
     expect([...Object.keys(ACCESS)].filter((p) => !used.has(p as never))).toEqual([]);
   });
 
@@ -368,7 +376,37 @@ describe('access matrix', () => {
     expect((await gov.post('/v1/schemas', { title: unique('S'), classId: 'xdm:individual-prospect-profile', fieldGroupIds: [] })).status).toBe(403);
     expect((await engineer.post('/v1/policies', { name: unique('P'), marketingActions: ['analytics'], deny: { label: 'C1' } })).status).toBe(403);
     expect((await engineer.get('/v1/audit-log')).status).toBe(403);
+    // Engineers set destinations up; what their data may be used for is governance's call.
+    const destination = await engineer.post('/v1/destinations', S3_DESTINATION()).expect(201);
+    expect((await engineer.patch(`/v1/destinations/${destination.body.id}`, { marketingActions: [] })).status).toBe(403);
+    expect((await engineer.patch(`/v1/destinations/${destination.body.id}`, { name: unique('Renamed ') })).status).toBe(200);
+    expect((await gov.patch(`/v1/destinations/${destination.body.id}`, { marketingActions: ['emailTargeting'] })).status).toBe(200);
   });
+
+  it('lets exactly the roles of a guarded field send it, and a refused request changes nothing', async () => {
+    const admin = api.as(api.adminToken);
+    const failures: string[] = [];
+    for (const role of ROLES) {
+      for (const g of GUARDED_FIELDS) {
+        const r = routes.find((x) => x.method === g.method && x.path === g.path);
+        if (!r || r.permission === 'public') throw new Error(`access matrix: no route ${g.method.toUpperCase()} ${g.path}`);
+        const destination = await admin.post('/v1/destinations', S3_DESTINATION()).expect(201);
+        const before = (await admin.get('/v1/destinations').expect(200)).body;
+        const body = g.body();
+        const res = await api.as(keys[role])[g.method](g.path.replace(':id', destination.body.id), body);
+        const label = `${role} ${g.method.toUpperCase()} ${g.path} with ${g.field} → ${res.status}`;
+        if (roleMay(role, r.permission) && roleMay(role, g.permission)) {
+          if (res.status === 401 || res.status === 403 || res.status >= 500) failures.push(`${label} (should be allowed) ${res.body?.detail ?? ''}`);
+          continue;
+        }
+        if (res.status !== 403) failures.push(`${label} (should be 403)`);
+        // Refused for the field itself (the route is allowed): the problem names the field.
+        if (roleMay(role, r.permission) && res.body?.errors?.[0]?.pointer !== g.field) failures.push(`${label} (403 should name ${g.field})`);
+        expect((await admin.get('/v1/destinations').expect(200)).body).toEqual(before);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
 
   it('lets exactly the roles of ACCESS call each route', async () => {
     const failures: string[] = [];

@@ -10,7 +10,7 @@ export function activationRoutes(activation: ActivationService): RouteSpec[] {
     }),
     route({
       method: 'post', path: '/v1/destinations', permission: 'destinations.write', tag: 'activation', body: 'destination-create', status: 201, errors: [409, 422],
-      summary: 'Create a destination; credentials are encrypted at rest',
+      summary: 'Create a destination; credentials are encrypted at rest; marketingActions beyond the kind\'s defaults only by governance or admin (destinations.govern)',
       handler: async ({ caller, body }) => activation.createDestination(caller, body),
     }),
     route({
@@ -20,7 +20,7 @@ export function activationRoutes(activation: ActivationService): RouteSpec[] {
     }),
     route({
       method: 'patch', path: '/v1/destinations/:id', permission: 'destinations.write', tag: 'activation', body: 'destination-update', errors: [409, 422],
-      summary: 'Change a destination (settings, credentials, marketing actions); refused when an activation using it would then violate policy',
+      summary: 'Change a destination (settings, credentials, marketing actions — those only by governance or admin: destinations.govern); refused when an activation using it would then violate policy',
       handler: async ({ caller, params, body }) => activation.updateDestination(caller, params.id, body),
     }),
     route({

@@ -38,15 +38,16 @@ import {
   partName,
   validateLiveRampFileName,
 } from '../../connectors/export-format';
-import type { ConnectionTestResult } from '../../connectors/types';
+import { ConnectorError, type ConnectionTestResult } from '../../connectors/types';
 import type { AudienceService, ResolvedRule } from '../audiences/service';
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import { Db, Queryable } from '../core/db';
-import { CdpError, Conflict, isCdpError, NotFound, PolicyViolation, ruleError } from '../core/errors';
+import { CdpError, Conflict, Forbidden, isCdpError, NotFound, PolicyViolation, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
+import { checkRemotePath } from '../core/remote-path';
 import { requireCredentialsOnRetarget, type SecretBox } from '../core/secrets';
 import { ident } from '../core/sql';
 import { assertNameFree, findOwned } from '../core/tenant';
@@ -55,6 +56,7 @@ import { requestSchemas } from '../core/validation';
 import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
 import type { GovernanceService, LabelSource } from '../governance/service';
+import { roleMay } from '../http/access';
 import type { NamespaceType } from '../namespaces/service';
 import { nodeKindOf } from '../universe/nodes';
 import type { NamespaceService } from '../namespaces/service';
@@ -315,7 +317,9 @@ export class ActivationService {
   // ---- destinations ----------------------------------------------------------------------------
 
   async createDestination(caller: Caller, input: DestinationInput): Promise<Destination> {
+    checkMayGovern(caller, input.marketingActions);
     checkDestination(input.kind, input.settings, input.credentials);
+    checkDestinationPaths(input.kind, input.settings);
     const actions = input.marketingActions ?? DEFAULT_ACTIONS[input.kind];
     await this.checkActions(caller, actions);
     const id = newId('dest');
@@ -349,10 +353,13 @@ export class ActivationService {
 
   /** Settings and marketing actions changes are re-checked against every activation that uses the destination. */
   async updateDestination(caller: Caller, id: string, patch: Partial<Omit<DestinationInput, 'kind'>>): Promise<Destination> {
+    checkMayGovern(caller, patch.marketingActions);
     const row = await this.destinationRow(this.db, caller, id);
     if (patch.marketingActions) await this.checkActions(caller, patch.marketingActions);
     const settings = { ...row.settings, ...(patch.settings ?? {}) };
     requestSchemas().check(row.kind === 's3' ? 'destination-s3-settings' : 'destination-liveramp-settings', settings, 'body', '/settings');
+    // Only what this patch sets: a stored path is the connector's to refuse.
+    checkDestinationPaths(row.kind, patch.settings ?? {});
     // Stored credentials never follow the destination to another server: a new target needs them again.
     requireCredentialsOnRetarget(row.settings, settings, patch.credentials, ['host', 'port', 'username', 'endpoint', 'bucket', 'region']);
     const credentials = patch.credentials ? { ...this.secrets().open<Record<string, unknown>>(row.secret), ...patch.credentials } : undefined;
@@ -393,7 +400,15 @@ export class ActivationService {
   }
 
   async testDestination(caller: Caller, id: string): Promise<ConnectionTestResult> {
-    const writer = this.writer(await this.destinationRow(this.db, caller, id));
+    const row = await this.destinationRow(this.db, caller, id);
+    let writer: DestinationWriter;
+    try {
+      writer = this.writer(row);
+    } catch (err) {
+      // A writer refuses settings stored before they were checked (e.g. a prefix with "..").
+      if (err instanceof ConnectorError) return { ok: false, reason: err.reason, message: err.message };
+      throw err;
+    }
     try {
       return await writer.test();
     } finally {
@@ -1568,6 +1583,21 @@ function notFoundAt(pointer: string) {
     if (err instanceof NotFound) throw ruleError(pointer, 'exists', `${err.message} in this ad account`);
     throw err;
   };
+}
+
+/** Marketing actions say what a destination's data is used for: governance decides them (README "Roles"). */
+function checkMayGovern(caller: Caller, marketingActions: string[] | undefined): void {
+  if (marketingActions === undefined || roleMay(caller.role, 'destinations.govern')) return;
+  const message = `Only governance or admin may set a destination's marketing actions (destinations.govern); role ${caller.role} may send the change without marketingActions and ask governance for them`;
+  throw new Forbidden(message, { errors: [{ pointer: '/marketingActions', rule: 'destinations.govern', message }] });
+}
+
+/** Prefix, folder and file-name parts go to the partner's store: no dot segments or control characters. */
+function checkDestinationPaths(kind: DestinationKind, settings: Record<string, unknown>): void {
+  if (kind === 'liveramp') return checkRemotePath(settings.folder, '/settings/folder', 'sftp-folder');
+  checkRemotePath(settings.prefix, '/settings/prefix', 's3-prefix');
+  checkRemotePath(settings.fileNameTemplate, '/settings/fileNameTemplate', 'file-name');
+  checkRemotePath(settings.customText, '/settings/customText', 'file-name');
 }
 
 function checkDestination(kind: DestinationKind, settings: Record<string, unknown>, credentials: Record<string, unknown>): void {

@@ -24,6 +24,7 @@ import { Conflict, NotFound, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
+import { checkRemotePath, type RemotePathKind } from '../core/remote-path';
 import { requireCredentialsOnRetarget, type SecretBox } from '../core/secrets';
 import { assertNameFree, findOwned } from '../core/tenant';
 import type { Caller } from '../core/types';
@@ -286,7 +287,9 @@ export class DataflowService {
 
   /** Reachability, credentials and the folder, with a clear reason on failure. Never throws for remote problems. */
   async testConnection(caller: Caller, id: string, folder = '/'): Promise<ConnectionTestResult> {
-    const connector = this.open(await this.connectionRow(this.db, caller, id));
+    const row = await this.connectionRow(this.db, caller, id);
+    checkRemotePath(folder, '/folder', folderKind(row.kind));
+    const connector = this.open(row);
     try {
       return await connector.test(folder);
     } finally {
@@ -298,7 +301,9 @@ export class DataflowService {
 
   async createDataflow(caller: Caller, input: DataflowInput): Promise<Dataflow> {
     checkSchedule(input.schedule);
-    await this.connectionRow(this.db, caller, input.connectionId).catch(notFoundAt('/connectionId'));
+    checkRemotePath(input.pattern, '/pattern', 'file-pattern');
+    const connection = await this.connectionRow(this.db, caller, input.connectionId).catch(notFoundAt('/connectionId'));
+    checkRemotePath(input.folder, '/folder', folderKind(connection.kind));
     await this.datasets.findRow(this.db, caller, input.datasetId).catch(notFoundAt('/datasetId'));
     const id = newId('flow');
     const now = this.clock.now();
@@ -342,8 +347,10 @@ export class DataflowService {
 
   async updateDataflow(caller: Caller, id: string, patch: Partial<Pick<DataflowInput, 'name' | 'pattern' | 'folder' | 'schedule' | 'enabled' | 'errorThreshold' | 'mapping' | 'format'>>): Promise<Dataflow> {
     if (patch.schedule) checkSchedule(patch.schedule);
+    checkRemotePath(patch.pattern, '/pattern', 'file-pattern');
     return this.db.transaction(async (tx) => {
       const row = await this.dataflowRow(tx, caller, id, true);
+      if (patch.folder !== undefined) checkRemotePath(patch.folder, '/folder', folderKind((await this.connectionRow(tx, caller, row.connection_id)).kind));
       if (patch.name !== undefined && patch.name.toLowerCase() !== row.name.toLowerCase()) await this.assertFree(tx, 'dataflows', caller, patch.name);
       const schedule = patch.schedule ?? row.schedule;
       const enabled = patch.enabled ?? row.enabled;
@@ -614,6 +621,11 @@ export function defaultConnector(kind: ConnectionKind, settings: Record<string, 
   const s = settings as unknown as S3Settings;
   const c = credentials as unknown as S3Credentials;
   return createS3Source({ region: s.region, endpoint: s.endpoint, bucket: s.bucket, ...c, timeoutMs });
+}
+
+/** A dataflow's folder is a key prefix on S3 and a path (absolute or login-relative) on SFTP. */
+function folderKind(kind: ConnectionKind): RemotePathKind {
+  return kind === 's3' ? 's3-prefix' : 'sftp-folder';
 }
 
 function checkCredentials(kind: ConnectionKind, c: Record<string, unknown>): void {

@@ -30,6 +30,8 @@ export const ACCESS = {
   'audiences.write': ['admin', 'marketer'],
   'destinations.read': ALL,
   'destinations.write': ['admin', 'data_engineer', 'governance'],
+  /** A destination's marketing actions (in POST/PATCH /v1/destinations bodies): checked by the service. */
+  'destinations.govern': ['admin', 'governance'],
   'activations.read': ALL,
   'activations.write': ['admin', 'marketer'],
   'universe.read': ALL,
