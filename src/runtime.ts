@@ -6,12 +6,13 @@ import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
-import { Database, Db, migrateLatest, openDatabase } from './core/db';
+import { Database, migrateLatest, openDatabase } from './core/db';
 import { createJobQueue, JobQueue } from './core/jobs';
 import { secretBoxFor } from './core/secrets';
 import type { Logger } from './core/log';
 import { projectRoot, requestSchemas } from './core/validation';
 import { createApp } from './http/app';
+import { healthReport } from './http/health';
 import { allRoutes, createServices, defineJobs, scheduleJobs, Services } from './services';
 
 export interface Runtime {
@@ -112,17 +113,4 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     for (const close of closers) await close().catch(() => undefined);
     throw err;
   }
-}
-
-async function healthReport(db: Db, jobs: JobQueue): Promise<Record<string, unknown>> {
-  const check = async (fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-      return 'ok';
-    } catch (err) {
-      return `error: ${(err as Error).message}`;
-    }
-  };
-  const [database, queue] = await Promise.all([check(() => db.raw('select 1')), check(() => jobs.ping())]);
-  return { status: database === 'ok' && queue === 'ok' ? 'ok' : 'degraded', database, jobs: { kind: jobs.kind, status: queue } };
 }

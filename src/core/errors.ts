@@ -51,6 +51,8 @@ export const Conflict = createError('conflict', 409, 'Resource is in a state tha
 export const LimitExceeded = createError('limit-exceeded', 409, 'Limit reached');
 export const PayloadTooLarge = createError('payload-too-large', 413, 'Payload too large');
 export const PolicyViolation = createError('policy-violation', 422, 'Data usage policy violated');
+/** A dependency (the database) cannot be reached; the client should retry (Retry-After). */
+export const ServiceUnavailable = createError('unavailable', 503, 'Service temporarily unavailable');
 
 /** Shorthand for a single-field rule violation. */
 export function ruleError(pointer: string, rule: string, message: string, status: 400 | 422 = 422): CdpError {

@@ -14,7 +14,8 @@ import type { RequestValidator } from '../core/validation';
 import { roleMay } from './access';
 import { assertAcceptedMediaType } from './media-types';
 import { buildOpenApi } from './openapi';
-import { problemMiddleware } from './problem';
+import { problemMiddleware, RETRY_AFTER_SECONDS } from './problem';
+import { pathParamGuard, verifyUtf8 } from './request-guards';
 import { RouteSpec, STREAMED } from './route';
 
 export interface AppDeps {
@@ -44,7 +45,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   const JSON_TYPES = ['application/json', 'application/*+json'];
-  const json = express.json({ limit: deps.jsonBodyLimit, type: JSON_TYPES });
+  const json = express.json({ limit: deps.jsonBodyLimit, type: JSON_TYPES, verify: verifyUtf8 });
   // Public browser endpoints: any origin may send (no cookies or credentials are read), preflight
   // answered here; text/plain JSON is what navigator.sendBeacon sends without a preflight.
   const anyOrigin = (_req: Request, res: Response, next: NextFunction) => {
@@ -66,7 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
       summary: 'Liveness and readiness: database and job queue reachability',
       handler: async ({ res }) => {
         const report = await deps.health();
-        if (report.status !== 'ok') res.status(503);
+        if (report.status !== 'ok') res.status(503).setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
         return report;
       },
     },
@@ -78,13 +79,14 @@ export function createApp(deps: AppDeps): express.Express {
     ...deps.routes,
   ];
   const openapi = buildOpenApi(routes, deps.validator, deps.version);
+  app.use(pathParamGuard(routes));
 
   for (const spec of routes) {
     // File uploads stream through untouched; every other route parses JSON.
     const parse = spec.rawBody
       ? (_req: Request, _res: Response, next: NextFunction) => next()
       : spec.cors || spec.jsonBodyLimit
-        ? express.json({ limit: spec.jsonBodyLimit ?? deps.jsonBodyLimit, type: spec.cors ? [...JSON_TYPES, 'text/plain'] : JSON_TYPES })
+        ? express.json({ limit: spec.jsonBodyLimit ?? deps.jsonBodyLimit, type: spec.cors ? [...JSON_TYPES, 'text/plain'] : JSON_TYPES, verify: verifyUtf8 })
         : json;
     if (spec.cors && !preflighted.has(spec.path)) {
       preflighted.add(spec.path);
