@@ -17,6 +17,7 @@ import * as lookalikes from './20261123_011_lookalikes';
 import * as firstPartyActivation from './20261123_012_first_party_activation';
 import * as audienceMembersUnchecked from './20261123_013_audience_members_unchecked';
 import * as uploadEntriesWithoutFk from './20261123_014_upload_entries_without_fk';
+import * as processOwnership from './20261202_015_process_ownership';
 
 export interface Migration {
   name: string;
@@ -39,4 +40,5 @@ export const migrations: Migration[] = [
   { name: '20261123_012_first_party_activation', ...firstPartyActivation },
   { name: '20261123_013_audience_members_unchecked', ...audienceMembersUnchecked },
   { name: '20261123_014_upload_entries_without_fk', ...uploadEntriesWithoutFk },
+  { name: '20261202_015_process_ownership', ...processOwnership },
 ];

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import { Database, migrateLatest, openDatabase } from './core/db';
+import { Instances } from './core/instances';
 import { createJobQueue, JobQueue } from './core/jobs';
 import { secretBoxFor } from './core/secrets';
 import type { Logger } from './core/log';
@@ -54,9 +55,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const applied = await migrateLatest(database.db);
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
 
-    const jobs = opts.jobs ?? createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log, concurrency: config.workerConcurrency, lockMs: config.jobLockMs });
+    // This process among the service's processes: what it owns is taken over if it is killed.
+    const instances = new Instances(database.db, log);
+    await instances.register();
+    closers.unshift(() => instances.close());
+    const store = { db: database.db, owner: () => instances.id };
+    const jobs = opts.jobs ?? createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log, concurrency: config.workerConcurrency, lockMs: config.jobLockMs, store });
     if (!opts.jobs) closers.unshift(() => jobs.close());
     const services = createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) });
+    services.batches.useInstance(() => instances.id);
     services.trackers.configure({ ratePerSecond: config.collectRatePerSecond, burst: config.collectBurst, flushMs: config.collectFlushMs });
     services.mat.configure({ ratePerSecond: config.postbackRatePerSecond, burst: config.postbackBurst });
     // Runs after the HTTP server closed (it is unshifted later) and before jobs and the pool close:
@@ -78,6 +85,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       services.scheduler.start(config.schedulerIntervalMs);
       closers.unshift(() => services.scheduler.stop());
     }
+    // What stopped processes left (and loads this one could not close while the database was away):
+    // taken over now, before serving, and again every RECOVERY_INTERVAL_MS.
+    const recovery = new Recovery(instances, jobs, services, log, opts.mode !== 'api');
+    await recovery.run();
+    recovery.start(RECOVERY_INTERVAL_MS);
+    closers.unshift(() => recovery.stop());
 
     let url: string | undefined;
     let app: Express | undefined;
@@ -112,5 +125,44 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   } catch (err) {
     for (const close of closers) await close().catch(() => undefined);
     throw err;
+  }
+}
+
+const RECOVERY_INTERVAL_MS = 10_000;
+
+/** Takes over the work of processes that are gone: their in-process jobs and their file loads. */
+class Recovery {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly instances: Instances,
+    private readonly jobs: JobQueue,
+    private readonly services: Services,
+    private readonly log: Logger,
+    private readonly runsJobs: boolean,
+  ) {}
+
+  async run(): Promise<void> {
+    const alive = await this.instances.alive();
+    const jobs = this.runsJobs ? await this.jobs.takeOver(alive) : 0;
+    const loads = await this.services.batches.recoverLoads(alive, this.instances.id);
+    await this.instances.forgetDead(alive);
+    if (jobs || loads) this.log.info({ jobs, loads }, 'took over work of stopped processes');
+  }
+
+  start(everyMs: number): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.run()
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'recovery pass failed; retried at the next one'))
+        .finally(() => (this.running = undefined));
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
   }
 }

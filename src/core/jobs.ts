@@ -3,11 +3,15 @@
  * - BullJobQueue: Bull on Redis (REDIS_URL). Any number of `cdp worker` processes on any number
  *   of machines share the queues; Redis holds the jobs, retries and repeat schedules.
  * - InProcessJobQueue: the embedded default without Redis. Same semantics inside one process
- *   (job ids dedupe, retries with exponential backoff, delays, UTC cron repeats), nothing durable.
+ *   (job ids dedupe, retries with exponential backoff, delays, UTC cron repeats). Given a store, each
+ *   job is also written to PostgreSQL (local_jobs) under this process's instance id until it ends,
+ *   so jobs of a process that was killed are taken over and run again (takeOver), as Bull retries a
+ *   stalled job.
  * Handlers must be idempotent: Bull delivers at least once (a stalled job is retried).
  */
 import Bull from 'bull';
 import parser from 'cron-parser';
+import type { Db } from './db';
 import type { Logger } from './log';
 
 export interface EnqueueOptions {
@@ -55,6 +59,8 @@ export interface JobQueue {
   get(name: string, id: string): Promise<JobInfo | null>;
   /** Throws when the backing store does not answer (health check). */
   ping(): Promise<void>;
+  /** Runs the jobs held by processes not in `aliveInstances` (in-process queue); Bull retries stalled jobs itself. */
+  takeOver(aliveInstances: readonly number[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -166,6 +172,10 @@ export class BullJobQueue implements JobQueue {
     await this.queue('health').client.ping();
   }
 
+  async takeOver(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
@@ -187,6 +197,13 @@ interface LocalJob {
 
 const KEEP_FINISHED = 1000;
 
+/** Where the in-process queue keeps its jobs while they are pending or running. */
+export interface LocalJobStore {
+  db: Db;
+  /** This process's instance id (core/instances.ts). */
+  owner(): number;
+}
+
 export class InProcessJobQueue implements JobQueue {
   readonly kind = 'in-process' as const;
   private readonly handlers = new Map<string, { handler: JobHandler<any>; concurrency: number }>();
@@ -204,6 +221,7 @@ export class InProcessJobQueue implements JobQueue {
   constructor(
     private readonly log: Logger,
     private readonly defaultConcurrency: number,
+    private readonly store?: LocalJobStore,
   ) {}
 
   define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
@@ -213,6 +231,25 @@ export class InProcessJobQueue implements JobQueue {
   async start(): Promise<void> {
     this.started = true;
     for (const name of this.handlers.keys()) this.pump(name);
+  }
+
+  async takeOver(aliveInstances: readonly number[]): Promise<number> {
+    if (!this.store || this.closed) return 0;
+    // A job that died on its last attempt still gets one: its handler decides how the work ends.
+    const { rows } = await this.store.db.raw(
+      `update local_jobs set owner = ?, attempts = greatest(attempts, attempts_made + 1)
+        where not (owner = any(?)) returning name, id, data, attempts, backoff_ms, attempts_made`,
+      [this.store.owner(), [...aliveInstances]],
+    );
+    for (const r of rows as { name: string; id: string; data: unknown; attempts: number; backoff_ms: number; attempts_made: number }[]) {
+      const key = `${r.name}:${r.id}`;
+      if (this.jobs.get(key)?.status === 'active') continue;
+      const job: LocalJob = { id: r.id, name: r.name, data: r.data, attempts: r.attempts, backoffMs: r.backoff_ms, attemptsMade: r.attempts_made, status: 'waiting', progress: 0 };
+      this.jobs.set(key, job);
+      this.log.info({ queue: r.name, jobId: r.id, attemptsMade: r.attempts_made }, 'took over a job of a stopped process');
+      this.push(job);
+    }
+    return rows.length;
   }
 
   async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}): Promise<string> {
@@ -231,6 +268,23 @@ export class InProcessJobQueue implements JobQueue {
       progress: 0,
     };
     this.jobs.set(key, job);
+    if (this.store) {
+      try {
+        const { rows } = await this.store.db.raw(
+          `insert into local_jobs (name, id, data, attempts, backoff_ms, owner, run_after)
+           values (?, ?, ?::jsonb, ?, ?, ?, now() + ? * interval '1 millisecond') on conflict do nothing returning id`,
+          [name, id, JSON.stringify(data ?? null), job.attempts, job.backoffMs, this.store.owner(), opts.delayMs ?? 0],
+        );
+        // Held by another process (or left by a dead one, which takeOver runs): the id dedupes.
+        if (rows.length === 0) {
+          this.jobs.delete(key);
+          return id;
+        }
+      } catch (err) {
+        this.jobs.delete(key);
+        throw err;
+      }
+    }
     if (opts.delayMs) this.later(opts.delayMs, () => this.push(job));
     else this.push(job);
     return id;
@@ -315,6 +369,8 @@ export class InProcessJobQueue implements JobQueue {
   private async run(job: LocalJob, handler: JobHandler<any>): Promise<void> {
     job.status = 'active';
     job.attemptsMade += 1;
+    // Counted before the handler runs: a process killed mid-job has used the attempt.
+    await this.stored((db) => db('local_jobs').where({ name: job.name, id: job.id }).update({ attempts_made: job.attemptsMade }));
     try {
       job.result = await handler(job.data, {
         id: job.id,
@@ -338,8 +394,15 @@ export class InProcessJobQueue implements JobQueue {
     }
   }
 
+  /** Best effort: a write the database refuses now leaves a row a later takeover runs again (idempotent). */
+  private async stored(fn: (db: Db) => Promise<unknown>): Promise<void> {
+    if (!this.store) return;
+    await fn(this.store.db).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'could not record a job in local_jobs'));
+  }
+
   /** Keep the last finished jobs for get(); drop older ones so memory stays bounded. */
   private retire(job: LocalJob): void {
+    void this.stored((db) => db('local_jobs').where({ name: job.name, id: job.id }).delete());
     this.finished.push(`${job.name}:${job.id}`);
     while (this.finished.length > KEEP_FINISHED) this.jobs.delete(this.finished.shift()!);
   }
@@ -351,8 +414,10 @@ export function createJobQueue(opts: {
   log: Logger;
   concurrency: number;
   lockMs?: number;
+  /** Makes the in-process queue durable (the runtime always passes it). */
+  store?: LocalJobStore;
 }): JobQueue {
   return opts.redisUrl
     ? new BullJobQueue(opts.redisUrl, opts.prefix, opts.log, opts.concurrency, opts.lockMs)
-    : new InProcessJobQueue(opts.log, opts.concurrency);
+    : new InProcessJobQueue(opts.log, opts.concurrency, opts.store);
 }

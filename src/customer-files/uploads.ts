@@ -12,10 +12,9 @@
  */
 import { Slots, streamSlots } from '../core/slots';
 import { isUtf8 } from 'node:buffer';
-import { once } from 'node:events';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import * as iconv from 'iconv-lite';
-import { from as copyFrom } from 'pg-copy-streams';
+import { CopyIn, PooledConnection } from '../core/copy';
 import type { Db, Queryable, Tx } from '../core/db';
 import type { Clock } from '../core/clock';
 import { CdpError, Conflict, NotFound, PayloadTooLarge, ruleError, UnprocessableRequest } from '../core/errors';
@@ -228,10 +227,8 @@ export class UploadStore {
       compression: 'none',
       columns: [{ path: spec.header, type: 'string', normalize: spec.normalize, required: true }],
     });
-    const connection = await tx.client.acquireConnection();
-    const copy = connection.query(copyFrom('copy upload_staging (row_number, value, rule, message) from stdin')) as ReturnType<typeof copyFrom>;
-    const copyDone = once(copy, 'finish');
-    copyDone.catch(() => undefined);
+    // The transaction's own connection (knex hands it out again inside the transaction).
+    const copy = new CopyIn((await tx.client.acquireConnection()) as PooledConnection, 'copy upload_staging (row_number, value, rule, message) from stdin');
     const kinds: ColumnType[] = ['integer', 'string', 'string', 'string'];
     let received = 0;
     let valid = 0;
@@ -251,17 +248,14 @@ export class UploadStore {
             line = copyTextLine([row.row, clean(e.rawValue), e.rule, clean(e.message)], kinds);
           }
           const chunk = batcher.add(line);
-          if (chunk && !copy.write(chunk)) await once(copy, 'drain');
+          if (chunk) await copy.write(chunk);
         }
       }
       const rest = batcher.flush();
-      if (rest) copy.write(rest);
-      copy.end();
-      await copyDone;
+      if (rest) await copy.write(rest);
+      await copy.end();
     } catch (err) {
-      copy.destroy(err as Error);
-      // The transaction's connection may still be unwinding the COPY: let the pool discard it.
-      (connection as { __knex__disposed?: unknown }).__knex__disposed = 'COPY aborted';
+      copy.abort(err as Error);
       throw err;
     }
     // Sorted, so the primary key index is filled in order (far cheaper than random inserts). The

@@ -8,9 +8,8 @@
  * merged again (the batch row is locked and its status checked inside the merge transaction).
  */
 import { Slots, streamSlots } from '../core/slots';
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { from as copyFrom } from 'pg-copy-streams';
+import { CopyIn, PooledConnection } from '../core/copy';
 import type { AuditService } from '../audit/service';
 import { Db, Queryable, Tx } from '../core/db';
 import { Conflict, NotFound, ruleError } from '../core/errors';
@@ -106,6 +105,13 @@ interface FileRow {
 }
 
 const ERROR_FLUSH_ROWS = 1000;
+/** Row errors stored per batch; later ones are counted, not stored (a bomb of bad rows stays small). */
+export const ROW_ERRORS_STORED = 10_000;
+/** How often a load looks whether its batch was aborted (possibly by another process). */
+const STATUS_CHECK_MS = 500;
+
+/** The batch stopped being loadable while a file streamed (aborted, or failed by another file). */
+class BatchStopped extends Error {}
 
 
 type MergeHook = (tx: Tx, storage: DatasetStorage, batchId: string) => Promise<void>;
@@ -211,15 +217,17 @@ export class BatchService {
       fileName: name,
     });
     const kinds: StoredColumn['kind'][] = ['integer', 'integer', ...columns.map((c) => c.kind)];
+    const threshold = Number(batch.error_threshold);
     let input_ = 0;
     let ok = 0;
     let failed = 0;
     const pendingErrors: RowError[] = [];
+    let storable = 0;
     const flushErrors = async () => {
       if (pendingErrors.length === 0) return;
       // PostgreSQL text cannot hold NUL; the raw value shows it as \0 instead of failing the file.
       const clean = (v: string | null) => (v === null ? null : v.replace(/\u0000/g, '\\0'));
-      const rows = pendingErrors.splice(0).map((e) => ({
+      const rows = pendingErrors.splice(0).slice(0, storable).map((e) => ({
         batch_id: batchId,
         file_index: fileIndex,
         file_name: name,
@@ -229,21 +237,24 @@ export class BatchService {
         message: clean(e.message),
         raw_value: clean(e.rawValue),
       }));
-      await this.db('batch_row_errors').insert(rows);
+      storable -= rows.length;
+      if (rows.length) await this.db('batch_row_errors').insert(rows);
     };
 
     // Each load holds one connection for its COPY and briefly needs a second (row errors, status):
     // at most half the pool loads at once, so loads can never take every connection and wait forever.
     await this.loadSlots.acquire();
-    const connection = await this.db.client.acquireConnection().catch((err: unknown) => {
-      this.loadSlots.release();
-      throw err;
-    });
-    let copy: ReturnType<typeof copyFrom> | undefined;
+    this.loading.add(fileId);
+    let connection: PooledConnection | undefined;
+    let copy: CopyIn | undefined;
     try {
-      copy = connection.query(copyFrom(copyIntoStagingSql(stagingTable(batchId), columns))) as ReturnType<typeof copyFrom>;
-      const copyDone = once(copy, 'finish');
-      copyDone.catch(() => undefined);
+      // Counts of the batch's earlier files, for the threshold and the stored-error cap.
+      const earlier = await this.db('batches').where({ id: batchId }).first('input_count', 'failed_count');
+      const [{ stored }] = await this.db('batch_row_errors').where({ batch_id: batchId }).count('* as stored');
+      storable = Math.max(0, ROW_ERRORS_STORED - Number(stored));
+      connection = (await this.db.client.acquireConnection()) as PooledConnection;
+      copy = new CopyIn(connection, copyIntoStagingSql(stagingTable(batchId), columns));
+      let checkedAt = Date.now();
       // Rows are encoded straight into 256 KiB buffers; one await per input slice, not per row.
       const batcher = new CopyLineBatcher();
       for await (const rows of records.batches()) {
@@ -252,35 +263,53 @@ export class BatchService {
           if (row.ok) {
             ok += 1;
             const chunk = batcher.add(copyTextLine([fileIndex, row.row, ...row.values], kinds));
-            if (chunk && !copy.write(chunk)) await once(copy, 'drain');
+            if (chunk) await copy.write(chunk);
           } else {
             failed += 1;
-            pendingErrors.push(...row.errors);
+            if (pendingErrors.length < storable) pendingErrors.push(...row.errors.slice(0, storable - pendingErrors.length));
           }
         }
         if (pendingErrors.length >= ERROR_FLUSH_ROWS) await flushErrors();
+        const batchFailed = Number(earlier.failed_count) + failed;
+        const batchInput = Number(earlier.input_count) + input_;
+        if (batchFailed >= ROW_ERRORS_STORED && (batchFailed / batchInput) * 100 > threshold) {
+          // Bounded work for any input: past the cap and the threshold, reading on cannot help.
+          throw new FileError(
+            'error-threshold',
+            `stopped reading at row ${input_}: ${batchFailed} of ${batchInput} rows failed (${((batchFailed / batchInput) * 100).toFixed(1)}%), above the error threshold of ${threshold}%; nothing was loaded. Download the row errors (the first ${ROW_ERRORS_STORED} are kept: GET /v1/batches/${batchId}/errors), fix the file and load it again.`,
+          );
+        }
+        if (Date.now() - checkedAt >= STATUS_CHECK_MS) {
+          checkedAt = Date.now();
+          const now = await this.db('batches').where({ id: batchId }).first('status');
+          if (now?.status !== 'loading') throw new BatchStopped(`the batch was ${now?.status ?? 'deleted'} while ${name} was loading`);
+        }
       }
       const rest = batcher.flush();
-      if (rest) copy.write(rest);
-      copy.end();
-      await copyDone;
+      if (rest) await copy.write(rest);
+      await copy.end();
       await flushErrors();
     } catch (err) {
-      copy?.destroy(err as Error);
-      // The connection may still be unwinding the aborted COPY: let the pool discard it rather
-      // than hand it to the next query.
-      (connection as { __knex__disposed?: unknown }).__knex__disposed = 'COPY aborted';
-      const reason = err instanceof FileError ? `${name}: ${err.message}` : `${name}: could not be loaded (${(err as Error).message})`;
-      if (!(err instanceof FileError)) this.log.warn({ batchId, file: name, err: (err as Error).message }, 'file load failed');
+      copy?.abort(err as Error);
+      if (connection && !copy) connection.__knex__disposed = 'load aborted';
+      input.resume();
+      const stopped = err instanceof BatchStopped;
+      const reason = err instanceof FileError || stopped ? `${name}: ${err.message}` : `${name}: could not be loaded (${(err as Error).message})`;
+      if (!(err instanceof FileError) && !stopped) this.log.warn({ batchId, file: name, err: (err as Error).message }, 'file load failed');
       await flushErrors().catch(() => undefined);
+      // If the database itself is gone this fails too; the file is then failed by recoverLoads once
+      // it is back (this process no longer lists it as loading).
       await this.db.transaction(async (tx) => {
         await tx('batch_files').where({ id: fileId }).update({ status: 'failed', failure_reason: reason, input_count: input_, failed_count: failed });
-        await this.failBatch(tx, batchId, reason);
+        if (!stopped) await this.failBatch(tx, batchId, reason);
       });
-      input.resume();
+      this.loading.delete(fileId);
+      await this.dropStagingIfIdle(batchId);
+      if (stopped) throw new Conflict(`Batch ${batchId}: ${err.message}; the file was not loaded`);
       return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
     } finally {
-      this.db.client.releaseConnection(connection);
+      this.loading.delete(fileId);
+      if (connection) this.db.client.releaseConnection(connection);
       this.loadSlots.release();
     }
 
@@ -295,6 +324,8 @@ export class BatchService {
           updated_at: tx.fn.now(),
         });
     });
+    // Aborted while this file's last rows were committed: its staging table goes now.
+    await this.dropStagingIfIdle(batchId);
     return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
   }
 
@@ -344,15 +375,47 @@ export class BatchService {
     return this.get(caller, batchId);
   }
 
+  /**
+   * Marks the batch aborted and returns at once. A file still streaming sees the status within
+   * STATUS_CHECK_MS and stops; its staging table is dropped by whoever finishes last. (Dropping it
+   * here while a load's COPY held it — and holding the batch row FOR UPDATE, which blocks the
+   * load's row-error inserts through their foreign key — was a lock cycle through the application
+   * that PostgreSQL could not detect.)
+   */
   async abort(caller: Caller, batchId: string): Promise<Batch> {
-    await this.db.transaction(async (tx) => {
-      const batch = await this.findRow(tx, caller, batchId, true);
-      if (batch.status === 'aborted') return;
+    const changed = await this.db.transaction(async (tx) => {
+      const batch = await this.findRow(tx, caller, batchId, 'no key update');
+      if (batch.status === 'aborted') return false;
       if (batch.status !== 'loading') throw new Conflict(`Batch ${batchId} is ${batch.status}; only a loading batch can be aborted`);
-      await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
       await tx('batches').where({ id: batchId }).update({ status: 'aborted', completed_at: tx.fn.now(), updated_at: tx.fn.now() });
+      return true;
     });
+    if (changed) await this.dropStagingIfIdle(batchId);
     return this.get(caller, batchId);
+  }
+
+  /**
+   * Fails the loads left behind: files marked loading by a process that is gone, or by this one
+   * when its load already ended but could not record that (the database was away). Their batches
+   * fail with the reason and lose their staging tables. Returns the files failed.
+   */
+  async recoverLoads(aliveInstances: readonly number[], me: number): Promise<number> {
+    const files = await this.db<FileRow & { loader: number | null }>('batch_files')
+      .where({ status: 'loading' })
+      .where((q) => q.whereNull('loader').orWhereNot((n) => n.whereIn('loader', aliveInstances)).orWhere((m) => m.where('loader', me).whereNotIn('id', [...this.loading])))
+      .select('id', 'batch_id', 'name', 'loader');
+    for (const f of files) {
+      const reason = `${f.name}: the load stopped before the end of the file (the service restarted or lost its database connection); nothing was merged. Upload the files again in a new batch.`;
+      await this.db.transaction(async (tx) => {
+        const updated = await tx('batch_files').where({ id: f.id, status: 'loading' }).update({ status: 'failed', failure_reason: reason });
+        if (updated) await this.failBatch(tx, f.batch_id, reason);
+      });
+      await this.dropStagingIfIdle(f.batch_id);
+    }
+    // Staging tables of batches that ended while a file still held them.
+    const leftovers = await this.db('batches').whereIn('status', ['failed', 'aborted']).whereRaw('completed_at > now() - interval \'1 day\'').select('id');
+    for (const b of leftovers) await this.dropStagingIfIdle(b.id);
+    return files.length;
   }
 
   /** Removes what a successful batch contributed; earlier records of the same identities become current again. */
@@ -396,6 +459,32 @@ export class BatchService {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /** Files this process is streaming now (recoverLoads leaves them alone). */
+  private readonly loading = new Set<string>();
+  private instance: () => number | null = () => null;
+
+  /** Files are marked with the id of the process loading them (core/instances.ts). */
+  useInstance(id: () => number): void {
+    this.instance = id;
+  }
+
+  /** Drops the staging table of a batch that no longer loads, once no file streams into it. */
+  private async dropStagingIfIdle(batchId: string): Promise<void> {
+    try {
+      await this.db.transaction(async (tx) => {
+        // Never wait behind a COPY that is still unwinding: a later recoverLoads drops it instead.
+        await tx.raw(`set local lock_timeout = '2s'`);
+        const batch = await tx('batches').where({ id: batchId }).first('status');
+        if (!batch || batch.status === 'loading' || batch.status === 'staged') return;
+        const busy = await tx('batch_files').where({ batch_id: batchId, status: 'loading' }).first('id');
+        if (busy) return;
+        await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
+      });
+    } catch (err) {
+      this.log.debug({ batchId, err: (err as Error).message }, 'staging table left for the next recovery');
+    }
+  }
+
   /** Registers the next file of a loading batch. */
   private async fileSlot(batchId: string, fileId: string, name: string): Promise<number> {
     return this.db.transaction(async (tx) => {
@@ -403,17 +492,22 @@ export class BatchService {
       const locked = await tx('batches').where({ id: batchId }).forUpdate().first();
       if (locked?.status !== 'loading') throw new Conflict(`Batch ${batchId} is ${locked?.status}; files can only be added while it is loading`);
       const [{ next }] = (await tx.raw('select coalesce(max(file_index), 0) + 1 as next from batch_files where batch_id = ?', [batchId])).rows;
-      await tx('batch_files').insert({ id: fileId, batch_id: batchId, file_index: next, name, status: 'loading' });
+      await tx('batch_files').insert({ id: fileId, batch_id: batchId, file_index: next, name, status: 'loading', loader: this.instance() });
       return Number(next);
     });
   }
 
-  /** Only a loading batch can fail: one that was merged meanwhile keeps its success. */
+  /**
+   * Only a loading batch can fail: one that was merged meanwhile keeps its success. Its staging
+   * table is dropped here only when no file streams into it (another file may; see abort).
+   */
   private async failBatch(q: Queryable, batchId: string, reason: string): Promise<void> {
     const failed = await q('batches')
       .where({ id: batchId, status: 'loading' })
       .update({ status: 'failed', failure_reason: reason, completed_at: q.fn.now(), updated_at: q.fn.now() });
-    if (failed) await q.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
+    if (!failed) return;
+    const busy = await q('batch_files').where({ batch_id: batchId, status: 'loading' }).first('id');
+    if (!busy) await q.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
   }
 
   private async columnPlans(caller: Caller, storage: DatasetStorage, columns: readonly StoredColumn[]): Promise<ColumnPlan[]> {
@@ -448,9 +542,10 @@ export class BatchService {
     };
   }
 
-  private async findRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<BatchRow> {
+  private async findRow(q: Queryable, caller: Caller, id: string, lock: boolean | 'no key update' = false): Promise<BatchRow> {
     const query = q<BatchRow>('batches').where({ id, ad_account_id: caller.adAccountId });
-    if (forUpdate) query.forUpdate();
+    if (lock === 'no key update') query.forNoKeyUpdate();
+    else if (lock) query.forUpdate();
     const row = await query.first();
     if (!row) throw new NotFound(`Batch ${id} not found`);
     return row;
