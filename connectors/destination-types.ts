@@ -28,6 +28,22 @@ export interface DestinationPart {
   abort(): Promise<void>;
 }
 
+/** A multipart upload a writer started (S3): invisible until completed, and billed until aborted. */
+export interface StartedUpload {
+  key: string;
+  uploadId: string;
+}
+
+/**
+ * Told of every multipart upload as it starts and ends, so the caller can keep a durable list: a
+ * run killed outright leaves uploads that only this list can find (ListMultipartUploads is not
+ * everywhere: s3rver lacks it), and the run's retry aborts them.
+ */
+export interface UploadJournal {
+  started(upload: StartedUpload): Promise<void>;
+  ended(upload: StartedUpload): Promise<void>;
+}
+
 export interface DestinationWriter {
   /** Checks credentials, the folder and write access without publishing anything. Never throws. */
   test(): Promise<ConnectionTestResult>;
@@ -35,5 +51,7 @@ export interface DestinationWriter {
   exists(finalName: string): Promise<boolean>;
   /** Starts one file; nothing is visible under finalName until commit(). */
   openPart(finalName: string): Promise<DestinationPart>;
+  /** Aborts uploads an earlier, killed attempt left (S3); writers without such uploads do nothing. */
+  abandon(uploads: readonly StartedUpload[]): Promise<void>;
   close(): Promise<void>;
 }

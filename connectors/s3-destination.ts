@@ -18,7 +18,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
-import type { DestinationPart, DestinationWriter, PublishedFile } from './destination-types';
+import type { DestinationPart, DestinationWriter, PublishedFile, StartedUpload, UploadJournal } from './destination-types';
 import { createS3Client, s3Prefix } from './s3';
 import { assertFinalName, assertRemotePath } from './remote-path';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, S3Spec } from './types';
@@ -31,6 +31,8 @@ export interface S3DestinationOptions {
   queueSize?: number;
   /** Attempts per request, including the first (SDK default: 3). */
   maxAttempts?: number;
+  /** Told of each multipart upload as S3 starts, completes or aborts it. */
+  journal?: UploadJournal;
 }
 
 export interface S3DestinationSpec extends S3Spec {
@@ -84,6 +86,12 @@ class S3Destination implements DestinationWriter {
     this.queueSize = Math.max(1, opts.queueSize ?? 2);
     this.where = spec.endpoint ?? `s3.${spec.region}.amazonaws.com`;
     this.client = createS3Client(spec, this.timeoutMs, opts.maxAttempts ?? 3);
+    if (opts.journal) journalUploads(this.client, opts.journal);
+  }
+
+  async abandon(uploads: readonly StartedUpload[]): Promise<void> {
+    // NoSuchUpload (already completed or aborted) is what a finished upload answers: nothing to do.
+    for (const u of uploads) await this.abortUpload(u.key, u.uploadId).catch(() => undefined);
   }
 
   /** Lists the folder, then starts and aborts a multipart upload: proves s3:PutObject without any object appearing. */
@@ -258,6 +266,27 @@ class S3Destination implements DestinationWriter {
       cause,
     );
   }
+}
+
+/**
+ * Records multipart uploads from the SDK's own commands (lib-storage creates them lazily): the
+ * journal hears of an upload before its first part is sent, and of its end once S3 confirmed it.
+ */
+function journalUploads(client: S3Client, journal: UploadJournal): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const out = await next(args);
+      const input = args.input as { Key?: string; UploadId?: string };
+      const output = out.output as { UploadId?: string };
+      if (context.commandName === 'CreateMultipartUploadCommand' && output.UploadId && input.Key) {
+        await journal.started({ key: input.Key, uploadId: output.UploadId });
+      } else if ((context.commandName === 'CompleteMultipartUploadCommand' || context.commandName === 'AbortMultipartUploadCommand') && input.Key && input.UploadId) {
+        await journal.ended({ key: input.Key, uploadId: input.UploadId }).catch(() => undefined); // a stale entry is only aborted again
+      }
+      return out;
+    },
+    { step: 'initialize', name: 'cdpUploadJournal' },
+  );
 }
 
 type PartState = 'writing' | 'committing' | 'committed' | 'aborted' | 'failed';

@@ -138,6 +138,9 @@ class SftpDestination implements DestinationWriter {
   }
 
   /** Aborts parts still open (their temp files are deleted), then logs out. */
+  /** SFTP has no uploads to abort: a killed attempt's `.part` file is overwritten by the retry. */
+  async abandon(): Promise<void> {}
+
   async close(): Promise<void> {
     await Promise.all([...this.open].map((p) => p.abort().catch(() => undefined)));
     const pending = this.connecting;

@@ -8,6 +8,8 @@ import type { Knex } from 'knex';
  * - local_jobs: the in-process queue's jobs (the embedded default without Redis), written before
  *   they run and deleted when they end, so a killed process's jobs run again elsewhere.
  * - batch_files.loader: the process streaming a file into its batch's staging table.
+ * - activation_run_uploads: S3 multipart uploads a run has started and not yet completed or
+ *   aborted; the run's next attempt aborts what a killed attempt left.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -31,11 +33,19 @@ export async function up(knex: Knex): Promise<void> {
     );
     create index local_jobs_owner on local_jobs (owner);
     alter table batch_files add column loader integer;
+    create table activation_run_uploads (
+      run_id text not null,
+      key text not null,
+      upload_id text not null,
+      created_at timestamptz not null default now(),
+      primary key (run_id, upload_id)
+    );
   `);
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
+    drop table activation_run_uploads;
     alter table batch_files drop column loader;
     drop table local_jobs;
     drop table service_instances;

@@ -224,6 +224,7 @@ describe('a COPY that stops half-way', () => {
     const writer: DestinationWriter = {
       test: async () => ({ ok: true, detail: 'memory', sample: [] }),
       exists: async () => false,
+      abandon: async () => undefined,
       openPart: async (name) => {
         log.push(`open ${name}`);
         return {

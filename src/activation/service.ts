@@ -24,7 +24,7 @@ import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { to as copyTo } from 'pg-copy-streams';
-import type { DestinationPart, DestinationWriter, PublishedFile } from '../../connectors/destination-types';
+import type { DestinationPart, DestinationWriter, PublishedFile, UploadJournal } from '../../connectors/destination-types';
 import { createS3Destination } from '../../connectors/s3-destination';
 import { createSftpDestination } from '../../connectors/sftp-destination';
 import {
@@ -43,7 +43,7 @@ import type { AudienceService, ResolvedRule } from '../audiences/service';
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import { Db, Queryable } from '../core/db';
-import { CdpError, Conflict, Forbidden, isCdpError, NotFound, PolicyViolation, ruleError } from '../core/errors';
+import { CdpError, Conflict, Forbidden, isCdpError, isDatabaseError, NotFound, PolicyViolation, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
@@ -665,7 +665,10 @@ export class ActivationService {
       const { counts, files } = await this.export(plan, pins!, runAt, runId);
       await this.finish(runId, { status: 'success', counts, files });
     } catch (err) {
-      const message = (err as Error).message;
+      const message = isDatabaseError(err)
+        ? `The run failed because of an internal error (logged with run ${runId}); it is retried, or start a new run later`
+        : (err as Error).message;
+      if (isDatabaseError(err)) this.log.error({ runId, err }, 'activation run failed in the database');
       if (err instanceof Conflict) {
         // Nothing to retry (e.g. an audience never evaluated): the run fails with the reason.
         await this.finish(runId, { status: 'failed', error: message });
@@ -1275,7 +1278,13 @@ export class ActivationService {
   }
 
   private async export(plan: ExportPlan, pins: Pins, at: Date, runId: string): Promise<{ counts: RunCounts; files: PublishedFile[] }> {
-    const writer = this.writer(plan.destination);
+    const writer = this.writer(plan.destination, this.uploadJournal(runId));
+    // Uploads an earlier attempt started and never ended (it was killed): abort them first.
+    const left = await this.db('activation_run_uploads').where({ run_id: runId }).select('key', 'upload_id as uploadId');
+    if (left.length) {
+      await writer.abandon(left);
+      await this.db('activation_run_uploads').where({ run_id: runId }).delete();
+    }
     const counts: RunCounts = { received: 0, activated: 0, excludedMandatory: 0, excludedDuplicates: 0, failed: 0 };
     const files: PublishedFile[] = [];
     const targets = plan.targets.length ? { runId, ids: plan.targets.map((t) => t.id) } : undefined;
@@ -1521,12 +1530,27 @@ export class ActivationService {
     });
   }
 
-  private writer(row: DestinationRow): DestinationWriter {
+  /** The run's list of S3 multipart uploads in flight (activation_run_uploads). */
+  private uploadJournal(runId: string): UploadJournal {
+    return {
+      started: async (u) => {
+        await this.db('activation_run_uploads').insert({ run_id: runId, key: u.key, upload_id: u.uploadId }).onConflict(['run_id', 'upload_id']).ignore();
+      },
+      ended: async (u) => {
+        await this.db('activation_run_uploads').where({ run_id: runId, upload_id: u.uploadId }).delete();
+      },
+    };
+  }
+
+  private writer(row: DestinationRow, journal?: UploadJournal): DestinationWriter {
     const credentials = this.secrets().open<Record<string, unknown>>(row.secret);
     if (this.options.writerFor) return this.options.writerFor(row.kind, row.settings, credentials);
     const s = row.settings as Record<string, never>;
     if (row.kind === 's3') {
-      return createS3Destination({ region: s.region, endpoint: s.endpoint, bucket: s.bucket, prefix: s.prefix, accessKeyId: credentials.accessKeyId as string, secretAccessKey: credentials.secretAccessKey as string, sessionToken: credentials.sessionToken as string | undefined });
+      return createS3Destination(
+        { region: s.region, endpoint: s.endpoint, bucket: s.bucket, prefix: s.prefix, accessKeyId: credentials.accessKeyId as string, secretAccessKey: credentials.secretAccessKey as string, sessionToken: credentials.sessionToken as string | undefined },
+        { journal },
+      );
     }
     return createSftpDestination({ host: s.host, port: s.port, username: s.username, hostKeyFingerprint: s.hostKeyFingerprint, folder: s.folder ?? 'uploads', ...(credentials as Record<string, string>) });
   }

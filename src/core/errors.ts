@@ -63,3 +63,12 @@ export function ruleError(pointer: string, rule: string, message: string, status
 export function isCdpError(err: unknown): err is CdpError {
   return err instanceof CdpError;
 }
+
+/**
+ * An error PostgreSQL sent (pg's DatabaseError: a SQLSTATE code and a severity). Its message as
+ * knex reports it starts with the whole statement, so it goes to the log, never to a user.
+ */
+export function isDatabaseError(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  return err instanceof Error && typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string';
+}
