@@ -15,7 +15,7 @@ import { roleMay } from './access';
 import { assertAcceptedMediaType } from './media-types';
 import { buildOpenApi } from './openapi';
 import { problemMiddleware, RETRY_AFTER_SECONDS } from './problem';
-import { pathParamGuard, verifyUtf8 } from './request-guards';
+import { assertStorablePathParams, verifyUtf8 } from './request-guards';
 import { RouteSpec, STREAMED } from './route';
 
 export interface AppDeps {
@@ -79,7 +79,6 @@ export function createApp(deps: AppDeps): express.Express {
     ...deps.routes,
   ];
   const openapi = buildOpenApi(routes, deps.validator, deps.version);
-  app.use(pathParamGuard(routes));
 
   for (const spec of routes) {
     // File uploads stream through untouched; every other route parses JSON.
@@ -95,6 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
     const before = spec.cors ? [anyOrigin, parse] : [parse];
     app[spec.method](spec.path, ...before, async (req: Request, res: Response, next: NextFunction) => {
       try {
+        assertStorablePathParams(req.params as Record<string, string>);
         let caller = undefined as unknown as Caller;
         if (spec.permission !== 'public') {
           const header = req.get('authorization');

@@ -148,9 +148,9 @@ export function problemMiddleware(log: Logger): ErrorRequestHandler {
         instance,
       });
     }
-    // A router decode failure the path guard in app.ts did not see first.
+    // The router could not decode a path parameter (not percent-encoded UTF-8).
     if (err instanceof URIError && e.status === 400) {
-      const message = 'is not valid percent-encoded UTF-8';
+      const message = 'is not valid percent-encoded UTF-8; percent-encode the UTF-8 bytes of each value (encodeURIComponent)';
       return sendProblem(res, problemOf(new InvalidRequest(`The path ${message}`, { errors: [{ pointer: '/path', rule: 'percent_encoding', message }] }), instance));
     }
     const unavailable = connectionFailureReason(err);

@@ -8,7 +8,6 @@
 import { createError } from '../core/errors';
 
 export const TooManyRequests = createError('rate-limited', 429, 'Too many requests');
-export const ServiceUnavailable = createError('unavailable', 503, 'Service temporarily unavailable');
 
 export interface RateLimit {
   /** Tokens added per second (sustained requests per second per key). */

@@ -16,7 +16,7 @@
  */
 import { UnprocessableRequest } from '../core/errors';
 import type { Logger } from '../core/log';
-import { ServiceUnavailable } from './rate-limit';
+import { ServiceUnavailable } from '../core/errors';
 
 /** SQLSTATE of a PostgreSQL error (node's own codes such as ECONNREFUSED are not). */
 function sqlState(err: unknown): string | null {
