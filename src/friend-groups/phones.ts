@@ -11,10 +11,11 @@
  *   country (or one whose type the country does not distinguish, as in the US); fixed lines,
  *   toll-free and premium numbers fail with `not_mobile`.
  * - Anything else (too short, letters, no such number range) fails with `phone_invalid`.
+ * Reading and validity are `normalizePhone`'s (src/namespaces/identity.ts), one rule for datasets
+ * and friends, including every 010 + 8 digits as a mobile where the library's metadata lacks it.
  * Valid numbers become E.164 (`+821012345678`), the universe's phone node value.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { normalizePhone, NormalizeResult } from '../namespaces/identity';
+import { normalizePhone, NormalizeResult, phoneKind } from '../namespaces/identity';
 
 const PHONE_INVALID_MESSAGE =
   'Not a valid phone number: register Korean mobile numbers starting with 01X (010-1234-5678) and international numbers with their country code (+1 415 555 2671)';
@@ -39,8 +40,9 @@ export function normalizeFriendPhone(raw: string): NormalizeResult {
     // Same rule name for every unreadable number; the extension case keeps its own advice.
     return { ok: false, rule: 'phone_invalid', message: r.message.startsWith('Remove the extension') ? r.message : PHONE_INVALID_MESSAGE };
   }
-  const parsed = parsePhoneNumberFromString(r.value);
-  if (!parsed) return r;
-  if (parsed.countryCallingCode === '82') return KR_MOBILE.test(parsed.nationalNumber) && parsed.getType() === 'MOBILE' ? r : NOT_KR_MOBILE;
-  return MOBILE_TYPES.has(parsed.getType() ?? '') ? r : NOT_INTL_MOBILE;
+  // The namespaces' phone rule decides validity (and knows all of 010); this only asks "mobile?".
+  const kind = phoneKind(r.value);
+  if (!kind) return r;
+  if (kind.countryCallingCode === '82') return KR_MOBILE.test(kind.nationalNumber) && kind.type === 'MOBILE' ? r : NOT_KR_MOBILE;
+  return MOBILE_TYPES.has(kind.type ?? '') ? r : NOT_INTL_MOBILE;
 }

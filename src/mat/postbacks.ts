@@ -11,14 +11,14 @@
  * - Adjust callbacks (vendor `adjust`, recognised by `activity_kind`): install / reinstall →
  *   install, session / reattribution → open, event named purchase or revenue → purchase; ad id =
  *   `gps_adid` or `idfa` (NOT `adid`, which is Adjust's own device id); `created_at` = unix seconds.
- * Anything else maps to no event and is ignored (202, not stored). A vendor message without an ad id
- * or with the all-zero id (the user limited ad tracking) is ignored too: it identifies nobody. A
- * malformed ad id or time refuses the whole request (422), as with the pixel collector.
+ * Anything else maps to no event and is ignored (202, not stored). A message of any format without an
+ * ad id or with the all-zero id (the user limited ad tracking, a normal device) is ignored and
+ * counted too: it identifies nobody. A malformed ad id or time refuses the whole request (422).
  */
 import { eventTimeProblem } from '../core/event-time';
 import { FieldError, InvalidRequest, isCdpError, UnprocessableRequest } from '../core/errors';
 import { requestSchemas } from '../core/validation';
-import { normalizeDeviceId } from '../namespaces/identity';
+import { isLimitedAdTrackingId, normalizeDeviceId } from '../namespaces/identity';
 
 export const MAT_VENDORS = ['appsflyer', 'adjust', 'kochava', 'tune', 'igaworks', 'wisetracker'] as const;
 export type MatVendor = (typeof MAT_VENDORS)[number];
@@ -115,13 +115,15 @@ function generic(m: Record<string, unknown>, p: string, now: Date): One {
     throw err;
   }
   const errors: FieldError[] = [];
-  const id = normalizeDeviceId(String(m.adid));
-  if (!id.ok) errors.push({ pointer: `${p}/adid`, rule: id.rule, message: id.message });
+  const id = adIdOfValue(String(m.adid), `${p}/adid`, errors); // required: a blank one is an error
   const at = m.occurredAt === undefined ? now : new Date(String(m.occurredAt));
   checkFuture(at, now, `${p}/occurredAt`, errors);
-  if (errors.length || !id.ok) return { errors };
-  return { postback: { event: m.event as MatEvent, vendorEvent: String(m.event), adid: id.value, occurredAt: at } };
+  if (errors.length) return { errors };
+  if (!id) return { ignored: 'adid is the all-zero id: the user limited ad tracking, so it identifies nobody' };
+  return { postback: { event: m.event as MatEvent, vendorEvent: String(m.event), adid: id, occurredAt: at } };
 }
+
+const NO_AD_ID = (fields: string) => `No advertising id (${fields}) or the all-zero one: the user limited ad tracking`;
 
 function appsFlyer(m: Record<string, unknown>, p: string, now: Date): One {
   const type = str(m.event_type).toLowerCase();
@@ -147,7 +149,7 @@ function appsFlyer(m: Record<string, unknown>, p: string, now: Date): One {
     else checkFuture(at, now, `${p}/event_time`, errors);
   }
   if (errors.length) return { errors };
-  if (!id) return { ignored: 'No advertising id (advertising_id or idfa): the user limited ad tracking' };
+  if (!id) return { ignored: NO_AD_ID('advertising_id or idfa') };
   return { postback: { event, vendorEvent, adid: id, occurredAt: at } };
 }
 
@@ -172,20 +174,31 @@ function adjust(m: Record<string, unknown>, p: string, now: Date): One {
     }
   }
   if (errors.length) return { errors };
-  if (!id) return { ignored: 'No advertising id (gps_adid or idfa): the user limited ad tracking' };
+  if (!id) return { ignored: NO_AD_ID('gps_adid or idfa') };
   return { postback: { event, vendorEvent, adid: id, occurredAt: at } };
 }
 
-/** The first ad id field present; a malformed one is an error, a missing or all-zero one is none. */
+/**
+ * The ad id rule of every format: the normalised id; null for the all-zero id (a device with ad
+ * tracking limited: the message is ignored and counted, not refused) or, pushing an error, a
+ * malformed one.
+ */
+function adIdOfValue(raw: string, pointer: string, errors: FieldError[]): string | null {
+  if (isLimitedAdTrackingId(raw)) return null;
+  const r = normalizeDeviceId(raw);
+  if (r.ok) return r.value;
+  errors.push({ pointer, rule: r.rule, message: r.message });
+  return null;
+}
+
+/** Vendor formats: the first of `fields` holding a usable ad id; blank and all-zero ones are none. */
 function adIdOf(m: Record<string, unknown>, fields: string[], p: string, errors: FieldError[]): string | null {
   for (const f of fields) {
     const raw = m[f];
     if (raw === undefined || raw === null || str(raw).trim() === '') continue;
-    const r = normalizeDeviceId(str(raw));
-    if (r.ok) return r.value;
-    if (r.rule === 'device_id' && /^0{8}-0{4}-0{4}-0{4}-0{12}$/.test(str(raw).trim())) continue;
-    errors.push({ pointer: `${p}/${f}`, rule: r.rule, message: r.message });
-    return null;
+    const before = errors.length;
+    const id = adIdOfValue(str(raw), `${p}/${f}`, errors);
+    if (id || errors.length > before) return id;
   }
   return null;
 }

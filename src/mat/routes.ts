@@ -36,7 +36,7 @@ export function matRoutes(mat: MatService): RouteSpec[] {
     route({
       method: 'post', path: '/v1/mat/postbacks/:vendor/:code', permission: 'public', tag: 'mat', status: 202, cors: true, jsonBodyLimit: '2mb', errors: [422, 429],
       summary:
-        'Public postback endpoint (no API key; the code authorises): generic { event: install|open|purchase, adid, occurredAt? } or an array, or AppsFlyer Push API JSON (vendor appsflyer). Answers 202 { accepted, ignored }; events mapping to none of install/open/purchase are ignored',
+        'Public postback endpoint (no API key; the code authorises): generic { event: install|open|purchase, adid, occurredAt? } or an array, or AppsFlyer Push API JSON (vendor appsflyer). Answers 202 { accepted, ignored }; events mapping to none of install/open/purchase and ad ids that are missing or all-zero (ad tracking limited) are ignored and counted, in every format',
       handler: async ({ params, body, req, res }) => mat.postback(params.vendor, params.code, { body }, req.ip ?? '', res),
     }),
     route({

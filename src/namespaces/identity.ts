@@ -15,11 +15,13 @@
  *   and does not start with the trunk prefix 0 is read once more as international with its country
  *   code (`14155552671` → `+14155552671`), as Kakao's friend-group upload accepts "international
  *   numbers with country code". Extensions are refused: E.164 has none and a switchboard number is
- *   not a person.
+ *   not a person. Every `010` + 8 digits (and `+82 10` + 8) is a valid Korean mobile by our own rule:
+ *   the library's Korean metadata (still in 1.13.16, the newest) leaves 010-5970 … 010-5999 out.
  * - device ids (GAID, IDFA, any `device` namespace): lowercase UUID 8-4-4-4-12 with hyphens, never
  *   hashed. 32 hex chars without hyphens are refused rather than re-hyphenated, because that is the
  *   shape of an MD5-hashed ad id and would silently become a wrong id. The all-zero id is refused: it
- *   is what iOS/Android report when the user limited ad tracking, so it identifies nobody.
+ *   is what iOS/Android report when the user limited ad tracking, so it identifies nobody
+ *   (`isLimitedAdTrackingId` tells it apart, for callers that ignore such a device instead).
  * - app user id (`AppUserId`): Kakao app user ids are positive 64-bit integers. ASCII digits only,
  *   leading zeros dropped (`007` and `7` are the same user), 1 … 9223372036854775807.
  * - partner_id: trimmed, non-empty, ≤ 256 chars, no control characters (vendor ids end up in files
@@ -27,7 +29,7 @@
  * - cookie, cross_device, non_people: trimmed, non-empty, ≤ 1024 chars.
  * Custom namespaces use the rule of their type (a custom `email` namespace gets the plain email rule).
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, type PhoneNumber, type PhoneNumberType } from 'libphonenumber-js/max';
 import type { NamespaceType } from './service';
 
 export type NormalizeResult = { ok: true; value: string } | { ok: false; rule: string; message: string };
@@ -107,22 +109,48 @@ export function normalizeSha256(raw: string): NormalizeResult {
 
 const PHONE_OPTIONS = { defaultCountry: DEFAULT_PHONE_COUNTRY, extract: false } as const;
 
+// Korea's numbering plan gives all of 010 to mobiles (010-XXXX-XXXX); the metadata's mobile
+// pattern excludes 10-597x … 10-599x, so real numbers there would be refused.
+const KR_010_MOBILE_RE = /^10\d{8}$/;
+
+function isKorean010Mobile(p: PhoneNumber): boolean {
+  return p.countryCallingCode === '82' && KR_010_MOBILE_RE.test(p.nationalNumber);
+}
+
+function isValidPhone(p: PhoneNumber | undefined): p is PhoneNumber {
+  return p !== undefined && (isKorean010Mobile(p) || p.isValid());
+}
+
 export function normalizePhone(raw: string): NormalizeResult {
   const v = raw.trim();
   if (v.length === 0) return EMPTY;
   let parsed = parsePhoneNumberFromString(v, PHONE_OPTIONS);
-  if ((!parsed || !parsed.isValid()) && v.charCodeAt(0) !== 43 /* + */) {
+  if (!isValidPhone(parsed) && v.charCodeAt(0) !== 43 /* + */) {
     // Not Korean: read as international with its country code, unless it starts with the trunk
     // prefix 0 (then it was meant as a domestic number and is simply wrong).
     const first = firstDigit(v);
     if (first !== -1 && first !== 0) {
       const intl = parsePhoneNumberFromString('+' + v, PHONE_OPTIONS);
-      if (intl && intl.isValid()) parsed = intl;
+      if (isValidPhone(intl)) parsed = intl;
     }
   }
-  if (!parsed || !parsed.isValid()) return PHONE_INVALID;
+  if (!isValidPhone(parsed)) return PHONE_INVALID;
   if (parsed.ext) return PHONE_EXTENSION;
   return ok(parsed.number);
+}
+
+export interface PhoneKind {
+  countryCallingCode: string;
+  nationalNumber: string;
+  /** MOBILE, FIXED_LINE, FIXED_LINE_OR_MOBILE, VOIP …; undefined when the metadata cannot tell. */
+  type: PhoneNumberType | undefined;
+}
+
+/** What kind of number an E.164 value from `normalizePhone` is, with the same 010 rule. */
+export function phoneKind(e164: string): PhoneKind | undefined {
+  const p = parsePhoneNumberFromString(e164);
+  if (!p) return undefined;
+  return { countryCallingCode: p.countryCallingCode, nationalNumber: p.nationalNumber, type: isKorean010Mobile(p) ? 'MOBILE' : p.getType() };
 }
 
 /** Value of the first ASCII or full-width digit, or -1 when a non-separator comes first. */
@@ -137,12 +165,19 @@ function firstDigit(v: string): number {
   return -1;
 }
 
+/**
+ * The all-zero advertising id (any case, surrounding blanks): what a device with ad tracking
+ * limited reports. Device id namespaces refuse it; postbacks ignore and count it.
+ */
+export function isLimitedAdTrackingId(raw: string): boolean {
+  return raw.trim() === ZERO_UUID;
+}
+
 export function normalizeDeviceId(raw: string): NormalizeResult {
   const v = raw.trim();
   if (v.length === 0) return EMPTY;
   if (!UUID_RE.test(v)) return HEX32_RE.test(v) ? DEVICE_NO_HYPHENS : DEVICE_INVALID;
-  const lower = v.toLowerCase();
-  return lower === ZERO_UUID ? DEVICE_ZERO : ok(lower);
+  return isLimitedAdTrackingId(v) ? DEVICE_ZERO : ok(v.toLowerCase());
 }
 
 export function normalizeAppUserId(raw: string): NormalizeResult {
