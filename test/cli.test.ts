@@ -1,12 +1,15 @@
 /**
- * The built `cdp` command against a real database (DATABASE_URL), as an operator runs it.
- * `npm test` builds dist/ before jest runs.
+ * The built `cdp` command against a real database (DATABASE_URL), as an operator runs it, and on
+ * the embedded default while `cdp start` runs. `npm test` builds dist/ before jest runs.
  */
-import { execFile } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { openTestDatabase } from './helpers/harness';
+import { eventually } from './helpers/poll';
+import { freePort } from './setup/servers';
 
 const run = promisify(execFile);
 const CLI = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
@@ -55,4 +58,54 @@ describe('cdp CLI', () => {
     const { stdout } = await cdp('roles');
     expect(stdout).toMatch(/labels\.write\s+admin, governance/);
   });
+});
+
+describe('cdp admin commands on the embedded default while `cdp start` runs', () => {
+  let dataDir: string;
+  let service: ChildProcess | undefined;
+  afterAll(async () => {
+    if (service && service.exitCode === null && service.signalCode === null) {
+      service.kill('SIGTERM');
+      await new Promise((r) => service!.once('exit', r));
+    }
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('lists accounts and issues a key that the running service accepts, and leaves it running', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-cli-embedded-'));
+    const base = { PATH: process.env.PATH, HOME: process.env.HOME, CDP_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+    const pgPort = await freePort();
+    service = spawn('node', [CLI, 'start'], { env: { ...base, PORT: '0', EMBEDDED_PG_PORT: String(pgPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    service.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    service.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const url = await eventually(async () => {
+      if (service!.exitCode !== null) throw new Error(`cdp start exited ${service!.exitCode}: ${err}`);
+      return /API listening on (http:\/\/\S+)/.exec(err)?.[1];
+    }, 'cdp start to listen', 90_000, 100);
+    const account = /ad account:\s+(acc_\w+)/.exec(out)?.[1];
+    expect(account).toBeDefined();
+
+    // Same data dir, EMBEDDED_PG_PORT left at its default: the command finds the real port.
+    const admin = (...args: string[]) => run('node', [CLI, ...args], { env: base });
+    const listed = await admin('accounts', 'list');
+    expect(listed.stdout).toContain(`${account}\t`);
+    const issued = await admin('accounts', 'keys', 'create', '--account', account!, '--role', 'admin', '--name', 'replacement');
+    const token = /^key_\w+\tadmin\t(cdp_\S+)$/m.exec(issued.stdout)?.[1];
+    expect(token).toBeDefined();
+    const migrated = await admin('migrate');
+    expect(migrated.stdout).toContain('already up to date');
+    expect(migrated.stderr).toContain(`run by cdp process ${service.pid}`);
+
+    // The service still has its database, and takes the new key.
+    const me = await fetch(`${url}/v1/accounts/me`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { adAccount: { id: string } }).adAccount.id).toBe(account);
+
+    service.kill('SIGTERM');
+    const code = await new Promise((r) => service!.once('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false); // its owner stopped it
+  }, 180_000);
 });

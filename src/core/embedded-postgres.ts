@@ -11,6 +11,10 @@ import type { Logger } from './log';
 
 export interface EmbeddedCluster {
   connectionString: string;
+  port: number;
+  /** Set when the cluster is another cdp process's (attached, not started): that process's pid. */
+  ownerPid?: number;
+  /** Stops the cluster when this process started it; lets go of it when attached. */
   stop(): Promise<void>;
 }
 
@@ -84,14 +88,79 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     throw new Error(`Embedded PostgreSQL did not start on 127.0.0.1:${opts.port} (data in ${clusterDir})${said ? `: ${said}` : ''}`, { cause: err });
   }
   fs.writeFileSync(path.join(opts.dataDir, OWNER_FILE), String(process.pid));
-  const connectionString = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;
   await ensureDatabase(pg, 'cdp');
   return {
-    connectionString: connectionString.replace(/\/postgres$/, '/cdp'),
+    connectionString: clusterUrl(password, '127.0.0.1', opts.port),
+    port: opts.port,
     stop: async () => {
       await pg.stop();
       fs.rmSync(path.join(opts.dataDir, OWNER_FILE), { force: true });
     },
+  };
+}
+
+const clusterUrl = (password: string, host: string, port: number) =>
+  `postgres://postgres:${encodeURIComponent(password)}@${host.includes(':') ? `[${host}]` : host}:${port}/cdp`;
+
+/**
+ * For admin commands (`cdp accounts …`, `cdp migrate`): when a live cdp process runs the cluster
+ * (`cdp start`, `cdp demo`), connect to it and leave it running; otherwise start it as
+ * startEmbeddedPostgres does. Its port is the one the server really listens on (postmaster.pid),
+ * which is the running process's EMBEDDED_PG_PORT, not necessarily ours.
+ */
+export async function attachOrStartEmbedded(opts: EmbeddedOptions): Promise<EmbeddedCluster> {
+  const clusterDir = path.join(opts.dataDir, 'pg');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const server = readPostmaster(clusterDir);
+    if (!server || !alive(server.pid) || !isPostgres(server.pid)) break; // nobody runs it
+    const owner = readPid(path.join(opts.dataDir, OWNER_FILE));
+    const ownerLives = owner !== null && owner !== process.pid && alive(owner);
+    if (server.status === 'ready') {
+      if (!ownerLives) break; // left by a killed cdp process: the start below takes it over
+      const passwordFile = path.join(opts.dataDir, 'pg-password');
+      if (!fs.existsSync(passwordFile)) throw new Error(`Embedded PostgreSQL in ${clusterDir} runs (cdp process ${owner}) but ${passwordFile} is missing, so this command cannot connect to it; stop that process and start again`);
+      const password = fs.readFileSync(passwordFile, 'utf8').trim();
+      return { connectionString: clusterUrl(password, server.host, server.port), port: server.port, ownerPid: owner!, stop: async () => undefined };
+    }
+    if (server.status === 'stopping') {
+      throw new Error(`Embedded PostgreSQL in ${clusterDir} is stopping${ownerLives ? ` (cdp process ${owner} is shutting down)` : ''}; run the command again when it has stopped`);
+    }
+    if (Date.now() > deadline) throw new Error(`Embedded PostgreSQL in ${clusterDir} (pid ${server.pid}) has been starting for 60 s; see the log of the cdp process that started it`);
+    await new Promise((r) => setTimeout(r, 100)); // starting (or in recovery): wait until it accepts connections
+  }
+  return startEmbeddedPostgres(opts);
+}
+
+interface Postmaster {
+  pid: number;
+  port: number;
+  host: string;
+  /** starting · stopping · ready · standby */
+  status: string;
+}
+
+/**
+ * PostgreSQL's postmaster.pid: line 1 pid, 2 data directory, 3 start time, 4 port, 5 socket
+ * directory, 6 first listen address, 7 shared memory key, 8 status (src/include/miscadmin.h);
+ * lines 5–8 are written once the server listens.
+ */
+function readPostmaster(clusterDir: string): Postmaster | null {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return null;
+  }
+  const pid = Number(lines[0]?.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  const port = Number(lines[3]?.trim());
+  const listen = lines[5]?.trim() ?? '';
+  return {
+    pid,
+    port: Number.isInteger(port) && port > 0 ? port : 0,
+    host: !listen || listen === '*' || listen === '0.0.0.0' ? '127.0.0.1' : listen === '::' ? '::1' : listen,
+    status: lines[7]?.trim() || 'starting',
   };
 }
 
@@ -153,7 +222,7 @@ async function takeOverLeftPostmaster(dataDir: string, clusterDir: string, log?:
   }
   const owner = readPid(path.join(dataDir, OWNER_FILE));
   if (owner !== null && owner !== process.pid && alive(owner)) {
-    throw new Error(`Embedded PostgreSQL in ${clusterDir} is in use by another cdp process (pid ${owner}); stop it first, or run this command against it with DATABASE_URL`);
+    throw new Error(`Embedded PostgreSQL in ${clusterDir} is in use by another cdp process (pid ${owner}): the service already runs on this data folder. Stop it first, or give this one its own CDP_DATA_DIR and EMBEDDED_PG_PORT (admin commands such as "cdp accounts list" use the running one as it is)`);
   }
   log?.warn({ postmaster, owner }, 'stopping the embedded PostgreSQL left running by a cdp process that was killed');
   process.kill(postmaster, 'SIGINT');
