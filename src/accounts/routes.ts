@@ -1,12 +1,13 @@
 import { route, RouteSpec } from '../http/route';
+import { permissionsOf } from '../http/access';
 import type { AccountService } from './service';
 
 export function accountRoutes(accounts: AccountService): RouteSpec[] {
   return [
     route({
       method: 'get', path: '/v1/accounts/me', permission: 'accounts.read', tag: 'accounts',
-      summary: 'The calling key: role, organisation and the ad account requests are scoped to',
-      handler: async ({ caller }) => accounts.me(caller),
+      summary: 'The calling key: role, organisation, the ad account requests are scoped to, and the permissions of its role',
+      handler: async ({ caller }) => ({ ...(await accounts.me(caller)), permissions: permissionsOf(caller.role) }),
     }),
     route({
       method: 'get', path: '/v1/accounts', permission: 'accounts.read', tag: 'accounts',

@@ -51,6 +51,11 @@ export const ACCESS = {
 
 export type Permission = keyof typeof ACCESS;
 
+/** Every permission the role holds (the console disables what is not here). */
+export function permissionsOf(role: Role): Permission[] {
+  return (Object.keys(ACCESS) as Permission[]).filter((p) => roleMay(role, p));
+}
+
 export function roleMay(role: Role, permission: Permission): boolean {
   return (ACCESS[permission] as readonly Role[]).includes(role);
 }

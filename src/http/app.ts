@@ -13,6 +13,7 @@ import type { Caller } from '../core/types';
 import type { RequestValidator } from '../core/validation';
 import { roleMay } from './access';
 import { assertAcceptedMediaType } from './media-types';
+import { consoleMiddleware } from './console';
 import { buildOpenApi } from './openapi';
 import { problemMiddleware, RETRY_AFTER_SECONDS } from './problem';
 import { assertStorablePathParams, verifyUtf8 } from './request-guards';
@@ -27,6 +28,31 @@ export interface AppDeps {
   /** Reports whether the database and job queue answer (GET /v1/health). */
   health: () => Promise<Record<string, unknown>>;
   version: string;
+}
+
+/** The service's own routes (health, this document), declared like every module's. */
+function builtinRoutes(health: AppDeps['health'], openapi: () => unknown): RouteSpec[] {
+  return [
+    {
+      method: 'get', path: '/v1/health', permission: 'public', tag: 'service',
+      summary: 'Liveness and readiness: database and job queue reachability',
+      handler: async ({ res }) => {
+        const report = await health();
+        if (report.status !== 'ok') res.status(503).setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        return report;
+      },
+    },
+    {
+      method: 'get', path: '/v1/openapi.json', permission: 'public', tag: 'service',
+      summary: 'This API described as OpenAPI 3.1',
+      handler: async () => openapi(),
+    },
+  ];
+}
+
+/** The OpenAPI document of the module routes plus the service's own (what GET /v1/openapi.json serves). */
+export function apiDocument(routes: RouteSpec[], validator: RequestValidator, version: string): Record<string, unknown> {
+  return buildOpenApi([...builtinRoutes(async () => ({}), () => ({})), ...routes], validator, version);
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -61,24 +87,8 @@ export function createApp(deps: AppDeps): express.Express {
   };
   const preflighted = new Set<string>();
 
-  const routes: RouteSpec[] = [
-    {
-      method: 'get', path: '/v1/health', permission: 'public', tag: 'service',
-      summary: 'Liveness and readiness: database and job queue reachability',
-      handler: async ({ res }) => {
-        const report = await deps.health();
-        if (report.status !== 'ok') res.status(503).setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-        return report;
-      },
-    },
-    {
-      method: 'get', path: '/v1/openapi.json', permission: 'public', tag: 'service',
-      summary: 'This API described as OpenAPI 3.1',
-      handler: async () => openapi,
-    },
-    ...deps.routes,
-  ];
-  const openapi = buildOpenApi(routes, deps.validator, deps.version);
+  const routes: RouteSpec[] = [...builtinRoutes(deps.health, () => openapi), ...deps.routes];
+  const openapi = apiDocument(deps.routes, deps.validator, deps.version);
 
   for (const spec of routes) {
     // File uploads stream through untouched; every other route parses JSON.
@@ -129,6 +139,7 @@ export function createApp(deps: AppDeps): express.Express {
     });
   }
 
+  app.use(...consoleMiddleware());
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new NotFound(`No route ${req.method} ${req.path}`));
   });
