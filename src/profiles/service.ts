@@ -26,8 +26,10 @@ export interface Profile {
   namespace: { id: string; code: string; name: string; type: string };
   identity: string;
   attributes: Record<string, unknown>;
-  /** Which dataset and batch each attribute value came from. */
+  /** The datasets and batches that hold this identity (oldest merge first). */
   sources: { datasetId: string; datasetName: string; batchId: string; loadedAt: string }[];
+  /** Field path (dotted, as in the schema) → the dataset and batch whose value won the merge. */
+  attributeSources: Record<string, { datasetId: string; datasetName: string; batchId: string }>;
   audienceMemberships: unknown[];
 }
 
@@ -138,12 +140,20 @@ export class ProfileService {
     if (contributions.length === 0) throw new NotFound(`No prospect profile ${ns.code}:${normal.value}`);
     contributions.sort((a, b) => a.seq - b.seq);
     const merged: Record<string, unknown> = {};
-    for (const c of contributions) for (const [path, v] of Object.entries(c.values)) if (v !== null && v !== undefined) merged[path] = v;
+    const attributeSources: Profile['attributeSources'] = {};
+    for (const c of contributions) {
+      for (const [path, v] of Object.entries(c.values)) {
+        if (v === null || v === undefined) continue;
+        merged[path] = v;
+        attributeSources[path] = { datasetId: c.dataset.id, datasetName: c.dataset.name, batchId: c.batchId };
+      }
+    }
     return {
       namespace: { id: ns.id, code: ns.code, name: ns.name, type: ns.type },
       identity: normal.value,
       attributes: nest(merged),
       sources: contributions.map((c) => ({ datasetId: c.dataset.id, datasetName: c.dataset.name, batchId: c.batchId, loadedAt: c.loadedAt.toISOString() })),
+      attributeSources,
       audienceMemberships: this.memberships ? await this.memberships(caller, ns.id, normal.value) : [],
     };
   }
