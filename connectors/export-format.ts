@@ -54,6 +54,21 @@ export function neutraliseCell(value: string): string {
   return `'${value}`;
 }
 
+/**
+ * Characters that end a line for some reader: LF, VT, FF, CR, NEL, LINE and PARAGRAPH SEPARATOR.
+ * copy-export.ts replaces the same code points in SQL.
+ */
+export const LINE_BREAK_CODE_POINTS: readonly number[] = [0x0a, 0x0b, 0x0c, 0x0d, 0x85, 0x2028, 0x2029];
+const LINE_BREAK = new RegExp(`[${LINE_BREAK_CODE_POINTS.map((c) => `\\u${c.toString(16).padStart(4, '0')}`).join('')}]`, 'gu');
+
+/**
+ * Each line break becomes a space, for readers that take one record per line whatever the quoting
+ * (LiveRamp): a quoted line break would still split the record there.
+ */
+export function oneLine(value: string): string {
+  return value.replace(LINE_BREAK, ' ');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Encoders
 
@@ -75,6 +90,8 @@ export interface CsvEncoderOptions {
   header?: boolean;
   /** Default '\n'. */
   recordDelimiter?: '\n' | '\r\n';
+  /** Line breaks in string cells and column names become spaces (oneLine): one record per line. */
+  singleLine?: boolean;
   gzip: boolean;
 }
 
@@ -108,6 +125,7 @@ function checkCsvOptions(opts: CsvEncoderOptions): void {
  */
 export function createCsvEncoder(opts: CsvEncoderOptions): Duplex {
   checkCsvOptions(opts);
+  const line = opts.singleLine ? oneLine : (v: string) => v;
   const columns = [...opts.columns];
   const nullOutput = opts.nullOutput ?? '';
   const toArray = new Transform({
@@ -123,7 +141,7 @@ export function createCsvEncoder(opts: CsvEncoderOptions): Duplex {
     },
   });
   const csv = stringify({
-    columns,
+    columns: columns.map((key) => ({ key, header: line(key) })),
     header: opts.header ?? true,
     delimiter: opts.delimiter ?? ',',
     quote: opts.quote ?? '"',
@@ -131,7 +149,7 @@ export function createCsvEncoder(opts: CsvEncoderOptions): Duplex {
     record_delimiter: opts.recordDelimiter ?? '\n',
     cast: {
       // context.header: column names are ours (LiveRamp needs them byte-identical across uploads).
-      string: (v, context) => (context.header ? v : neutraliseCell(v)),
+      string: (v, context) => (context.header ? v : neutraliseCell(line(v))),
       number: (v) => String(v),
       bigint: (v) => String(v),
       boolean: (v) => (v ? 'true' : 'false'),

@@ -58,8 +58,9 @@ async function makeFixture(token: string, accountId: string, tag: string): Promi
   const evaluation = await as.post(`/v1/audiences/${audience.body.id}/evaluations`, {}).expect(202);
   const destination = await as.post('/v1/destinations', { ...S3_DESTINATION(), name: `Destination ${tag}` }).expect(201);
   const activation = await as
-    .post('/v1/activations', { name: `Activation ${tag}`, destinationId: destination.body.id, audienceIds: [audience.body.id], schedule: { type: 'after_evaluation' }, mapping: { identity: { namespace: `vendor${tag}`, column: 'id' } } })
+    .post('/v1/activations', { name: `Activation ${tag}`, destinationId: destination.body.id, audienceIds: [audience.body.id], schedule: { type: 'after_evaluation' }, enabled: false, mapping: { identity: { namespace: `vendor${tag}`, column: 'id' } } })
     .expect(201);
+  // Disabled: the evaluation above cannot start a run of its own (one run at a time), so this one is ours.
   const activationRun = await as.post(`/v1/activations/${activation.body.activation.id}/runs`, {}).expect(202);
   // [fixture:customer-files]
   const csvUpload = (path: string, csv: string) => as.post(path).set('Content-Type', 'text/csv').send(csv).expect(201);

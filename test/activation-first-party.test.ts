@@ -325,22 +325,14 @@ describe('prospect audiences and first-party targets in one activation', () => {
     // the vendor's people have partner ids, not ad ids: only the file's people are exported
     expect(lines.slice(1).sort()).toEqual(VIP_ADIDS.map((a) => `${a},,active`).sort());
 
-    // Attributes (mandatory, deduplicating) are the audiences': target rows keep empty cells and stay.
-    const withAttributes = await api
-      .as(marketer)
-      .post('/v1/activations', {
-        ...mixed,
-        name: 'Vendor + VIP with city',
-        mapping: { identity: { namespace: 'GAID', column: 'GAID' }, attributes: [{ field: 'homeAddress.city', column: 'city' }] },
-        mandatoryFields: ['homeAddress.city'],
-        dedup: { fields: ['homeAddress.city'] },
-      })
-      .expect(201);
-    const done2 = await run(withAttributes.body.activation.id);
-    expect(done2.counts).toMatchObject({ received: 4, activated: 4, excludedMandatory: 0, excludedDuplicates: 0 });
-    const lines2 = readLiveRamp(done2.files[0].name);
-    expect(lines2[0]).toBe(`GAID,city,${liveRampSegmentColumn('GAID', audience.id)},${liveRampSegmentColumn('GAID', vip.id)}`);
-    expect(lines2.slice(1).sort()).toEqual(VIP_ADIDS.map((a) => `${a},,,active`).sort());
+    // A LiveRamp file takes one identifier and the segment columns: attribute columns are refused (issue 13).
+    const withAttributes = expectProblem(
+      await api
+        .as(marketer)
+        .post('/v1/activations', { ...mixed, name: 'Vendor + VIP with city', mapping: { identity: { namespace: 'GAID', column: 'GAID' }, attributes: [{ field: 'homeAddress.city', column: 'city' }] } }),
+      422,
+    );
+    expect(withAttributes.errors[0]).toMatchObject({ pointer: '/mapping/attributes', rule: 'liveramp-identifier-only' });
   });
 });
 

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { EVALUATE_JOB } from '../src/audiences/service';
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 import { prospectCsv, ProspectSetup, setUpProspects } from './helpers/prospects';
 import { startS3Server, TestS3Server } from './setup/s3-server';
 import { startSftpServer, TestSftpServer } from './setup/sftp-server';
@@ -171,8 +173,12 @@ describe('LiveRamp activation', () => {
       .expect(201);
     // X1 leaves Seoul before the export: it is `expired` in the Seoul column.
     await api.as(p.token).post(`/v1/datasets/${p.datasetId}/data?format=csv`).set('Content-Type', 'text/csv').send(prospectCsv([{ id: 'X1', city: 'Jeju', age: 21, firstName: 'a' }])).expect(201);
-    await evaluate(seoulId);
-    const done = await run(created.body.activation.id);
+    const ev = await evaluate(seoulId);
+    // The evaluation starts the activation's one run (after_evaluation) once its hooks have run.
+    await eventually(async () => (await api.runtime.services.jobs.get(EVALUATE_JOB, ev.id))?.status === 'completed', 'evaluation hooks');
+    const runs = (await api.as(marketer).get(`/v1/activations/${created.body.activation.id}/runs`).expect(200)).body.items;
+    expect(runs.map((r: { trigger: string }) => r.trigger)).toEqual(['after_evaluation']);
+    const done = await waitDone(`/v1/activations/${created.body.activation.id}/runs/${runs[0].id}`, marketer);
     expect({ status: done.status, error: done.error }).toEqual({ status: 'success', error: null });
     const [file] = done.files;
     expect(file.name).toMatch(/^ACME_LiveRamp_INST01_\d{8}_\d{6}\.csv$/);

@@ -87,7 +87,7 @@ it('a worker killed mid-export leaves no partial or duplicate file once another 
       destinationId: dest.body.id,
       audienceIds: [audience.body.id],
       schedule: { type: 'daily', at: '00:00' },
-      mapping: { identity: { namespace: p.namespaceCode, column: p.namespaceCode }, attributes: [{ field: 'homeAddress.city', column: 'city' }] },
+      mapping: { identity: { namespace: p.namespaceCode, column: p.namespaceCode } },
     })
     .expect(201);
   const run = await api.as(marketer).post(`/v1/activations/${activation.body.activation.id}/runs`, {}).expect(202);

@@ -6,7 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createCsvEncoder, CsvDelimiter } from '../../connectors/export-format';
+import { createCsvEncoder, CsvDelimiter, LINE_BREAK_CODE_POINTS } from '../../connectors/export-format';
 
 /**
  * SQL twin of `neutraliseCell`: a text starting with = + - @ tab CR or their full-width forms gets a
@@ -17,6 +17,12 @@ import { createCsvEncoder, CsvDelimiter } from '../../connectors/export-format';
 export function neutralisedSql(expr: string): string {
   return `case when ascii(${expr}) in (61, 43, 45, 64, 9, 13, 65309, 65291, 65293, 65312)
     and ${expr} !~ '^[+-]{0,1}([0-9]+[.]{0,1}[0-9]*|[.][0-9]+)([eE][+-]{0,1}[0-9]+){0,1}$' then '''' || ${expr} else ${expr} end`;
+}
+
+/** SQL twin of `oneLine`: each line break code point becomes a space (translate: no pattern to escape). */
+export function oneLineSql(expr: string): string {
+  const breaks = LINE_BREAK_CODE_POINTS.map((c) => `chr(${c})`).join(' || ');
+  return `translate(${expr}, ${breaks}, '${' '.repeat(LINE_BREAK_CODE_POINTS.length)}')`;
 }
 
 export interface CsvFileFormat {
@@ -43,19 +49,26 @@ export function csvCopyOptions(f: CsvFileFormat, literal: (value: string) => str
  */
 export const JSON_LINES_COPY_OPTIONS = `format csv, delimiter E'\\x02', quote E'\\x01', null ''`;
 
-/** A CSV cell of text: neutralised, and '' written as the null text when that is '' too (as the encoder does; COPY would write `""`). */
-export function csvCellSql(expr: string, nullOutput: string): string {
-  const cell = neutralisedSql(expr);
+/**
+ * A CSV cell of text: line breaks made spaces when `singleLine`, neutralised, and '' written as the
+ * null text when that is '' too (as the encoder does; COPY would write `""`).
+ */
+export function csvCellSql(expr: string, nullOutput: string, singleLine = false): string {
+  const cell = neutralisedSql(singleLine ? `(${oneLineSql(expr)})` : expr);
   return nullOutput === '' ? `nullif(${cell}, '')` : cell;
 }
 
 /** The cells of one file row in SQL, from the identity, LiveRamp status and attribute expressions. */
 export type CellsSql = (identity: string, statuses: string[], attributes: string[]) => string;
 
-/** CSV: identity, attributes (neutralised), then LiveRamp's status cells (our own words); JSON lines: one array of the identity and attributes. */
-export function cellsSql(format: { format: 'csv' | 'jsonl'; nullOutput: string }): CellsSql {
+/**
+ * CSV: identity, attributes (neutralised; one line each with `singleLine`), then LiveRamp's status
+ * cells (our own words); JSON lines: one array of the identity and attributes.
+ */
+export function cellsSql(format: { format: 'csv' | 'jsonl'; nullOutput: string; singleLine?: boolean }): CellsSql {
   if (format.format === 'jsonl') return (identity, _statuses, attributes) => jsonLineSql([identity, ...attributes]);
-  return (identity, statuses, attributes) => [csvCellSql(identity, format.nullOutput), ...attributes.map((a) => csvCellSql(a, format.nullOutput)), ...statuses].join(', ');
+  const cell = (e: string) => csvCellSql(e, format.nullOutput, format.singleLine);
+  return (identity, statuses, attributes) => [cell(identity), ...attributes.map(cell), ...statuses].join(', ');
 }
 
 /** `["id","Seoul",null]`, as JSON.stringify writes an array of strings and nulls (array_to_json is compact). */
@@ -64,10 +77,10 @@ export function jsonLineSql(exprs: string[]): string {
 }
 
 /** The header line exactly as the CSV encoder writes it. */
-export async function csvHeader(columns: string[], f: CsvFileFormat): Promise<Buffer> {
+export async function csvHeader(columns: string[], f: CsvFileFormat & { singleLine?: boolean }): Promise<Buffer> {
   const out: Buffer[] = [];
   await pipeline(
-    createCsvEncoder({ columns, delimiter: f.delimiter as CsvDelimiter, quote: f.quote, nullOutput: f.nullOutput, header: true, gzip: false }).end(),
+    createCsvEncoder({ columns, delimiter: f.delimiter as CsvDelimiter, quote: f.quote, nullOutput: f.nullOutput, header: true, singleLine: f.singleLine, gzip: false }).end(),
     new Writable({ write: (chunk: Buffer, _enc, cb) => (out.push(chunk), cb()) }),
   );
   return Buffer.concat(out);

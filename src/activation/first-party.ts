@@ -14,7 +14,7 @@ import { nodeKindOf } from '../universe/nodes';
 
 /** What the export of a first-party target yields for the mapped identity namespace. */
 export interface FirstPartyIdentity {
-  /** Mapped namespace code (the column header for LiveRamp). */
+  /** Mapped namespace code. */
   namespace: string;
   /** Universe node kind the plain values come from. */
   kind: 'adid' | 'phone' | 'email' | 'app_user_id' | 'cookie';

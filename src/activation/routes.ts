@@ -64,8 +64,8 @@ export function activationRoutes(activation: ActivationService): RouteSpec[] {
       handler: async ({ caller, params }) => activation.deleteActivation(caller, params.id),
     }),
     route({
-      method: 'post', path: '/v1/activations/:id/runs', permission: 'activations.write', tag: 'activation', status: 202,
-      summary: 'Export now: policy is checked again before any byte is written',
+      method: 'post', path: '/v1/activations/:id/runs', permission: 'activations.write', tag: 'activation', status: 202, errors: [409],
+      summary: 'Export now: policy is checked again before any byte is written; 409 (with runId) while a run of the activation is queued or processing',
       handler: async ({ caller, params }) => activation.triggerRun(caller, params.id),
     }),
     route({

@@ -226,6 +226,8 @@ interface RunRow {
 export const ACTIVATION_RUN_JOB = 'activations.run';
 export const ACTIVATION_TICK_JOB = 'activations.tick';
 const DEFAULT_PART_ROWS = 5_000_000;
+/** Tries of one run's job; the run fails when the last one does. */
+const RUN_ATTEMPTS = 3;
 const S3_SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'];
 const SFTP_SECRETS = ['password', 'privateKey', 'passphrase'];
 /** The marketing action a mix of prospect audiences and first-party targets is judged against as well. */
@@ -282,6 +284,8 @@ interface ExportRows {
 interface FileFormat extends CsvFileFormat {
   gzip: boolean;
   format: 'csv' | 'jsonl';
+  /** Line breaks in cells and column names become spaces (LiveRamp). */
+  singleLine?: boolean;
 }
 
 export class ActivationService {
@@ -506,7 +510,8 @@ export class ActivationService {
           mandatory_fields: next.mandatory_fields,
           dedup: next.dedup ? JSON.stringify(next.dedup) : null,
           enabled: next.enabled,
-          next_run_at: patch.schedule ? firstRun(next.schedule, this.clock.now()) : row.next_run_at,
+          // Only a new schedule moves it: a run started meanwhile may have spent a `once` schedule.
+          ...(patch.schedule ? { next_run_at: firstRun(next.schedule, this.clock.now()) } : {}),
           updated_at: tx.fn.now(),
         })
         .returning('*');
@@ -561,10 +566,21 @@ export class ActivationService {
 
   // ---- runs ------------------------------------------------------------------------------------
 
-  async triggerRun(caller: Caller, id: string, trigger = 'manual'): Promise<ActivationRun> {
-    const row = await this.activationRow(this.db, caller, id);
-    const run = await this.queueRun(row, trigger);
-    return this.getRun(caller, id, run.id);
+  /**
+   * Export now. An activation has one run queued or processing at most: while one is, a new start
+   * is refused (409 with that run's id, `runId`), as Adobe refuses an ad-hoc export beside a running one.
+   */
+  async triggerRun(caller: Caller, id: string): Promise<ActivationRun> {
+    const queued = await this.db.transaction(async (tx) => this.queueRun(tx, await this.activationRow(tx, caller, id, true), 'manual'));
+    if ('busy' in queued) {
+      const busy = queued.busy;
+      throw new Conflict(`Activation ${id} already has run ${busy.id} ${busy.status}; wait until it finishes (GET /v1/activations/${id}/runs/${busy.id}), then start another`, {
+        runId: busy.id,
+        runStatus: busy.status,
+      });
+    }
+    await this.enqueueRun(queued.run);
+    return this.getRun(caller, id, queued.run.id);
   }
 
   async listRuns(caller: Caller, id: string): Promise<ActivationRun[]> {
@@ -579,37 +595,65 @@ export class ActivationService {
     return toRun(row);
   }
 
-  /** After an audience evaluation: run the activations scheduled "after each evaluation". */
+  /** After an audience evaluation: run the activations scheduled "after each evaluation" (skipped while one of theirs runs). */
   async afterEvaluation(caller: Caller, audienceId: string): Promise<void> {
     const rows = await this.db<ActivationRow>('activations')
       .where({ ad_account_id: caller.adAccountId, enabled: true })
       .whereRaw(`schedule->>'type' = 'after_evaluation'`)
-      .whereRaw('? = any(audience_ids)', [audienceId]);
-    for (const r of rows) await this.queueRun(r, 'after_evaluation');
-  }
-
-  /** Scheduler tick: queue due once/daily activations. */
-  async queueDueRuns(): Promise<number> {
-    let queued = 0;
-    for (;;) {
-      const row = await this.db.transaction(async (tx) => {
-        const due = await tx<ActivationRow>('activations').where('enabled', true).where('next_run_at', '<=', this.clock.now()).forUpdate().skipLocked().first();
-        if (!due) return undefined;
-        await tx('activations').where({ id: due.id }).update({ next_run_at: nextRun(due.schedule, this.clock.now()) });
-        return due;
+      .whereRaw('? = any(audience_ids)', [audienceId])
+      .select('id');
+    for (const r of rows) {
+      const queued = await this.db.transaction(async (tx) => {
+        const row = await tx<ActivationRow>('activations').where({ id: r.id, enabled: true }).whereRaw(`schedule->>'type' = 'after_evaluation'`).forUpdate().first();
+        return row ? this.queueRun(tx, row, 'after_evaluation') : null;
       });
-      if (!row) return queued;
-      await this.queueRun(row, 'schedule');
-      queued += 1;
+      if (queued && 'run' in queued) await this.enqueueRun(queued.run);
     }
   }
 
-  private async queueRun(row: ActivationRow, trigger: string): Promise<RunRow> {
-    const [run] = await this.db('activation_runs')
+  /** Scheduler tick: queue due once/daily activations; a due slot of an activation whose run is still going is skipped. */
+  async queueDueRuns(): Promise<number> {
+    let queued = 0;
+    for (;;) {
+      const result = await this.db.transaction(async (tx) => {
+        const due = await tx<ActivationRow>('activations').where('enabled', true).where('next_run_at', '<=', this.clock.now()).forUpdate().skipLocked().first();
+        return due ? this.queueRun(tx, due, 'schedule') : undefined;
+      });
+      if (!result) return queued;
+      if ('run' in result) {
+        await this.enqueueRun(result.run);
+        queued += 1;
+      }
+    }
+  }
+
+  /**
+   * Inserts a queued run, in the caller's transaction that holds the activation's row lock (so two
+   * triggers cannot both queue), unless a run is queued or processing (`busy`). The schedule moves
+   * on in the same transaction: a `once` activation has no next run once any run has started — it
+   * was its one delivery — and a schedule slot is spent even when skipped.
+   */
+  private async queueRun(tx: Queryable, row: ActivationRow, trigger: 'manual' | 'schedule' | 'after_evaluation'): Promise<{ run: RunRow } | { busy: RunRow }> {
+    const busy = await tx<RunRow>('activation_runs').where({ activation_id: row.id }).whereIn('status', ['queued', 'processing']).orderBy('id').first();
+    const spent = trigger === 'schedule' || (!busy && row.schedule.type === 'once');
+    if (spent && row.next_run_at !== null) {
+      await tx('activations').where({ id: row.id }).update({ next_run_at: trigger === 'schedule' ? nextRun(row.schedule, this.clock.now()) : null });
+    }
+    if (busy) return { busy };
+    const [run] = await tx('activation_runs')
       .insert({ id: newId('arun'), ad_account_id: row.ad_account_id, activation_id: row.id, status: 'queued', trigger, run_at: this.clock.now() })
       .returning('*');
-    await this.jobs.enqueue(ACTIVATION_RUN_JOB, { runId: run.id }, { jobId: run.id, attempts: 3, backoffMs: 500 });
-    return run;
+    return { run };
+  }
+
+  /** Hands a queued run to the job queue; a run the queue would not take fails, so it blocks no later run. */
+  private async enqueueRun(run: RunRow): Promise<void> {
+    try {
+      await this.jobs.enqueue(ACTIVATION_RUN_JOB, { runId: run.id }, { jobId: run.id, attempts: RUN_ATTEMPTS, backoffMs: 500 });
+    } catch (err) {
+      await this.finish(run.id, { status: 'failed', error: 'The run could not be queued (the job queue did not answer); start it again' }).catch(() => undefined);
+      throw err;
+    }
   }
 
   /**
@@ -630,8 +674,15 @@ export class ActivationService {
       plan = await this.plan(caller, row, await this.destinationRow(this.db, caller, row.destination_id));
       verdict = await this.verdict(caller, plan);
     } catch (err) {
+      if (!isCdpError(err)) {
+        // The last try fails the run: a run left processing would refuse every later start.
+        if (run.attempts + 1 >= RUN_ATTEMPTS) {
+          this.log.error({ runId, err }, 'activation run failed before export');
+          await this.finish(runId, { status: 'failed', error: `The run failed because of an internal error (logged with run ${runId}); start a new run later` });
+        }
+        throw err;
+      }
       // A request-level problem (e.g. a mapped field's dataset was deleted) will not heal on retry.
-      if (!isCdpError(err)) throw err;
       await this.finish(runId, { status: 'failed', error: err.message });
       return this.getRun(caller, row.id, runId);
     }
@@ -677,7 +728,7 @@ export class ActivationService {
       this.log.warn({ runId, activationId: row.id, err: message }, 'activation run attempt failed');
       await this.db('activation_runs').where({ id: runId }).update({ error: message });
       const fresh = await this.db<RunRow>('activation_runs').where({ id: runId }).first();
-      if ((fresh?.attempts ?? 0) >= 3) {
+      if ((fresh?.attempts ?? 0) >= RUN_ATTEMPTS) {
         await this.finish(runId, { status: 'failed', error: message });
         return this.getRun(caller, row.id, runId);
       }
@@ -709,6 +760,15 @@ export class ActivationService {
     }
     const ns = await this.namespaces.get(caller, row.mapping.identity.namespace).catch(notFoundAt('/mapping/identity/namespace'));
     const attributes = row.mapping.attributes ?? [];
+    // Saving and running only: an activation stored before these rules stays readable, its run fails with the reason.
+    const checkShape = opts.requireUsable ?? true;
+    if (destination.kind === 'liveramp' && checkShape && attributes.length) {
+      throw ruleError(
+        '/mapping/attributes',
+        'liveramp-identifier-only',
+        'LiveRamp reads one record per line with one identifier column and one column per audience or target; it takes no attribute columns. Remove mapping.attributes (and the mandatoryFields and dedup that need them), or send the attributes to an S3 destination',
+      );
+    }
     const targets = await this.resolveTargets(caller, row.target_ids, opts.requireUsable ?? true);
     let identity: FirstPartyIdentity | null = null;
     if (targets.length) {
@@ -744,7 +804,8 @@ export class ActivationService {
       if (!attributes.some((a) => a.field === f)) throw ruleError(`/dedup/fields/${i}`, 'mapped', `Deduplication field ${f} must be mapped to a column`);
     }
     if (destination.kind === 'liveramp') {
-      for (const a of [...audiences, ...targets]) liveRampSegmentColumn(ns.code, a.id);
+      const segmentColumns = [...audiences, ...targets].map((a) => liveRampSegmentColumn(ns.code, a.id));
+      if (checkShape) checkLiveRampIdentityColumn(row.mapping.identity.column, segmentColumns);
     }
     return {
       activation: { id: row.id || null, name: row.name },
@@ -1294,8 +1355,10 @@ export class ActivationService {
         validateLiveRampFileName(name);
         const segments = [...plan.audiences, ...plan.targets];
         const segmentColumns = segments.map((a) => liveRampSegmentColumn(plan.namespace.code, a.id));
-        const columns = [plan.namespace.code, ...plan.attributes.map((a) => a.column), ...segmentColumns];
-        const format: FileFormat = { gzip: false, delimiter: ',', quote: '"', nullOutput: '', format: 'csv' };
+        // The mapping's identity column names the identifier, as in Adobe's LiveRamp destination (plan refuses attributes).
+        const columns = [plan.identityColumn, ...plan.attributes.map((a) => a.column), ...segmentColumns];
+        // LiveRamp reads a line as a record whatever the quoting: no cell may hold a line break.
+        const format: FileFormat = { gzip: false, delimiter: ',', quote: '"', nullOutput: '', format: 'csv', singleLine: true };
         const rows = this.exportRows(plan, plan.audiences.map((a) => pins[a.id]), true, targets, cellsSql(format));
         const toCells = (r: Record<string, unknown>) => [r.identity, ...plan.attributes.map((_a, i) => r[`a${i}`]), ...segments.map((_a, i) => r[`s${i}`] ?? '')];
         files.push(...(await this.writeFile(writer, name, columns, rows, counts, LIVERAMP_MAX_ROWS_PER_FILE, toCells, format)));
@@ -1446,7 +1509,7 @@ export class ActivationService {
     counts: RunCounts,
     partRows: number,
     toCells: (r: Record<string, unknown>) => unknown[],
-    format: { gzip: boolean; delimiter: string; quote?: string; nullOutput?: string; format?: 'csv' | 'jsonl' },
+    format: { gzip: boolean; delimiter: string; quote?: string; nullOutput?: string; format?: 'csv' | 'jsonl'; singleLine?: boolean },
   ): Promise<PublishedFile[]> {
     const published: PublishedFile[] = [];
     const stream = this.db.raw(sql, bindings as never[]).stream() as unknown as Readable;
@@ -1460,7 +1523,7 @@ export class ActivationService {
       const encoder =
         format.format === 'jsonl'
           ? createJsonLinesEncoder({ gzip: format.gzip })
-          : createCsvEncoder({ columns, delimiter: format.delimiter as CsvDelimiter, quote: format.quote ?? '"', nullOutput: format.nullOutput ?? '', header: true, gzip: format.gzip });
+          : createCsvEncoder({ columns, delimiter: format.delimiter as CsvDelimiter, quote: format.quote ?? '"', nullOutput: format.nullOutput ?? '', header: true, singleLine: format.singleLine, gzip: format.gzip });
       // Ending the part's stream does not publish it (only commit() does), so errors travel both ways.
       const piped = pipeline(encoder, sink.stream);
       piped.catch(() => undefined);
@@ -1632,6 +1695,17 @@ function checkDestination(kind: DestinationKind, settings: Record<string, unknow
   if (kind === 'liveramp') {
     if (!credentials.password && !credentials.privateKey) throw ruleError('/credentials', 'password-or-key', 'A LiveRamp SFTP destination needs a password or an OpenSSH private key');
     for (const key of ['org', 'instanceId']) if (!settings[key]) throw ruleError(`/settings/${key}`, 'required', `LiveRamp file names need settings.${key} (<ORG>_<DESTINATION>_<INSTANCE_ID>_<YYYYMMDD_HHMMSS>.csv)`);
+  }
+}
+
+/** LiveRamp's header is one line of plain names: the identity column needs no quoting and names no segment column. */
+function checkLiveRampIdentityColumn(column: string, segmentColumns: string[]): void {
+  const pointer = '/mapping/identity/column';
+  if (column.trim() === '' || /[\p{Cc}\u2028\u2029,"]/u.test(column)) {
+    throw ruleError(pointer, 'liveramp-column', `LiveRamp reads the header as one line of plain column names: ${JSON.stringify(column)} is blank or holds a line break, control character, comma or double quote; use letters, digits and _`);
+  }
+  if (segmentColumns.includes(column)) {
+    throw ruleError(pointer, 'liveramp-column', `${column} is already the column of an audience or target in this LiveRamp file; give the identity column another name`);
   }
 }
 
