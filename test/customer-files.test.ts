@@ -110,7 +110,8 @@ describe('customer file template', () => {
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="?customer_file_template\.csv"?$/);
     const lines = res.text.split('\r\n').filter(Boolean);
-    expect(lines).toEqual(['adid', expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)]);
+    // A BOM for Excel, the adid column and a memo column (other columns are ignored).
+    expect(lines).toEqual(['\ufeffadid,메모', expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12},/)]);
     const up = await upload(res.text).expect(201);
     expect(up.body.counts).toEqual({ received: 1, succeeded: 1, failed: 0, duplicates: 0 });
   });
@@ -193,8 +194,8 @@ describe('customer file upload (비식별 코드화)', () => {
     const before = await uploadCount();
     for (const [body, header] of [
       [`phone\n010-1234-5678\n`, 'phone'],
-      [`adid,memo\n${ADID(1)},vip\n`, 'adid,memo'],
-      [`${ADID(1)}\n${ADID(2)}\n`, ADID(1)],
+      [`memo,note\n${ADID(1)},vip\n`, 'memo,note'], // no ADID column
+      [`not-an-adid\n${ADID(2)}\n`, 'not-an-adid'], // neither a header nor an ADID
     ]) {
       const problem = expectProblem(await upload(body), 422);
       expect(problem.detail).toContain(`"${header}"`);

@@ -121,7 +121,7 @@ describe('friend groups', () => {
   it('registers Korean and international phone formats and lists invalid ones with reasons', async () => {
     const template = await api.as(marketer).get(`${GROUPS}/template?type=PHONE_NUMBER`).expect(200);
     expect(template.headers['content-type']).toMatch(/^text\/csv/);
-    expect(template.text.split('\r\n')[0]).toBe('phone_number');
+    expect(template.text.split('\r\n')[0]).toBe('\ufeffphone_number,메모');
 
     const file = [
       'phone_number',
@@ -200,7 +200,7 @@ describe('friend groups', () => {
 
   it('works with app user ids', async () => {
     const template = await api.as(marketer).get(`${GROUPS}/template?type=APP_USER_ID`).expect(200);
-    expect(template.text.split('\r\n')[0]).toBe('app_user_id');
+    expect(template.text.split('\r\n')[0]).toBe('\ufeffapp_user_id,메모');
     const up = await upload(channelA, 'APP_USER_ID', 'app_user_id\n9001\n0009004\n9006\n12abc\n9001\n').expect(201);
     expect(up.body).toMatchObject({ friendType: 'APP_USER_ID', counts: { received: 5, succeeded: 3, failed: 1, duplicates: 1 } });
     const failures = csvLines((await api.as(marketer).get(up.body.failuresUrl).expect(200)).text);

@@ -43,13 +43,13 @@ export function customerFileRoutes(files: CustomerFileService): RouteSpec[] {
   return [
     route({
       method: 'get', path: '/v1/targets/customer-files/template', permission: 'targets.read', tag: 'customer-files', produces: 'text/csv',
-      summary: '고객파일 템플릿: the CSV template of a customer file (one column `adid`, one example row)',
+      summary: '고객파일 템플릿: the CSV template of a customer file (the `adid` column, a memo column that is ignored, one example row)',
       handler: async ({ res }) => sendCsv(res, 'customer_file_template.csv', files.template()),
     }),
     route({
       method: 'post', path: '/v1/targets/customer-files/uploads', permission: 'targets.write', tag: 'customer-files',
       query: 'customer-file-upload-query', rawBody: UPLOAD_TYPES, status: 201, errors: [413, 422],
-      summary: 'Upload a customer file (CSV of ADIDs, ≤ 200 MB, UTF-8 or EUC-KR/CP949): the de-identification result with success, failure and duplicate counts',
+      summary: 'Upload a customer file (CSV with an ADID column — adid, 광고식별자, ad_id, gaid or idfa — other columns ignored, or one headerless column; ≤ 200 MB, UTF-8 or EUC-KR/CP949): the de-identification result with success, failure and duplicate counts and the ignored columns',
       handler: async ({ caller, query, req, res }) =>
         closingOnTooLarge(res, () =>
           files.upload(caller, req, { contentLength: contentLength(req), encoding: query.encoding as UploadEncoding, fileName: query.fileName as string | undefined }),

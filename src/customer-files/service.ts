@@ -42,10 +42,15 @@ export interface CustomerFile extends TargetBase {
   usage: TargetUser[];
 }
 
+/** Names of the ADID column a customer file may use (compared ignoring case, spaces, `_`, `-`). */
+export const ADID_HEADERS = ['adid', 'ADID', '광고식별자', 'ad_id', 'gaid', 'idfa'] as const;
+
 const SPEC: UploadSpec = {
   kind: KIND,
   identifierType: 'ADID',
   header: 'adid',
+  headerNames: ADID_HEADERS,
+  noun: 'ADID',
   nodeKind: 'adid',
   normalize: normalizeDeviceId,
   templateUrl: `${BASE}/template`,
@@ -76,9 +81,9 @@ export class CustomerFileService {
     });
   }
 
-  /** Step 1: the CSV template (the `adid` header and one example). */
+  /** Step 1: the CSV template: the `adid` column, a memo column (to show others are ignored), one example. */
   template(): string {
-    return templateCsv('adid', ['3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d']);
+    return templateCsv('adid,메모', ['3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d,메모 열은 읽지 않습니다']);
   }
 
   /** Step 2: reads the file (streamed) and answers the de-identification result. */

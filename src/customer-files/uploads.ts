@@ -5,8 +5,9 @@
  * failed rows (downloadable). The upload is then saved once as a target, or purged after 24 hours.
  *
  * The file is streamed, never held whole: request → byte limit (200 MB) → encoding (UTF-8 with or
- * without BOM, or Korean Excel's EUC-KR/CP949, sniffed or declared) → header check → the ingestion
- * record reader (one column, the identifier's normaliser) → COPY into a temporary staging table →
+ * without BOM, or Korean Excel's EUC-KR/CP949, sniffed or declared) → header check (which column
+ * holds the identifiers: upload-header.ts) → the ingestion record reader (that column, the
+ * identifier's normaliser; other columns ignored) → COPY into a temporary staging table →
  * set-based inserts of the distinct nodes and the failures. All of it runs in ONE transaction: an
  * upload that fails (too large, unreadable, header wrong) leaves nothing behind.
  */
@@ -22,7 +23,7 @@ import { newId } from '../core/ids';
 import type { Caller } from '../core/types';
 import { ColumnType, copyTextLine, CopyLineBatcher } from '../ingestion/copy-format';
 import { FileError, readRecords } from '../ingestion/records';
-import type { IdentityNormalizer } from '../namespaces/identity';
+import { CheckedFile, checkHeader, HeaderSpec } from './upload-header';
 
 /** Kakao: "한 고객파일의 최대 업로드 용량은 200M" (friend group files too). */
 export const MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
@@ -31,8 +32,6 @@ export const UPLOAD_TTL_MS = 24 * 60 * 60 * 1000;
 export const UPLOAD_PURGE_JOB = 'targets.uploads.purge';
 /** Bytes after the first non-ASCII byte looked at to tell UTF-8 from CP949. */
 const SNIFF_BYTES = 4096;
-/** The header line may not be longer than this (it is one short column name). */
-const MAX_HEADER_BYTES = 64 * 1024;
 /** From this many distinct identifiers an upload refreshes the entries' statistics (see load). */
 export const ANALYZE_ENTRIES = 20_000;
 
@@ -40,18 +39,13 @@ export const UPLOAD_ENCODINGS = ['auto', 'utf-8', 'euc-kr', 'cp949'] as const;
 export type UploadEncoding = (typeof UPLOAD_ENCODINGS)[number];
 export type UploadKind = 'customer_file' | 'friend_group';
 
-/** What differs between the kinds of upload. */
-export interface UploadSpec {
+/** What differs between the kinds of upload (the header spec: which column names are accepted). */
+export interface UploadSpec extends HeaderSpec {
   kind: UploadKind;
   /** Stored as target_uploads.identifier_type: ADID, PHONE_NUMBER, APP_USER_ID. */
   identifierType: string;
-  /** The one header the file must have (compared case-insensitively). */
-  header: string;
   /** `adid`, `phone`, `app_user_id`: the universe node kind of the normalised values. */
   nodeKind: string;
-  normalize: IdentityNormalizer;
-  /** Where the template is (named in header errors). */
-  templateUrl: string;
   /** Stored with the upload (e.g. the friend group's channel). */
   options?: Record<string, unknown>;
 }
@@ -105,6 +99,10 @@ export interface UploadView {
   /** The encoding the file was read with: utf-8 or cp949 (EUC-KR is a subset of CP949). */
   encoding: string;
   bytes: number;
+  /** The column the identifiers were read from, as written; null when the file had no header. */
+  column: string | null;
+  /** The file's other columns (as written, in file order): not read. */
+  ignoredColumns: string[];
   counts: UploadCounts;
   failuresUrl: string;
   targetId: string | null;
@@ -125,6 +123,8 @@ export function toUploadView(row: UploadRow, failuresUrl: string): UploadView {
     fileName: row.file_name,
     encoding: row.encoding ?? 'utf-8',
     bytes: Number(row.bytes),
+    column: typeof row.options.column === 'string' ? row.options.column : null,
+    ignoredColumns: Array.isArray(row.options.ignoredColumns) ? (row.options.ignoredColumns as string[]) : [],
     counts: toCounts(row),
     failuresUrl,
     targetId: row.target_id,
@@ -133,9 +133,12 @@ export function toUploadView(row: UploadRow, failuresUrl: string): UploadView {
   };
 }
 
-/** A template file: the header and example rows (CRLF, as Excel writes CSV). */
+/**
+ * A template file: the header and example rows (CRLF, as Excel writes CSV), with a UTF-8 BOM so
+ * that Excel reads its Korean memo column as UTF-8 (without one it assumes CP949).
+ */
 export function templateCsv(header: string, examples: readonly string[]): string {
-  return [header, ...examples].map((l) => `${l}\r\n`).join('');
+  return '\ufeff' + [header, ...examples].map((l) => `${l}\r\n`).join('');
 }
 
 
@@ -182,11 +185,13 @@ export class UploadStore {
           created_at: now,
           updated_at: now,
         });
-        const counts = await this.load(tx, id, spec, withCheckedHeader(text, spec, input.fileName));
+        const file = await checkHeader(text, spec, input.fileName);
+        const counts = await this.load(tx, id, spec, file);
         const [row]: UploadRow[] = await tx('target_uploads')
           .where({ id })
           .update({
             status: 'ready',
+            options: JSON.stringify({ ...(spec.options ?? {}), column: file.column, ignoredColumns: file.ignoredColumns }),
             encoding: decoder.used,
             bytes: limited.bytes,
             received: counts.received,
@@ -215,18 +220,22 @@ export class UploadStore {
   }
 
   /** The rows of the file → COPY into staging → distinct nodes and failures, set-based. */
-  private async load(tx: Tx, uploadId: string, spec: UploadSpec, body: Readable): Promise<UploadCounts> {
+  private async load(tx: Tx, uploadId: string, spec: UploadSpec, file: CheckedFile): Promise<UploadCounts> {
     await tx.raw(
       // `value` holds the normalised identifier of a valid row (the node without its kind prefix:
       // shorter to send, and in "C" order it sorts on the identifier's own characters), or the raw
       // value of a failed one.
       `create temp table upload_staging (row_number bigint not null, value text collate "C", rule text, message text) on commit drop`,
     );
-    const records = readRecords(body, {
+    const records = readRecords(file.body, {
       format: 'csv',
       compression: 'none',
       columns: [{ path: spec.header, type: 'string', normalize: spec.normalize, required: true }],
+      mapping: file.mapping,
+      // Rows of empty cells only (`,` — Excel writes them for formatted empty rows) are blank lines.
+      skipEmptyRecords: true,
     });
+    const emptyCell = `The ${file.column === null ? spec.header : JSON.stringify(file.column)} cell is empty; fill in the ${spec.noun} or delete the row`;
     // The transaction's own connection (knex hands it out again inside the transaction).
     const copy = new CopyIn((await tx.client.acquireConnection()) as PooledConnection, 'copy upload_staging (row_number, value, rule, message) from stdin');
     const kinds: ColumnType[] = ['integer', 'string', 'string', 'string'];
@@ -245,7 +254,7 @@ export class UploadStore {
           } else {
             failed++;
             const e = row.errors[0];
-            line = copyTextLine([row.row, clean(e.rawValue), e.rule, clean(e.message)], kinds);
+            line = copyTextLine([row.row, clean(e.rawValue), e.rule, e.rule === 'required' ? emptyCell : clean(e.message)], kinds);
           }
           const chunk = batcher.add(line);
           if (chunk) await copy.write(chunk);
@@ -361,8 +370,9 @@ class ByteLimit extends Transform {
 /**
  * Bytes in any accepted encoding → UTF-8 bytes. `auto` passes ASCII through undecided (it reads the
  * same in both encodings), then looks at the bytes from the first non-ASCII one on: valid UTF-8
- * means UTF-8 (a BOM included), anything else is read as CP949, which Korean Excel writes and which
- * contains EUC-KR.
+ * means UTF-8, anything else is read as CP949, which Korean Excel writes and which contains EUC-KR.
+ * A leading UTF-8 BOM is dropped before sniffing, in every mode: some tools put one before CP949
+ * text, and it must not be decoded as CP949 into the first column name.
  */
 class Utf8Decoder extends Transform {
   private decided: 'utf-8' | 'cp949' | null;
@@ -381,17 +391,43 @@ class Utf8Decoder extends Transform {
     return this.decided ?? 'utf-8';
   }
 
+  /** The first bytes, until there are enough to tell whether they are a BOM. */
+  private lead: Buffer | null = Buffer.alloc(0);
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (this.decided !== null) {
-      this.emit_(chunk);
-      return cb();
+    if (this.lead !== null) {
+      const lead = Buffer.concat([this.lead, chunk]);
+      if (lead.length < 3) {
+        this.lead = lead;
+        return cb();
+      }
+      this.lead = null;
+      chunk = lead[0] === 0xef && lead[1] === 0xbb && lead[2] === 0xbf ? lead.subarray(3) : lead;
     }
+    this.decodeChunk(chunk);
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.lead !== null) this.decodeChunk(this.lead);
+    this.lead = null;
+    if (this.decided === null && this.pendingBytes > 0) this.decide(true);
+    if (this.decoder) {
+      const rest = this.decoder.end();
+      if (rest) this.push(Buffer.from(rest, 'utf8'));
+    }
+    cb();
+  }
+
+  private decodeChunk(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.decided !== null) return this.emit_(chunk);
     if (this.pendingBytes === 0) {
       let i = 0;
       while (i < chunk.length && chunk[i] < 0x80) i++;
       if (i === chunk.length) {
         this.push(chunk);
-        return cb();
+        return;
       }
       if (i > 0) this.push(chunk.subarray(0, i));
       chunk = chunk.subarray(i);
@@ -399,16 +435,6 @@ class Utf8Decoder extends Transform {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes >= SNIFF_BYTES) this.decide(false);
-    cb();
-  }
-
-  override _flush(cb: TransformCallback): void {
-    if (this.decided === null && this.pendingBytes > 0) this.decide(true);
-    if (this.decoder) {
-      const rest = this.decoder.end();
-      if (rest) this.push(Buffer.from(rest, 'utf8'));
-    }
-    cb();
   }
 
   private decide(atEnd: boolean): void {
@@ -440,71 +466,4 @@ function completeUtf8Length(b: Buffer): number {
     return need > back ? b.length - back : b.length;
   }
   return b.length;
-}
-
-/**
- * Checks the header line of UTF-8 text (BOM allowed, any case, quotes and spaces around it) and
- * hands the record reader the file with the canonical header, so it maps the one column.
- */
-function withCheckedHeader(text: Readable, spec: UploadSpec, fileName?: string): Readable {
-  async function* checked(): AsyncGenerator<Buffer> {
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    const it = text[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    let rest: Buffer | null = null;
-    let ended = false;
-    try {
-      for (;;) {
-        const r = await it.next();
-        if (r.done) {
-          ended = true;
-          break;
-        }
-        const b = r.value as Buffer;
-        // The header ends at LF, CRLF or a lone CR (all three are record terminators).
-        let nl = 0;
-        while (nl < b.length && b[nl] !== 0x0a && b[nl] !== 0x0d) nl++;
-        if (nl === b.length) {
-          head.push(b);
-          headBytes += b.length;
-          if (headBytes > MAX_HEADER_BYTES) throw headerError(spec, '(a first line longer than 64 KB)', fileName);
-          continue;
-        }
-        head.push(b.subarray(0, nl));
-        // A CRLF split across chunks leaves an LF at the start of the rest: a blank line, skipped.
-        rest = b.subarray(b[nl] === 0x0d && b[nl + 1] === 0x0a ? nl + 2 : nl + 1);
-        break;
-      }
-      let line = Buffer.concat(head).toString('utf8');
-      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-      line = line.trim();
-      if (line.length === 0 && ended) {
-        throw new UnprocessableRequest(`The file is empty; it needs the header "${spec.header}" and one ${spec.header} per row. Download the template (${spec.templateUrl})`, {
-          errors: [{ pointer: '', rule: 'empty', message: `the file is empty; expected the header "${spec.header}"` }],
-          template: spec.templateUrl,
-        });
-      }
-      const name = line.length >= 2 && line.startsWith('"') && line.endsWith('"') ? line.slice(1, -1).trim() : line;
-      if (name.toLowerCase() !== spec.header) throw headerError(spec, JSON.stringify(line), fileName);
-      yield Buffer.from(`${spec.header}\n`, 'utf8');
-      if (rest && rest.length > 0) yield rest;
-      if (ended) return;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        yield r.value as Buffer;
-      }
-    } finally {
-      await it.return?.();
-    }
-  }
-  return Readable.from(checked(), { objectMode: false });
-}
-
-function headerError(spec: UploadSpec, found: string, fileName?: string): CdpError {
-  const file = fileName ? `${fileName}: ` : '';
-  return new UnprocessableRequest(
-    `${file}the header is ${found}, but the file must have exactly one column named "${spec.header}" (its first line is "${spec.header}", then one value per row). Download the template (${spec.templateUrl}) and copy your values into it`,
-    { errors: [{ pointer: '', rule: 'header', message: `expected the header "${spec.header}", found ${found}` }], template: spec.templateUrl, expectedHeader: spec.header },
-  );
 }

@@ -31,7 +31,7 @@ import type { Caller } from '../core/types';
 import { requestSchemas } from '../core/validation';
 import type { DatasetService } from '../datasets/service';
 import type { FileFormat } from '../ingestion/records';
-import type { BatchService } from '../ingestion/service';
+import { checkFileFormat, type BatchService } from '../ingestion/service';
 import { checkSchedule, nextRunAfter, Schedule } from './schedule';
 
 export type ConnectionKind = 'sftp' | 's3';
@@ -301,6 +301,7 @@ export class DataflowService {
 
   async createDataflow(caller: Caller, input: DataflowInput): Promise<Dataflow> {
     checkSchedule(input.schedule);
+    checkFileFormat(input.format, '/format'); // here, not at the first run
     checkRemotePath(input.pattern, '/pattern', 'file-pattern');
     const connection = await this.connectionRow(this.db, caller, input.connectionId).catch(notFoundAt('/connectionId'));
     checkRemotePath(input.folder, '/folder', folderKind(connection.kind));
@@ -347,6 +348,7 @@ export class DataflowService {
 
   async updateDataflow(caller: Caller, id: string, patch: Partial<Pick<DataflowInput, 'name' | 'pattern' | 'folder' | 'schedule' | 'enabled' | 'errorThreshold' | 'mapping' | 'format'>>): Promise<Dataflow> {
     if (patch.schedule) checkSchedule(patch.schedule);
+    if (patch.format) checkFileFormat(patch.format, '/format');
     checkRemotePath(patch.pattern, '/pattern', 'file-pattern');
     return this.db.transaction(async (tx) => {
       const row = await this.dataflowRow(tx, caller, id, true);

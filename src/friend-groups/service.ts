@@ -36,10 +36,31 @@ export const MAX_FRIENDS_PER_REQUEST = 10_000;
 export const FRIEND_TYPES = ['PHONE_NUMBER', 'APP_USER_ID'] as const;
 export type FriendType = (typeof FRIEND_TYPES)[number];
 
-/** Per friend type: the file's header, the universe node kind and the value rule. */
-const TYPES: Record<FriendType, { header: string; nodeKind: 'phone' | 'app_user_id'; normalize: (raw: string) => NormalizeResult; examples: string[] }> = {
-  PHONE_NUMBER: { header: 'phone_number', nodeKind: 'phone', normalize: normalizeFriendPhone, examples: ['010-1234-5678', '+1 415 555 2671'] },
-  APP_USER_ID: { header: 'app_user_id', nodeKind: 'app_user_id', normalize: normalizeAppUserId, examples: ['1234567890'] },
+/**
+ * Per friend type: the file's column (its canonical header, and every name accepted for it, compared
+ * ignoring case, spaces, `_` and `-`), the universe node kind, the value rule and the template's
+ * examples (with a memo column, to show that other columns are ignored).
+ */
+const TYPES: Record<
+  FriendType,
+  { header: string; headerNames: readonly string[]; noun: string; nodeKind: 'phone' | 'app_user_id'; normalize: (raw: string) => NormalizeResult; examples: string[] }
+> = {
+  PHONE_NUMBER: {
+    header: 'phone_number',
+    headerNames: ['phone_number', 'phone', '전화번호', 'mobile', '휴대폰번호', '휴대전화번호'],
+    noun: 'phone number',
+    nodeKind: 'phone',
+    normalize: normalizeFriendPhone,
+    examples: ['010-1234-5678,메모 열은 읽지 않습니다', '+1 415 555 2671,해외 번호는 국가번호와 함께'],
+  },
+  APP_USER_ID: {
+    header: 'app_user_id',
+    headerNames: ['app_user_id', '앱유저아이디'],
+    noun: 'app user id',
+    nodeKind: 'app_user_id',
+    normalize: normalizeAppUserId,
+    examples: ['1234567890,메모 열은 읽지 않습니다'],
+  },
 };
 
 export interface TalkChannel {
@@ -263,7 +284,7 @@ export class FriendGroupService {
 
   template(type: FriendType): string {
     const t = TYPES[type];
-    return templateCsv(t.header, t.examples);
+    return templateCsv(`${t.header},메모`, t.examples);
   }
 
   /** Step 2 of 친구그룹 등록: the file of one friend type for one channel, and its registration result. */
@@ -282,10 +303,19 @@ export class FriendGroupService {
       throw err;
     }
     const t = TYPES[type];
+    const otherType: FriendType = type === 'PHONE_NUMBER' ? 'APP_USER_ID' : 'PHONE_NUMBER';
     const spec: UploadSpec = {
       kind: KIND,
       identifierType: type,
       header: t.header,
+      headerNames: t.headerNames,
+      noun: t.noun,
+      // A row may carry both kinds of id; the upload's type says which one is read.
+      otherKind: {
+        headerNames: TYPES[otherType].headerNames,
+        noun: TYPES[otherType].noun,
+        advice: `upload the file with type=${otherType}, or add a column "${t.header}" with the ${t.noun}s`,
+      },
       nodeKind: t.nodeKind,
       normalize: t.normalize,
       templateUrl: `${BASE}/template?type=${type}`,

@@ -50,7 +50,11 @@ export function buildOpenApi(routes: RouteSpec[], validator: RequestValidator, v
     if (r.query) {
       const doc = validator.documents.get(r.query) as { properties?: Record<string, Json>; required?: string[] } | undefined;
       for (const [name, schema] of Object.entries(doc?.properties ?? {})) {
-        queryParams.push({ name, in: 'query', required: doc?.required?.includes(name) ?? false, schema: relocate(schema, r.query) });
+        const param: Json = { name, in: 'query', required: doc?.required?.includes(name) ?? false, schema: relocate(schema, r.query) };
+        // Objects in the query are written name[key]=value (the extended query parser), not form style.
+        const objectTyped = schema.type === 'object' || (Array.isArray(schema.anyOf) && (schema.anyOf as Json[]).some((s) => s.type === 'object'));
+        if (objectTyped) Object.assign(param, { style: 'deepObject', explode: true });
+        queryParams.push(param);
       }
     }
     const successStatus = String(r.status ?? 200);

@@ -30,6 +30,10 @@
  * - Booleans: true/false, 1/0, yes/no, any case, surrounding spaces ignored.
  * - `string[]` cells in CSV hold a JSON array of strings: `["a","b"]` (in CSV quoting:
  *   `"[""a"",""b""]"`). JSON text is unambiguous whatever the delimiter; `[]` is an empty array.
+ *   With a `multiValueSeparator` (e.g. `;`) every such cell is instead split on it, `a;b` →
+ *   ["a","b"]: always, so a cell starting with `[` is text too (one rule per file, never a guess
+ *   per cell). Items are trimmed and empty items dropped (`a; b;` and `a;;b` are ["a","b"]); an
+ *   item cannot contain the separator. JSON lines arrays stay JSON.
  * - `json` cells in CSV hold JSON text. JSON lines values must already have their JSON type
  *   (42, not "42"); dates and date-times are strings; identities must be strings.
  * - Integers must be safe JavaScript integers (±9007199254740991) and within minimum/maximum;
@@ -42,7 +46,9 @@
  *   error `unknown_field` for JSON lines; `mapping` may send a header to a field path, or to ''
  *   to ignore the column on purpose. Duplicate headers (or two headers mapped to one field) are
  *   FileError `duplicate_column`. A column with no header is null (rule `required` if required).
- * - Delimiter and quote are single ASCII characters (FileError `format` otherwise).
+ * - Delimiter and quote are single ASCII characters (FileError `format` otherwise); the multi-value
+ *   separator is one character that is neither of them nor a line break.
+ * - `skipEmptyRecords`: a CSV record whose fields are all empty (`,,`) is skipped like a blank line.
  */
 import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
@@ -60,6 +66,8 @@ export interface FileFormat {
   quote?: string;
   /** 'auto' (default) sniffs the gzip magic bytes 1f 8b. */
   compression?: 'auto' | 'gzip' | 'none';
+  /** CSV only: split `string[]` cells on this one character (`a;b`) instead of reading JSON. */
+  multiValueSeparator?: string;
 }
 
 export interface ColumnPlan {
@@ -88,6 +96,8 @@ export interface ReadOptions extends FileFormat {
   validate?: (record: Record<string, unknown>) => ValidateResult;
   /** Default 1 MiB. */
   maxRecordBytes?: number;
+  /** CSV: skip records whose fields are all empty, like blank lines (not counted). */
+  skipEmptyRecords?: boolean;
   /** Used in FileError messages. */
   fileName?: string;
 }
@@ -340,6 +350,9 @@ interface Plan {
   validate?: ReadOptions['validate'];
   delimiter: number;
   quote: number;
+  /** The multi-value separator, or '' for JSON arrays. */
+  separator: string;
+  skipEmptyRecords: boolean;
   maxRecordBytes: number;
   fileLabel: string;
 }
@@ -420,6 +433,7 @@ function compilePlan(opts: ReadOptions): Plan {
   const delimiter = isCsv ? singleAsciiChar(opts.delimiter, ',', 'delimiter') : 0;
   const quote = isCsv ? singleAsciiChar(opts.quote, '"', 'quote character') : 0;
   if (isCsv && delimiter === quote) throw new FileError('format', 'The delimiter and the quote character must differ');
+  const separator = multiValueSeparator(opts, isCsv, delimiter, quote);
   return {
     columns,
     byPath,
@@ -429,9 +443,31 @@ function compilePlan(opts: ReadOptions): Plan {
     validate: opts.validate,
     delimiter,
     quote,
+    separator,
+    skipEmptyRecords: isCsv && opts.skipEmptyRecords === true,
     maxRecordBytes,
     fileLabel: opts.fileName ? `${opts.fileName}: ` : '',
   };
+}
+
+/** Why a multi-value separator is refused (rule and message), or null. The batch service checks it at entry too. */
+export function multiValueSeparatorProblem(separator: string, format: FileFormat['format'], delimiter = ',', quote = '"'): { rule: string; message: string } | null {
+  if (format !== 'csv') return { rule: 'csv-only', message: 'multiValueSeparator applies to CSV files only (JSON lines arrays are JSON arrays)' };
+  if ([...separator].length !== 1) return { rule: 'one-character', message: `multiValueSeparator must be exactly one character (got ${JSON.stringify(separator)})` };
+  if (separator === '\n' || separator === '\r') return { rule: 'not-newline', message: 'multiValueSeparator cannot be a line break' };
+  if (separator === delimiter) {
+    return { rule: 'not-delimiter', message: `multiValueSeparator cannot be the delimiter ${JSON.stringify(delimiter)}: the cell would be cut into columns first; choose another character, e.g. ";" or "|"` };
+  }
+  if (separator === quote) return { rule: 'not-quote', message: `multiValueSeparator cannot be the quote character ${JSON.stringify(quote)}` };
+  return null;
+}
+
+function multiValueSeparator(opts: ReadOptions, isCsv: boolean, delimiter: number, quote: number): string {
+  const sep = opts.multiValueSeparator;
+  if (sep === undefined || sep === '') return '';
+  const problem = multiValueSeparatorProblem(sep, isCsv ? 'csv' : 'jsonl', String.fromCharCode(delimiter), String.fromCharCode(quote));
+  if (problem) throw new FileError('format', problem.message);
+  return sep;
 }
 
 function listPaths(columns: readonly Column[]): string {
@@ -462,7 +498,7 @@ const MSG = {
   date: 'Expected a real calendar date written YYYY-MM-DD, e.g. 2024-02-29',
   dateTime: 'Expected an ISO 8601 date and time with a timezone, e.g. 2024-05-01T09:30:00+09:00 or 2024-05-01T00:30:00Z',
   dateTimeRange: 'The date and time must fall between the years 0001 and 9999 in UTC',
-  array: 'Expected a JSON array of strings, e.g. ["a","b"] (in a CSV cell quote it and double the inner quotes: "[""a"",""b""]")',
+  array: 'Expected a JSON array of strings, e.g. ["a","b"] (in a CSV cell quote it and double the inner quotes: "[""a"",""b""]"); for cells such as a;b declare a multiValueSeparator',
   arrayJson: 'Expected a JSON array of strings, e.g. ["a","b"] (no null, numbers or objects inside)',
   json: 'Expected valid JSON text',
   string: 'Expected a JSON string',
@@ -614,8 +650,19 @@ function isStringArray(v: unknown): v is string[] {
   return true;
 }
 
-/** A CSV cell (non-empty) to the column's value. */
-function fromText(col: Column, s: string): RowValue | typeof INVALID {
+/** A cell split on the multi-value separator: items trimmed, empty ones dropped. */
+function splitItems(t: string, separator: string): string[] | typeof INVALID {
+  const items: string[] = [];
+  for (const part of t.split(separator)) {
+    if (isBlank(part)) continue;
+    if (hasNul(part)) return fail('nul_character', MSG.nul);
+    items.push(trimIfNeeded(part));
+  }
+  return items;
+}
+
+/** A CSV cell (non-empty) to the column's value. `separator`: see Plan. */
+function fromText(col: Column, s: string, separator: string): RowValue | typeof INVALID {
   if (col.normalize) {
     if (isBlank(s)) return null;
     const r = col.normalize(s);
@@ -645,6 +692,7 @@ function fromText(col: Column, s: string): RowValue | typeof INVALID {
     case K_DATE_TIME:
       return toDateTime(t);
     case K_STRING_ARRAY: {
+      if (separator !== '') return splitItems(t, separator);
       let v: unknown;
       try {
         v = JSON.parse(t);
@@ -1201,6 +1249,7 @@ class CsvScanner extends Scanner {
       this.header(n);
       return;
     }
+    if (this.plan.skipEmptyRecords && this.allEmpty(n)) return;
     const row = ++this.rowNo;
     this.stats.inputRows++;
     if (end - this.start > this.plan.maxRecordBytes) {
@@ -1263,7 +1312,7 @@ class CsvScanner extends Scanner {
           values[col.index] = s; // the common case, kept out of fromText
           continue;
         }
-        const v = fromText(col, s);
+        const v = fromText(col, s, plan.separator);
         if (v !== INVALID) {
           values[col.index] = v;
           continue;
@@ -1275,6 +1324,11 @@ class CsvScanner extends Scanner {
       (failed ??= new Uint8Array(plan.columns.length))[col.index] = 1;
     }
     this.finishRow(row, values, errors, failed);
+  }
+
+  private allEmpty(n: number): boolean {
+    for (let k = 0; k < n; k++) if (this.starts[k] !== this.ends[k]) return false;
+    return true;
   }
 
   private header(n: number): void {

@@ -1,6 +1,8 @@
 import { Transform } from 'node:stream';
 import { sendCsvDownload, sendDownload } from '../http/download';
 import { CSV_TYPES, GZIP_TYPES, JSON_LINES_TYPES, UNLABELLED_TYPES } from '../http/media-types';
+import { ruleError } from '../core/errors';
+import { escapePointer } from '../core/validation';
 import { route, RouteSpec } from '../http/route';
 import type { BatchOptions, BatchService } from './service';
 
@@ -8,9 +10,37 @@ import type { BatchOptions, BatchService } from './service';
 const FILE_TYPES = [...CSV_TYPES, ...JSON_LINES_TYPES, ...GZIP_TYPES, ...UNLABELLED_TYPES];
 
 function optionsFrom(input: Record<string, unknown>): BatchOptions {
-  const { format, delimiter, quote, compression, mapping, errorThreshold } = input as BatchOptions & Record<string, unknown>;
-  return { format, delimiter, quote, compression, mapping, errorThreshold };
+  const { format, delimiter, quote, compression, multiValueSeparator, mapping, errorThreshold } = input as BatchOptions & Record<string, unknown>;
+  return { format, delimiter, quote, compression, multiValueSeparator, mapping, errorThreshold };
 }
+
+/**
+ * The query's `mapping`: `mapping[header]=path` (deepObject, parsed by the query parser) or
+ * `mapping={"header":"path"}` (JSON text: headers with brackets or dots, and more than the query
+ * parser's 1,000 parameters).
+ */
+export function queryMapping(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'string') return value as Record<string, string> | undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw ruleError('/query/mapping', 'json', `mapping is not valid JSON (${(err as Error).message}); send mapping={"header":"field.path",…} URL-encoded, or mapping[header]=field.path`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw ruleError('/query/mapping', 'object', 'mapping must be a JSON object of header → field path, e.g. {"PID":"partnerID"}');
+  }
+  const entries = Object.entries(parsed);
+  if (entries.length > MAX_MAPPING_ENTRIES) throw ruleError('/query/mapping', 'maxProperties', `mapping may hold at most ${MAX_MAPPING_ENTRIES} columns`);
+  for (const [header, path] of entries) {
+    if (typeof path !== 'string' || path.length > 500) {
+      throw ruleError(`/query/mapping/${escapePointer(header)}`, 'type', `the mapping of ${JSON.stringify(header)} must be a field path (a string of at most 500 characters), or "" to ignore the column`);
+    }
+  }
+  return parsed as Record<string, string>;
+}
+
+const MAX_MAPPING_ENTRIES = 2000;
 
 export function batchRoutes(batches: BatchService): RouteSpec[] {
   return [
@@ -27,7 +57,16 @@ export function batchRoutes(batches: BatchService): RouteSpec[] {
     route({
       method: 'post', path: '/v1/datasets/:id/data', permission: 'datasets.write', tag: 'ingestion', query: 'data-upload-query', rawBody: FILE_TYPES, status: 201, errors: [409, 422],
       summary: 'Add data in one step: the request body is one CSV or JSON-lines file (optionally gzip), streamed into a new batch that is completed at once',
-      handler: async ({ caller, params, query, req }) => batches.addData(caller, params.id, optionsFrom(query), String(query.fileName), req),
+      handler: async ({ caller, params, query, req }) => {
+        let options: BatchOptions;
+        try {
+          options = optionsFrom({ ...query, mapping: queryMapping(query.mapping) });
+        } catch (err) {
+          req.resume();
+          throw err;
+        }
+        return batches.addData(caller, params.id, options, String(query.fileName), req);
+      },
     }),
     route({
       method: 'get', path: '/v1/batches/:id', permission: 'datasets.read', tag: 'ingestion',

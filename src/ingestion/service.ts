@@ -36,10 +36,11 @@ import type { NamespaceType } from '../namespaces/service';
 import type { SchemaService } from '../schemas/service';
 import { recordErrors } from '../schemas/validator';
 import { copyTextLine, CopyLineBatcher } from './copy-format';
-import { ColumnPlan, FileError, FileFormat, readRecords, RowError } from './records';
+import { ColumnPlan, FileError, FileFormat, multiValueSeparatorProblem, readRecords, RowError } from './records';
 
 export type BatchStatus = 'loading' | 'staged' | 'success' | 'failed' | 'aborted' | 'deleted';
 
+/** FileFormat includes `multiValueSeparator` (CSV `string[]` cells split on it; default none: JSON arrays). */
 export interface BatchOptions extends FileFormat {
   /** header (or JSON key) → field path; default: headers are field paths */
   mapping?: Record<string, string>;
@@ -147,7 +148,14 @@ export class BatchService {
         ad_account_id: caller.adAccountId,
         dataset_id: datasetId,
         status: 'loading',
-        format: JSON.stringify({ format: options.format, delimiter: options.delimiter, quote: options.quote, compression: options.compression ?? 'auto', stagingColumns }),
+        format: JSON.stringify({
+          format: options.format,
+          delimiter: options.delimiter,
+          quote: options.quote,
+          compression: options.compression ?? 'auto',
+          multiValueSeparator: options.multiValueSeparator,
+          stagingColumns,
+        }),
         mapping: options.mapping ? JSON.stringify(options.mapping) : null,
         error_threshold: options.errorThreshold ?? 5,
         source,
@@ -211,6 +219,7 @@ export class BatchService {
       delimiter: batch.format.delimiter,
       quote: batch.format.quote,
       compression: batch.format.compression,
+      multiValueSeparator: batch.format.multiValueSeparator,
       columns: plans,
       mapping: batch.mapping ?? undefined,
       validate,
@@ -438,8 +447,14 @@ export class BatchService {
     return this.get(caller, batchId);
   }
 
-  /** create + upload + complete. */
+  /** create + upload + complete. The options come from the query string (errors point into it). */
   async addData(caller: Caller, datasetId: string, options: BatchOptions, fileName: string, input: Readable): Promise<Batch> {
+    try {
+      checkBatchOptions(options, '/query');
+    } catch (err) {
+      input.resume();
+      throw err;
+    }
     const batch = await this.create(caller, datasetId, options);
     const file = await this.uploadFile(caller, batch.id, fileName, input);
     if (file.status === 'failed') return this.get(caller, batch.id);
@@ -553,11 +568,24 @@ export class BatchService {
 }
 
 function checkOptions(o: BatchOptions): void {
-  if (o.delimiter !== undefined && [...o.delimiter].length !== 1) throw ruleError('/delimiter', 'one-character', 'delimiter must be exactly one character');
-  if (o.quote !== undefined && [...o.quote].length !== 1) throw ruleError('/quote', 'one-character', 'quote must be exactly one character');
-  if (o.delimiter !== undefined && /[\r\n]/.test(o.delimiter)) throw ruleError('/delimiter', 'not-newline', 'delimiter cannot be a line break');
+  checkBatchOptions(o, '');
+}
+
+/** Entry checks of a file format (a batch's, or a dataflow's under `/format`); `prefix` places the pointers. */
+export function checkFileFormat(o: FileFormat, prefix: string): void {
+  if (o.delimiter !== undefined && [...o.delimiter].length !== 1) throw ruleError(`${prefix}/delimiter`, 'one-character', 'delimiter must be exactly one character');
+  if (o.quote !== undefined && [...o.quote].length !== 1) throw ruleError(`${prefix}/quote`, 'one-character', 'quote must be exactly one character');
+  if (o.delimiter !== undefined && /[\r\n]/.test(o.delimiter)) throw ruleError(`${prefix}/delimiter`, 'not-newline', 'delimiter cannot be a line break');
+  if (o.multiValueSeparator !== undefined) {
+    const problem = multiValueSeparatorProblem(o.multiValueSeparator, o.format, o.delimiter, o.quote);
+    if (problem) throw ruleError(`${prefix}/multiValueSeparator`, problem.rule, problem.message);
+  }
+}
+
+export function checkBatchOptions(o: BatchOptions, prefix: string): void {
+  checkFileFormat(o, prefix);
   if (o.errorThreshold !== undefined && !(o.errorThreshold >= 0 && o.errorThreshold <= 100)) {
-    throw ruleError('/errorThreshold', 'range', 'errorThreshold is a percentage between 0 and 100');
+    throw ruleError(`${prefix}/errorThreshold`, 'range', 'errorThreshold is a percentage between 0 and 100');
   }
 }
 
