@@ -58,6 +58,32 @@ describe('cdp CLI', () => {
     const { stdout } = await cdp('roles');
     expect(stdout).toMatch(/labels\.write\s+admin, governance/);
   });
+
+  it('npm run cdp before a build says in one line to build first', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
+    expect(pkg.scripts.cdp).toBe('node scripts/cdp.js');
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-unbuilt-')); // a checkout without dist/
+    try {
+      fs.mkdirSync(path.join(fresh, 'scripts'));
+      fs.copyFileSync(path.join(__dirname, '..', 'scripts', 'cdp.js'), path.join(fresh, 'scripts', 'cdp.js'));
+      await expect(run('node', [path.join(fresh, 'scripts', 'cdp.js'), 'roles'])).rejects.toMatchObject({
+        code: 1,
+        stderr: 'cdp is not built yet: run `npm run build` first (npm start and npm run demo build it too)\n',
+      });
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
+    expect((await run('node', [path.join(__dirname, '..', 'scripts', 'cdp.js'), 'roles'])).stdout).toMatch(/^accounts\.read /);
+  });
+
+  it('stops quietly when its reader goes away (cdp roles | head -1)', async () => {
+    const child = spawn('node', [CLI, 'roles'], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.destroy(); // the pipe's reader is gone before the first line is written
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise((r) => child.once('close', (c) => r(c)));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
 });
 
 describe('cdp admin commands on the embedded default while `cdp start` runs', () => {

@@ -3,7 +3,7 @@
  * real test server. The blocks read CDP_URL and KEY (defaulting to what `npm start` serves), use
  * `curl -f` so a failed request stops the script, and state each answer they show as `# → …`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,10 +21,22 @@ function section(title: string): string {
 
 const shellBlocks = (text: string) => [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
 
+/** The session reads ids with jq (Debian's; installed with apt-get when missing, as CI starts bare). */
+function ensureJq(): void {
+  try {
+    execFileSync('sh', ['-c', 'command -v jq'], { stdio: 'ignore' });
+    return;
+  } catch {
+    if (process.getuid?.() !== 0) throw new Error('jq is not installed; run: sudo apt-get install -y jq');
+  }
+  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null'], { stdio: 'inherit' });
+}
+
 let api: TestApi;
 beforeAll(async () => {
+  ensureJq();
   api = await startTestApi();
-});
+}, 120_000);
 afterAll(async () => api.close());
 
 describe('README "A first session with the API"', () => {

@@ -14,10 +14,17 @@ import { secretBoxFor } from '../core/secrets';
 import { ROLES, type Role } from '../core/types';
 import { ACCESS } from '../http/access';
 import { runDemoFlow } from '../demo/flow';
+import { readBackCommands } from '../demo/read-back';
 import { startRuntime, version } from '../runtime';
 import { createServices } from '../services';
 
 const progress = (step: string) => process.stderr.write(`… ${step}\n`);
+
+// A reader that stops early (`cdp roles | head -1`) closes the pipe: that is not an error of ours.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 function printBootstrap(info: { organizationId: string; adAccountId: string; token: string }): void {
   process.stdout.write(
@@ -96,8 +103,14 @@ program
     const out = (line = '') => process.stdout.write(`${line}\n`);
     out();
     out('Exported files');
-    for (const f of result.s3.files) out(`  S3        s3://${result.s3.bucket}/${f.path}  (${f.rows} rows, ${f.bytes} bytes; endpoint ${result.s3.endpoint}, on disk under ${result.s3.localDir})`);
-    for (const f of result.liveRamp.files) out(`  LiveRamp  sftp://${result.liveRamp.username}@${result.liveRamp.host}:${result.liveRamp.port}/${f.path}  (${f.rows} rows; on disk ${path.join(result.liveRamp.localDir, f.name)})`);
+    for (const f of result.s3.files) out(`  S3        s3://${result.s3.bucket}/${f.path}  (${f.rows} rows, ${f.bytes} bytes, gzip CSV)`);
+    for (const f of result.liveRamp.files) out(`  LiveRamp  sftp://${result.liveRamp.username}@${result.liveRamp.host}:${result.liveRamp.port}/${f.path.replace(/^\/+/, '')}  (${f.rows} rows)`);
+    out('Read them back as a partner would, while the demo runs (its local S3 and SFTP servers stop with it):');
+    const read = readBackCommands(result);
+    out(`  ${read.s3List}`);
+    for (const c of read.s3Read) out(`  ${c}`);
+    for (const c of read.sftpGet) out(`  ${c}`);
+    out(`  (sftp asks for the password of the local demo server: ${read.sftpPassword})`);
     out();
     out(`Blocked activation (HTTP ${result.blocked.status}): ${result.blocked.detail}`);
     for (const l of result.blocked.lineage) out(`  lineage: ${l}`);

@@ -28,11 +28,19 @@ export interface DemoOptions {
   say?: (line: string) => void;
 }
 
+export interface ExportedFile {
+  name: string;
+  path: string;
+  rows: number;
+  bytes: number;
+}
+
 export interface DemoResult {
   datasetId: string;
   audiences: { id: string; name: string; size: number }[];
-  s3: { endpoint: string; bucket: string; files: { name: string; path: string; rows: number; bytes: number }[]; localDir: string };
-  liveRamp: { host: string; port: number; username: string; password: string; files: { name: string; path: string; rows: number; bytes: number }[]; localDir: string };
+  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; files: ExportedFile[]; localDir: string };
+  /** knownHostsFile: the server's host key as OpenSSH's known_hosts line, for `sftp -o UserKnownHostsFile=`. */
+  liveRamp: { host: string; port: number; username: string; password: string; knownHostsFile: string; files: ExportedFile[]; localDir: string };
   blocked: { status: number; detail: string; lineage: string[] };
   /** The first-party (Kakao Moment target management) part. */
   firstParty: FirstPartyResult;
@@ -114,6 +122,12 @@ export type DemoApi = ReturnType<typeof client>;
 
 const finished = (x: { status: string }) => x.status === 'success' || x.status === 'failed';
 
+/** The run a `once` schedule starts (at the scheduler's next tick), once it has finished. */
+async function scheduledRun(api: DemoApi, runs: string): Promise<any> {
+  const list = await api.until<{ items: { status: string }[] }>(runs, (x) => x.items.some(finished));
+  return list.items.find(finished);
+}
+
 export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
   const say = opts.say ?? (() => undefined);
   const api = client(opts.api, opts.token);
@@ -127,6 +141,8 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
   const partner: TestSftpServer = await startSftpServer({ root: path.join(opts.workDir, 'partner-sftp') });
   const liveramp: TestSftpServer = await startSftpServer({ root: path.join(opts.workDir, 'liveramp-sftp') });
   const s3: TestS3Server = await startS3Server({ directory: path.join(opts.workDir, 's3') });
+  const knownHostsFile = path.join(opts.workDir, 'liveramp-known_hosts');
+  fs.writeFileSync(knownHostsFile, `${liveramp.knownHostsLine}\n`);
   const servers = { stop: async () => void (await Promise.all([partner.stop(), liveramp.stop(), s3.stop()])) };
   try {
     fs.mkdirSync(path.join(partner.root, 'outbox'), { recursive: true });
@@ -153,18 +169,19 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
       settings: { host: partner.host, port: partner.port, username: partner.user.username, hostKeyFingerprint: partner.hostKeyFingerprint },
       credentials: { password: partner.user.password },
     });
+    // Schedules run `once`: a demo's dataflow and activations must not outlive its servers, which
+    // live only as long as this process (a daily schedule would fail on every later start).
     const flow = await api.post('/v1/dataflows', {
-      name: `ACME daily ${stamp}`,
+      name: `ACME once ${stamp}`,
       connectionId: connection.id,
       datasetId: dataset.id,
       folder: '/outbox',
       pattern: 'acme_prospects_*.csv',
       format: { format: 'csv' },
-      schedule: { frequency: 'day' },
+      schedule: { frequency: 'once' },
       backfill: true,
     });
-    const started = await api.post(`/v1/dataflows/${flow.id}/runs`);
-    const run = await api.until<any>(`/v1/dataflows/${flow.id}/runs/${started.id}`, finished);
+    const run = await scheduledRun(api, `/v1/dataflows/${flow.id}/runs`);
     if (run.status !== 'success') throw new Error(`dataflow run failed: ${run.error}`);
     say(`2. dataflow ingested ${run.counts.output} of ${run.counts.input} rows into dataset ${dataset.id} (${run.counts.failed} row errors)`);
 
@@ -217,7 +234,7 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
       name: `Seoul 30s to S3 ${stamp}`,
       destinationId: s3Dest.id,
       audienceIds: [seoul.id],
-      schedule: { type: 'after_evaluation' },
+      schedule: { type: 'once' },
       mapping,
       mandatoryFields: ['homeAddress.city'],
     });
@@ -225,13 +242,12 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
       name: `Busan travellers to LiveRamp ${stamp}`,
       destinationId: lrDest.id,
       audienceIds: [travel.id],
-      schedule: { type: 'after_evaluation' },
+      schedule: { type: 'once' },
       mapping: { identity: { namespace: code, column: code } },
     });
     const results = [];
     for (const act of [toS3, toLr]) {
-      const r = await api.post(`/v1/activations/${act.activation.id}/runs`);
-      const done = await api.until<any>(`/v1/activations/${act.activation.id}/runs/${r.id}`, finished);
+      const done = await scheduledRun(api, `/v1/activations/${act.activation.id}/runs`);
       if (done.status !== 'success') throw new Error(`activation run failed: ${done.error}`);
       results.push(done);
     }
@@ -262,8 +278,8 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
     return {
       datasetId: dataset.id,
       audiences,
-      s3: { endpoint: s3.endpoint, bucket: 'cdp-demo-exports', files: results[0].files, localDir: s3.directory },
-      liveRamp: { host: liveramp.host, port: liveramp.port, username: liveramp.user.username, password: liveramp.user.password, files: results[1].files, localDir: path.join(liveramp.root, 'uploads') },
+      s3: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, bucket: 'cdp-demo-exports', files: results[0].files, localDir: s3.directory },
+      liveRamp: { host: liveramp.host, port: liveramp.port, username: liveramp.user.username, password: liveramp.user.password, knownHostsFile, files: results[1].files, localDir: path.join(liveramp.root, 'uploads') },
       blocked,
       firstParty,
       servers,

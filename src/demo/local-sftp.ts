@@ -61,6 +61,8 @@ export interface TestSftpServer {
   user: SftpTestUser;
   /** `SHA256:…` of the host key, as ssh-keygen -l prints it. */
   hostKeyFingerprint: string;
+  /** The host key as an OpenSSH known_hosts line for this host and port (`[127.0.0.1]:port ssh-ed25519 …`). */
+  knownHostsLine: string;
   /** Mutable: set before a transfer to inject a fault, reset to {} after. */
   faults: SftpFaults;
   /** Connections currently open. */
@@ -150,6 +152,7 @@ export async function startSftpServer(opts: { root?: string; users?: SftpUser[] 
     root,
     user,
     hostKeyFingerprint: keyFingerprint(hostKey.public),
+    knownHostsLine: `[127.0.0.1]:${port} ${hostKey.public.trim().split(/\s+/).slice(0, 2).join(' ')}`,
     faults,
     connectionCount: () => clients.size,
     stop: async () => {
@@ -337,6 +340,9 @@ function serveSftp(sftp: SFTPWrapper, root: string, faults: SftpFaults, client: 
     if (fs.existsSync(local(to))) return sftp.status(reqid, STATUS_CODE.FAILURE, 'target exists');
     fs.rename(local(from), local(to), (err) => (err ? fail(reqid, err) : ok(reqid)));
   });
+  // The client's EOF ends the session, as OpenSSH's sftp-server exits on it: without the close
+  // OpenSSH's sftp client waits for ever after its last command.
+  sftp.on('end', () => sftp.end());
   sftp.on('close', () => {
     for (const h of handles.values()) if (h.kind === 'file') fs.close(h.fd, () => undefined);
     handles.clear();
