@@ -12,8 +12,11 @@
  * benchmark-only `discard` mode (TrackerService.configure({ discard: true })): routing, JSON
  * parsing, validation, rate limit and the group-commit wait stay, the transaction goes.
  *
- * No event lost: after the load, the events stored for the tracker are counted and compared with
- * the 2xx answers × events per request. Goal: ≥ 5,000 events/s, p99 ≤ 50 ms, none lost.
+ * No event lost: after the load, the events stored for the tracker are counted by the request that
+ * carried them (bench/load.ts numbers each request): events of requests answered 2xx must all be
+ * stored. Events of requests still in flight when autocannon stopped are stored too (the service
+ * finishes them) but never acknowledged; they are shown apart, not as a gain or a loss.
+ * Goal: ≥ 5,000 events/s, p99 ≤ 50 ms, none lost.
  */
 import { fork } from 'node:child_process';
 import path from 'node:path';
@@ -36,6 +39,8 @@ interface LoadResult {
   durationSeconds: number;
   latency: { p50: number; p90: number; p99: number; max: number; mean: number };
   statusCodes?: Record<string, { count?: number }>;
+  /** Numbers of the requests answered 2xx (bench/load.ts). */
+  acknowledged: number[];
 }
 
 function runLoad(opts: { url: string; path: string; connections: number; durationSeconds: number; seed: number }): Promise<LoadResult> {
@@ -48,8 +53,19 @@ function runLoad(opts: { url: string; path: string; connections: number; duratio
 }
 
 async function storedEvents(stack: Stack, trackId: string): Promise<number> {
-  const r = await stack.pg.query('select count(*)::bigint as n from tracker_events e join trackers t on t.id = e.tracker_id where t.track_id = $1', [trackId]);
-  return Number(r.rows[0].n);
+  return (await storedBy(stack, trackId, [])).stored;
+}
+
+/** Events stored for the tracker, and how many of them came in requests answered 2xx. */
+async function storedBy(stack: Stack, trackId: string, acknowledged: number[]): Promise<{ stored: number; ofAcknowledged: number }> {
+  const r = await stack.pg.query(
+    `select count(*)::bigint as stored, count(a.n)::bigint as of_acknowledged
+       from tracker_events e join trackers t on t.id = e.tracker_id
+       left join (select distinct unnest($2::bigint[]) as n) a on a.n = (e.properties->>'benchRequest')::bigint
+      where t.track_id = $1`,
+    [trackId, acknowledged],
+  );
+  return { stored: Number(r.rows[0].stored), ofAcknowledged: Number(r.rows[0].of_acknowledged) };
 }
 
 export async function runCollect(size: Size): Promise<BenchResult[]> {
@@ -74,13 +90,14 @@ export async function runCollect(size: Size): Promise<BenchResult[]> {
     const sampled = await sampleDatabase(stack.databaseUrl, () => measure(() => runLoad({ ...target, ...load, seed: 3 }), 'collect'));
     const proj = sampled.value;
     await trackers.stop().catch(() => undefined); // nothing may still wait: every 2xx was answered after COMMIT
-    const stored = await storedEvents(stack, tracker.trackId);
-
     const p = proj.value;
     const b = base.value;
-    const accepted = p.ok2xx * EVENTS_PER_REQUEST;
-    const lost = Math.max(0, accepted - stored);
-    const project: Side = { what: `POST /v1/collect/{trackId} (group commit), ${EVENTS_PER_REQUEST} events/request, p99 ${p.latency.p99} ms`, ms: p.durationSeconds * 1000, amount: accepted, unit: 'events', peakRssMb: proj.peakRssMb };
+    const { stored, ofAcknowledged } = await storedBy(stack, tracker.trackId, p.acknowledged);
+    const acknowledged = p.acknowledged.length * EVENTS_PER_REQUEST;
+    const lost = acknowledged - ofAcknowledged; // acknowledged, not stored
+    const inFlight = stored - ofAcknowledged; // stored, never acknowledged: the load stopped first
+    const unanswered = p.sent - p.total; // requests sent and not answered when autocannon stopped
+    const project: Side = { what: `POST /v1/collect/{trackId} (group commit), ${EVENTS_PER_REQUEST} events/request, p99 ${p.latency.p99} ms`, ms: p.durationSeconds * 1000, amount: acknowledged, unit: 'events', peakRssMb: proj.peakRssMb };
     const baseline: Side = {
       what: `same endpoint answering without writing (writer discard mode), p99 ${b.latency.p99} ms`,
       ms: b.durationSeconds * 1000,
@@ -88,7 +105,7 @@ export async function runCollect(size: Size): Promise<BenchResult[]> {
       unit: 'events',
       peakRssMb: base.peakRssMb,
     };
-    const rate = accepted / p.durationSeconds;
+    const rate = acknowledged / p.durationSeconds;
     const codes = (r: LoadResult) =>
       Object.entries(r.statusCodes ?? {})
         .map(([k, v]) => `${k}: ${fmtInt(v.count ?? 0)}`)
@@ -104,12 +121,14 @@ export async function runCollect(size: Size): Promise<BenchResult[]> {
         ratio: ratioOf('throughput', project, baseline),
         goal: '≥ 5,000 events/s; p99 ≤ 50 ms; 0 lost',
         checks: [
-          { label: '≥ 5,000 events/s', ok: rate >= 5000 },
-          { label: 'p99 ≤ 50 ms', ok: p.latency.p99 <= 50 },
-          { label: 'no accepted event lost', ok: lost === 0 },
+          { label: '≥ 5,000 events/s', ok: rate >= 5000, actual: `${fmtInt(rate)}/s` },
+          { label: 'p99 ≤ 50 ms', ok: p.latency.p99 <= 50, actual: `${p.latency.p99} ms` },
+          { label: 'no acknowledged event lost', ok: lost === 0, actual: `${fmtInt(lost)} lost` },
         ],
         details: [
-          `project: ${fmtInt(p.ok2xx)} requests answered 2xx (${codes(p)}; ${p.errors} errors, ${p.timeouts} timeouts) = ${fmtInt(accepted)} events accepted; ${fmtInt(stored)} stored for the tracker → ${fmtInt(lost)} lost`,
+          `project: ${fmtInt(p.ok2xx)} requests answered 2xx (${codes(p)}; ${p.errors} errors, ${p.timeouts} timeouts) = ${fmtInt(acknowledged)} events acknowledged`,
+          `  stored for the tracker: ${fmtInt(stored)} = ${fmtInt(ofAcknowledged)} of the acknowledged events + ${fmtInt(inFlight)} of requests in flight when the load stopped (${fmtInt(unanswered)} requests sent, never answered: stored, never acknowledged)`,
+          `  lost (acknowledged, not stored): ${fmtInt(lost)}`,
           `project latency: p50 ${p.latency.p50} ms, p90 ${p.latency.p90} ms, p99 ${p.latency.p99} ms, max ${p.latency.max} ms`,
           `baseline: ${fmtInt(b.ok2xx)} requests 2xx (${codes(b)}), ${fmtInt((b.ok2xx * EVENTS_PER_REQUEST) / b.durationSeconds)} events/s; latency p50 ${b.latency.p50} ms, p99 ${b.latency.p99} ms, max ${b.latency.max} ms`,
           'PostgreSQL during the load (backends of the service; sampled every 20 ms):',

@@ -33,6 +33,8 @@ export interface Side {
 export interface Check {
   label: string;
   ok: boolean;
+  /** The measured figure, shown beside the label when the check is missed. */
+  actual?: string;
 }
 
 export interface BenchResult {
@@ -44,6 +46,8 @@ export interface BenchResult {
   /** How the ratio is read: `throughput` = project/baseline units per second; `time` = project/baseline time. */
   ratioKind: 'throughput' | 'time';
   ratio: number;
+  /** Another ratio a check judges (e.g. the audience estimate's), shown beside the main one. */
+  ratioNote?: string;
   goal: string;
   checks: Check[];
   /** Further lines (split of the time, verification, notes). */
@@ -60,6 +64,13 @@ export function sized(envName: string, table: Record<Size, number>, size: Size):
 }
 
 export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+/**
+ * Ratios are printed with two decimals and judged on the printed figure, so a row never reads
+ * "1.20×, NO" against "≤ 1.2×" (the goals have two digits; the third is noise between runs).
+ */
+export const fmtRatio = (r: number) => `${r.toFixed(2)}×`;
+export const ratioAtMost = (r: number, goal: number) => Number(r.toFixed(2)) <= goal;
+export const ratioAtLeast = (r: number, goal: number) => Number(r.toFixed(2)) >= goal;
 export const fmtSec = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`);
 export const perSecond = (amount: number, ms: number) => (amount / ms) * 1000;
 export const throughput = (s: Side) => (s.amount === undefined ? '' : `${fmtInt(perSecond(s.amount, s.ms))} ${s.unit ?? 'rows'}/s`);

@@ -26,7 +26,7 @@ import { Client } from 'pg';
 import { freePort } from '../src/core/ports';
 import { runCollect } from './collect';
 import { runCustomerFile } from './customer-file';
-import { BenchResult, fmtSec, quietKnownWarnings, Size, throughput } from './harness';
+import { BenchResult, fmtRatio, fmtSec, quietKnownWarnings, Size, throughput } from './harness';
 import { runIngest } from './ingest';
 import { runLookalike } from './lookalike';
 import { runProspects } from './prospects';
@@ -180,9 +180,9 @@ function printTable(results: BenchResult[], failures: { name: string; error: str
     r.size,
     `${fmtSec(r.project.ms)}${r.project.amount !== undefined ? `, ${throughput(r.project)}` : ''}`,
     `${fmtSec(r.baseline.ms)}${r.baseline.amount !== undefined ? `, ${throughput(r.baseline)}` : ''}`,
-    `${r.ratio.toFixed(2)}× ${r.ratioKind === 'time' ? 'time' : 'rate'}`,
+    `${fmtRatio(r.ratio)} ${r.ratioKind === 'time' ? 'time' : 'rate'}${r.ratioNote ? `; ${r.ratioNote}` : ''}`,
     r.goal,
-    r.checks.every((c) => c.ok) ? 'yes' : `NO (${r.checks.filter((c) => !c.ok).map((c) => c.label).join('; ')})`,
+    r.checks.every((c) => c.ok) ? 'yes' : `NO (${r.checks.filter((c) => !c.ok).map((c) => (c.actual ? `${c.label}: ${c.actual}` : c.label)).join('; ')})`,
     `${r.project.peakRssMb.toFixed(0)} MB (baseline ${r.baseline.peakRssMb.toFixed(0)} MB)`,
   ]);
   const header = ['workload', 'size', 'project', 'baseline', 'ratio', 'goal', 'met?', 'peak RSS'];
