@@ -81,13 +81,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   await takeOverLeftPostmaster(opts.dataDir, clusterDir, opts.log);
   const taken = await portTaken(opts.port);
   if (taken) throw new Error(`Embedded PostgreSQL cannot start: 127.0.0.1:${opts.port} is taken by another program. Stop it or set EMBEDDED_PG_PORT to a free port.`);
+  // Claimed before the server starts: another cdp process seeing a starting server knows its owner lives.
+  fs.writeFileSync(path.join(opts.dataDir, OWNER_FILE), String(process.pid));
   try {
     await pg.start();
   } catch (err) {
+    fs.rmSync(path.join(opts.dataDir, OWNER_FILE), { force: true });
     const said = lastLines.join(' | ').slice(-600);
     throw new Error(`Embedded PostgreSQL did not start on 127.0.0.1:${opts.port} (data in ${clusterDir})${said ? `: ${said}` : ''}`, { cause: err });
   }
-  fs.writeFileSync(path.join(opts.dataDir, OWNER_FILE), String(process.pid));
   await ensureDatabase(pg, 'cdp');
   return {
     connectionString: clusterUrl(password, '127.0.0.1', opts.port),
