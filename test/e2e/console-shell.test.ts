@@ -27,8 +27,9 @@ it('signs in, speaks Korean to a Korean browser, switches to English, and keeps 
   // The standard namespaces of every account are listed, Partner ID among the types offered.
   const rows = page.getByRole('table', { name: 'ID 네임스페이스' }).getByRole('row');
   await expect(rows.count()).resolves.toBeGreaterThan(3);
-  expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['cdp.session']);
-  expect(await page.evaluate(() => document.cookie)).toBe('');
+  // Browser globals: the test process has no DOM types.
+  expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual(['cdp.session']);
+  expect(await page.evaluate('document.cookie')).toBe('');
   await screenshot(page, 'identities-ko');
   expect(await seriousViolations(page)).toEqual([]);
 
