@@ -39,6 +39,8 @@ export interface Config {
   /** MAT postback endpoint: token bucket per link code and client IP (vendors post from few IPs). */
   postbackRatePerSecond: number;
   postbackBurst: number;
+  /** Statement timeout of a population (모수) count: longer counts fail with that reason and are retried. */
+  populationCountTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -87,5 +89,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     collectFlushMs: int(env, 'COLLECT_FLUSH_MS', 5, 0, 1000),
     postbackRatePerSecond: int(env, 'POSTBACK_RATE_PER_SECOND', 200, 1, 1_000_000),
     postbackBurst: int(env, 'POSTBACK_BURST', 2000, 1, 10_000_000),
+    populationCountTimeoutMs: int(env, 'POPULATION_COUNT_TIMEOUT_MS', 60_000, 100, 3_600_000),
   };
 }

@@ -66,6 +66,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     services.batches.useInstance(() => instances.id);
     services.trackers.configure({ ratePerSecond: config.collectRatePerSecond, burst: config.collectBurst, flushMs: config.collectFlushMs });
     services.mat.configure({ ratePerSecond: config.postbackRatePerSecond, burst: config.postbackBurst });
+    services.populations.configure({ countTimeoutMs: config.populationCountTimeoutMs });
     // Runs after the HTTP server closed (it is unshifted later) and before jobs and the pool close:
     // events the collector accepted but has not written yet are written first.
     closers.unshift(() => services.trackers.stop());

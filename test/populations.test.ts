@@ -1,7 +1,7 @@
 /**
  * The population store: a change marked while a count runs is counted again at once (not a
- * cadence later), a count that lost its lease writes nothing, and first-count failures end in
- * failed (생성실패) after three attempts while refresh failures keep the last number (조회실패).
+ * cadence later), a count that lost its lease writes nothing, and first-count failures show
+ * failed (생성실패) with the reason while refresh failures keep the last number (조회실패).
  */
 import { startTestApi, TestApi } from './helpers/harness';
 
@@ -62,12 +62,12 @@ describe('populations', () => {
     });
     await track('pop_flaky', 'test_flaky');
     await populations.refresh('pop_flaky');
-    expect(await row('pop_flaky')).toMatchObject({ state: 'preparing', attempts: 1 });
+    expect(await row('pop_flaky')).toMatchObject({ state: 'failed', attempts: 1, error: 'Counting failed: source unavailable; retrying at 2026-11-23T00:01:00.000Z (attempt 2 of 3)' });
     await populations.refresh('pop_flaky');
     await populations.refresh('pop_flaky');
     const failed = await row('pop_flaky');
     expect(failed).toMatchObject({ state: 'failed', attempts: 3 });
-    expect(failed.error).toMatch(/delete the target and create it again/);
+    expect(failed.error).toMatch(/no more automatic retries after 3 attempts; counted again at 2026-11-24T00:00:00.000Z or when you refresh it$/);
 
     await track('pop_later', 'test_flaky');
     broken = false;

@@ -68,15 +68,15 @@ export class CustomerFileService {
     this.uploads = new UploadStore(db, clock);
     targets.populations.register({
       type: KIND,
-      // The entries by their upload id, not through a join to target_uploads: so the planner reads
-      // the upload's row count from the entries' statistics (refreshed by a large upload) and, for a
-      // large file, hash- or merge-joins it with the universe instead of probing it once per ADID.
+      // The entries by their upload id (unique by the primary key); peopleOfNodes picks probes or
+      // one join by their exact number, whatever the statistics know of this upload.
       people: async (q, adAccountId, subjectId) => {
         const upload = await q('target_uploads').where({ target_id: subjectId, ad_account_id: adAccountId }).first('id');
-        return this.universe.peopleOfNodes(adAccountId, {
-          sql: `select e.node from target_upload_entries e where e.upload_id = ?`,
-          bindings: [upload?.id ?? null],
-        });
+        return this.universe.peopleOfNodes(
+          adAccountId,
+          { sql: `select e.node from target_upload_entries e where e.upload_id = ?`, bindings: [upload?.id ?? null] },
+          { unique: true },
+        );
       },
     });
   }

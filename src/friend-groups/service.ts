@@ -156,10 +156,14 @@ export class FriendGroupService {
 
   /** SQL yielding the distinct `person_id`s of the channel's friends (through the universe). */
   channelFriendsPeople(adAccountId: string, channelId: string): SqlFragment {
-    return this.universe.peopleOfNodes(adAccountId, {
-      sql: `select f.node from talk_channel_friends f join talk_channels c on c.id = f.channel_id where f.channel_id = ? and c.ad_account_id = ?`,
-      bindings: [channelId, adAccountId],
-    });
+    return this.universe.peopleOfNodes(
+      adAccountId,
+      {
+        sql: `select f.node from talk_channel_friends f join talk_channels c on c.id = f.channel_id where f.channel_id = ? and c.ad_account_id = ?`,
+        bindings: [channelId, adAccountId],
+      },
+      { unique: true },
+    );
   }
 
   /**
@@ -381,10 +385,12 @@ export class FriendGroupService {
   private async groupFriendsPeople(q: Queryable, adAccountId: string, targetId: string): Promise<SqlFragment> {
     const upload = await q<UploadRow>('target_uploads').where({ target_id: targetId, ad_account_id: adAccountId }).first();
     if (!upload) throw new Error(`friend group ${targetId} has no upload`);
-    const members = this.universe.peopleOfNodes(adAccountId, { sql: `select node from target_upload_entries where upload_id = ?`, bindings: [upload.id] });
+    const members = this.universe.peopleOfNodes(adAccountId, { sql: `select node from target_upload_entries where upload_id = ?`, bindings: [upload.id] }, { unique: true });
     const friends = this.channelFriendsPeople(adAccountId, String(upload.options.channelId));
+    // A set operation, not `in (…)`: hashed or sorted whatever the statistics say, never a loop
+    // that recomputes the channel's friends once per member.
     return {
-      sql: `select m.person_id from (${members.sql}) m where m.person_id in (${friends.sql})`,
+      sql: `select person_id from ((${members.sql}) intersect (${friends.sql})) s`,
       bindings: [...members.bindings, ...friends.bindings],
     };
   }

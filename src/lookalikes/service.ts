@@ -525,9 +525,7 @@ export class LookalikeService {
         });
         await tx.raw(`insert into lookalike_members (target_id, node) select ?, n.node from (${nodes.sql}) n on conflict do nothing`, [id, ...nodes.bindings]);
       }
-      const members = await this.membersPeople(row.ad_account_id, id);
-      const { rows } = await tx.raw(`select count(*)::bigint as n from (${members.sql}) m`, [...members.bindings]);
-      const resultPeople = Number(rows[0].n);
+      const resultPeople = await this.populations.countPeople(tx, row.ad_account_id, this.membersPeople(row.ad_account_id, id), false);
       const report: BuildReport = {
         number: current.builds + 1,
         startedAt: startedAt.toISOString(),
@@ -620,7 +618,7 @@ export class LookalikeService {
   }
 
   private membersPeople(adAccountId: string, targetId: string): SqlFragment {
-    return this.universe.peopleOfNodes(adAccountId, { sql: 'select node from lookalike_members where target_id = ?', bindings: [targetId] });
+    return this.universe.peopleOfNodes(adAccountId, { sql: 'select node from lookalike_members where target_id = ?', bindings: [targetId] }, { unique: true });
   }
 
   private async count(q: Queryable, people: SqlFragment): Promise<number> {

@@ -10,14 +10,19 @@
  * - preparing 준비중: never counted yet; the target cannot be used for targeting.
  * - ready (the number): counted, at least the kind's minimum.
  * - too_small 모수부족: counted, below the kind's minimum (usable; delivery would be poor).
- * - failed 생성실패 (customer files: 등록실패): the first count failed MAX_ATTEMPTS times; delete
- *   and create the target again.
+ * - failed 생성실패 (customer files: 등록실패): the first count failed (the reason is shown); not
+ *   usable. Retried automatically with backoff until MAX_ATTEMPTS, then at the kind's next
+ *   scheduled refresh or when someone refreshes it.
  * - querying 조회중: a refresh of an already counted subject is running; the last number is kept.
- * - query_failed 조회실패: that refresh failed; the last number is kept and it is retried soon.
+ * - query_failed 조회실패: that refresh failed; the last number is kept, retried the same way.
+ *
+ * Every count runs under a statement timeout (POPULATION_COUNT_TIMEOUT_MS): a count that cannot
+ * finish fails with that reason instead of holding its subject 준비중 / 조회중.
  */
 import { randomUUID } from 'node:crypto';
 import type { Db, Queryable, Tx } from '../core/db';
 import type { Clock } from '../core/clock';
+import { isCdpError, isDatabaseError, ServiceUnavailable } from '../core/errors';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
 import type { SqlFragment, UniverseService } from '../universe/service';
@@ -36,10 +41,14 @@ export const POPULATION_LABELS: Record<PopulationState, string> = {
 
 export const POPULATION_TICK_JOB = 'populations.tick';
 export const POPULATION_REFRESH_JOB = 'populations.refresh';
-const MAX_ATTEMPTS = 3;
+/** Automatic attempts in a row (a minute apart, doubling); then the kind's cadence or a refresh. */
+export const MAX_ATTEMPTS = 3;
 const RETRY_MS = 60_000;
 const LEASE_MS = 10 * 60_000;
 export const DAY_MS = 24 * 60 * 60 * 1000;
+/** Default of POPULATION_COUNT_TIMEOUT_MS. */
+export const DEFAULT_COUNT_TIMEOUT_MS = 60_000;
+const NEVER = new Date('9999-01-01T00:00:00Z');
 
 export interface PopulationView {
   state: PopulationState;
@@ -106,8 +115,14 @@ export function toPopulationView(r: PopulationRow, failedLabel = POPULATION_LABE
   };
 }
 
+export interface PopulationOptions {
+  /** Statement timeout of every count (POPULATION_COUNT_TIMEOUT_MS). */
+  countTimeoutMs?: number;
+}
+
 export class PopulationService {
   private readonly sources = new Map<string, PopulationSource>();
+  private countTimeoutMs = DEFAULT_COUNT_TIMEOUT_MS;
 
   constructor(
     private readonly db: Db,
@@ -119,6 +134,10 @@ export class PopulationService {
 
   register(source: PopulationSource): void {
     this.sources.set(source.type, source);
+  }
+
+  configure(opts: PopulationOptions): void {
+    if (opts.countTimeoutMs !== undefined) this.countTimeoutMs = opts.countTimeoutMs;
   }
 
   /** Starts counting a subject (in the caller's transaction); the first count is queued at once. */
@@ -167,14 +186,14 @@ export class PopulationService {
    */
   async hold(q: Queryable, subjectIds: readonly string[]): Promise<void> {
     if (subjectIds.length === 0) return;
-    await q('populations').whereIn('subject_id', subjectIds).update({ next_refresh_at: new Date('9999-01-01T00:00:00Z'), updated_at: q.fn.now() });
+    await q('populations').whereIn('subject_id', subjectIds).update({ next_refresh_at: NEVER, updated_at: q.fn.now() });
   }
 
   /** Every subject of an account due now (after the universe was rebuilt), held ones excepted. */
   async markAccountDue(adAccountId: string): Promise<void> {
     await this.db('populations')
       .where({ ad_account_id: adAccountId })
-      .where('next_refresh_at', '<', new Date('9999-01-01T00:00:00Z'))
+      .where('next_refresh_at', '<', NEVER)
       .update({ next_refresh_at: this.clock.now(), due_version: this.db.raw('due_version + 1'), updated_at: this.db.fn.now() });
   }
 
@@ -233,11 +252,28 @@ export class PopulationService {
     return source.people(q, adAccountId, subjectId, this.clock.now());
   }
 
-  /** Counts the people of a SQL fragment (after linking what is pending for the account). */
+  /**
+   * Counts the people of a SQL fragment (after linking what is pending for the account) under the
+   * count timeout; a longer count is a ServiceUnavailable (503 where a request waits for it, e.g.
+   * reach). In a caller's transaction it runs in a savepoint and restores the caller's timeout.
+   */
   async countPeople(q: Queryable, adAccountId: string, people: SqlFragment, link = true): Promise<number> {
     if (link) await this.universe.linkPending(adAccountId);
-    const { rows } = await q.raw(`select count(*)::bigint as n from (${people.sql}) p`, [...people.bindings]);
-    return Number(rows[0].n);
+    const ms = this.countTimeoutMs;
+    try {
+      return await q.transaction(async (tx) => {
+        const [{ before }] = (await tx.raw(`select current_setting('statement_timeout') as before, set_config('statement_timeout', ?, true)`, [`${ms}ms`])).rows;
+        const { rows } = await tx.raw(`select count(*)::bigint as n from (${people.sql}) p`, [...people.bindings]);
+        await tx.raw(`select set_config('statement_timeout', ?, true)`, [before]);
+        return Number(rows[0].n);
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '57014') {
+        const why = /statement timeout/.test((err as Error).message) ? `took longer than ${formatMs(ms)} (POPULATION_COUNT_TIMEOUT_MS) and was stopped` : 'was cancelled in the database';
+        throw new ServiceUnavailable(`the count ${why}`, { retryAfterSeconds: 60 }, { cause: err });
+      }
+      throw err;
+    }
   }
 
   private async claim(limit: number, subjectId: string | null): Promise<PopulationRow[]> {
@@ -260,7 +296,8 @@ export class PopulationService {
         .whereIn('subject_id', ids)
         .update({
           lease_token: token,
-          lease_until: new Date(now.getTime() + LEASE_MS),
+          // Longer than a count can take, so nobody else starts the same count meanwhile.
+          lease_until: new Date(now.getTime() + Math.max(LEASE_MS, 2 * this.countTimeoutMs)),
           state: tx.raw(`case when count is null then state else 'querying' end`),
           updated_at: tx.fn.now(),
         });
@@ -298,23 +335,42 @@ export class PopulationService {
         if (updated && source.afterCount) await source.afterCount(tx, row.ad_account_id, row.subject_id, n);
       });
     } catch (err) {
+      // Visible at once: 생성실패 before a first number, 조회실패 (the last number kept) after one.
+      // Retried a minute later, then two; after MAX_ATTEMPTS the state stays until the kind's next
+      // scheduled refresh or a refresh on request (each of them one more attempt).
       const attempts = row.attempts + 1;
       const first = row.count === null;
-      const givenUp = first && attempts >= MAX_ATTEMPTS;
-      const message = err instanceof Error ? err.message : String(err);
-      this.log.warn({ subjectId: row.subject_id, subjectType: row.subject_type, attempts, err: message }, 'population count failed');
+      const reason = failureReason(err);
+      const retryAt = attempts < MAX_ATTEMPTS ? new Date(now.getTime() + RETRY_MS * 2 ** (attempts - 1)) : null;
+      const next = retryAt ?? new Date(now.getTime() + row.cadence_seconds * 1000);
+      this.log.warn({ subjectId: row.subject_id, subjectType: row.subject_type, attempts, err: err instanceof Error ? err.message : String(err) }, 'population count failed');
+      const kept = first ? '' : `; the count of ${row.refreshed_at?.toISOString()} is kept`;
+      const then = retryAt
+        ? `retrying at ${retryAt.toISOString()} (attempt ${attempts + 1} of ${MAX_ATTEMPTS})`
+        : `${attempts === MAX_ATTEMPTS ? `no more automatic retries after ${MAX_ATTEMPTS} attempts` : 'failed again'}; counted again at ${next.toISOString()} or when you refresh it`;
       await this.db('populations')
         .where({ subject_id: row.subject_id, lease_token: row.lease_token })
         .update({
           lease_token: null,
-          state: givenUp ? 'failed' : first ? 'preparing' : 'query_failed',
+          state: first ? 'failed' : 'query_failed',
           attempts,
-          error: givenUp ? `Counting failed ${attempts} times (${message}); delete the target and create it again` : `Counting failed (${message}); retrying`,
-          // A failed target is not retried: as in Kakao, it is deleted and created again.
-          next_refresh_at: givenUp ? new Date('9999-01-01T00:00:00Z') : new Date(now.getTime() + RETRY_MS),
+          error: `Counting failed: ${reason}${kept}; ${then}`,
+          // Marked due while it ran (new data): that counts again at once, as after a success.
+          next_refresh_at: this.db.raw('case when due_version = ? then ?::timestamptz else ?::timestamptz end', [row.due_version, next, now]),
           lease_until: null,
           updated_at: this.db.fn.now(),
         });
     }
   }
+}
+
+/** What a user is told about a failed count: never SQL (a database error's message starts with it). */
+function failureReason(err: unknown): string {
+  if (isCdpError(err)) return err.message;
+  if (isDatabaseError(err)) return `the database stopped the count (SQLSTATE ${(err as { code: string }).code})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }

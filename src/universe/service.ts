@@ -26,6 +26,8 @@ import { MAX_IDENTITIES_PER_PERSON, nodeKindOf } from './nodes';
 
 export const LINK_TICK_JOB = 'universe.link';
 const CHUNK_ROWS = 5000;
+/** Up to this many nodes a people query probes the universe once per node (~1 s at most), above it joins in one pass. */
+export const PROBE_NODES = 50_000;
 
 export interface UniverseStats {
   people: number;
@@ -292,13 +294,38 @@ export class UniverseService {
   // ---- reading ---------------------------------------------------------------------------------
 
   /**
-   * People (column `person_id`, distinct) owning any node the query yields (column `node`).
-   * Population queries of every target kind are built from this.
+   * People (column `person_id`, distinct) owning any node the query yields (its one column).
+   * Population queries of every target kind are built from this; `unique` says the query yields
+   * each node once already (a primary key), so it is not de-duplicated again.
+   *
+   * The plan must not depend on statistics: they lag behind what was just written (a new account's
+   * identities, a new upload's entries), and then the planner expects one row on each side and
+   * nests loops over the universe (minutes for a 350-phone friend group). So the nodes are
+   * materialised and counted first, and that exact count picks one of two shapes that have no
+   * other plan: up to PROBE_NODES, one primary-key probe per node (LATERAL … OFFSET 0 cannot be
+   * flattened into a join; the account id as a sub-select hides it from the planner, which then
+   * assumes an average account rather than an empty one and so probes the primary key, not the
+   * (account, person) index that would read every identity of the account per node); above, a
+   * FULL JOIN with the account's identities, which PostgreSQL can only run as a hash or merge join
+   * (OFFSET 0 keeps the filter from reducing it to an inner join). The one-time filters on the
+   * count run only one of the two.
    */
-  peopleOfNodes(adAccountId: string, nodesQuery: SqlFragment): SqlFragment {
+  peopleOfNodes(adAccountId: string, nodesQuery: SqlFragment, opts: { unique?: boolean } = {}): SqlFragment {
+    const nodes = `select ${opts.unique ? '' : 'distinct '}n.node from (${nodesQuery.sql}) as n(node)`;
     return {
-      sql: `select distinct ui.person_id from universe_identities ui where ui.ad_account_id = ? and ui.node in (${nodesQuery.sql})`,
-      bindings: [adAccountId, ...nodesQuery.bindings],
+      sql: `select distinct x.person_id from (
+              with s as materialized (${nodes}), k as materialized (select count(*) as n from s)
+              select p.person_id from s cross join lateral (
+                select ui.person_id from universe_identities ui where ui.ad_account_id = (select ?::text) and ui.node = s.node offset 0
+              ) p where (select k.n from k) <= ${PROBE_NODES}
+              union all
+              select j.person_id from (
+                select ui.person_id, s.node as wanted
+                from s full join (select node, person_id from universe_identities where ad_account_id = ?) ui on ui.node = s.node
+                offset 0
+              ) j where (select k.n from k) > ${PROBE_NODES} and j.wanted is not null and j.person_id is not null
+            ) x`,
+      bindings: [...nodesQuery.bindings, adAccountId, adAccountId],
     };
   }
 
