@@ -115,7 +115,10 @@ program
     out(`Blocked activation (HTTP ${result.blocked.status}): ${result.blocked.detail}`);
     for (const l of result.blocked.lineage) out(`  lineage: ${l}`);
     out();
-    out(`The service keeps running on ${runtime.url} — continue with the API using this demo key (ad account ${account.id}):`);
+    out(`Console: open ${runtime.url}/ in a browser and sign in with this demo key (ad account ${account.id}):`);
+    out(`  ${key.token}`);
+    out();
+    out(`The service keeps running on ${runtime.url} — continue with the API using the same key:`);
     out(`  curl -s ${runtime.url}/v1/audiences -H "Authorization: Bearer ${key.token}"`);
     out(`  curl -s ${runtime.url}/v1/targets -H "Authorization: Bearer ${key.token}"`);
     out('Press Ctrl-C to stop.');
