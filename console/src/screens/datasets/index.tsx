@@ -1,8 +1,16 @@
-/** Placeholder until this screen is built (issue 14). */
-import { Title } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
+/**
+ * Datasets (Adobe: Data management → Datasets): the list, create from a schema, and a dataset's
+ * page with its batches and the right rail (profile, Add data, labels, expiration).
+ */
+import { Route, Routes } from 'react-router';
+import { DatasetDetail } from './DatasetDetail';
+import { DatasetList } from './DatasetList';
 
-export default function Screen() {
-  const { t } = useTranslation();
-  return <Title order={2}>{t('nav.datasets')}</Title>;
+export default function DatasetsScreen() {
+  return (
+    <Routes>
+      <Route index element={<DatasetList />} />
+      <Route path=":id" element={<DatasetDetail />} />
+    </Routes>
+  );
 }
