@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApi, TestApi } from '../helpers/harness';
+import { eventually } from '../helpers/poll';
 import { launchBrowser, newConsole, screenshot, seriousViolations, signIn } from '../helpers/browser';
 import { startSftpServer, TestSftpServer } from '../setup/sftp-server';
 
@@ -161,6 +162,7 @@ async function journey(page: Page, as: ReturnType<TestApi['as']>, key: string): 
   fs.mkdirSync(path.join(sftp.root, 'drop'), { recursive: true });
   fs.writeFileSync(path.join(sftp.root, 'drop', 'acme_sftp_1.csv'), DROP);
   await nav('소스');
+  await page.getByRole('heading', { name: 'Amazon S3' }).waitFor();
   await screenshot(page, 'sources-catalog-ko');
   await axeClean(page);
   await page.getByRole('tab', { name: '계정' }).click();
@@ -262,6 +264,16 @@ async function journey(page: Page, as: ReturnType<TestApi['as']>, key: string): 
   await screenshot(page, 'dataflow-runs-ko');
   await axeClean(page);
 
+  // ---- The datasets list: records and the last batch (the dataflow's) as the API counts them
+  await nav('데이터 세트');
+  const dsRow = page.getByRole('table', { name: '데이터 세트' }).getByRole('row').filter({ hasText: 'Acme 파트너 파일' });
+  const records = (await as.get(`/v1/datasets/${datasetId}`).expect(200)).body.counts.records;
+  expect(records).toBe(40 + 24);
+  await dsRow.getByRole('cell', { name: String(records), exact: true }).waitFor();
+  await dsRow.getByText('성공').waitFor();
+  await screenshot(page, 'datasets-list-ko');
+  await axeClean(page);
+
   // ---- Prospect profiles: the Identity namespace column, a filter, one profile with its sources
   await nav('프로필');
   await page.getByRole('heading', { name: '잠재 고객 프로필' }).waitFor();
@@ -277,10 +289,10 @@ async function journey(page: Page, as: ReturnType<TestApi['as']>, key: string): 
   await page.getByRole('combobox', { name: '속성' }).fill('homeAddress.city');
   await page.getByLabel(exact('값')).fill('인천');
   await page.getByRole('button', { name: '필터 적용' }).click();
-  await table.getByText('SF0', { exact: true }).waitFor();
   const incheon = (await as.get('/v1/profiles?attribute=homeAddress.city&value=%EC%9D%B8%EC%B2%9C').expect(200)).body.items;
   expect(incheon).toHaveLength(24);
-  await expect(table.locator('tbody tr').count()).resolves.toBe(24);
+  await eventually(async () => (await table.locator('tbody tr').count()) === 24, 'the filtered profiles');
+  await expect(table.getByText('AC0', { exact: true }).count()).resolves.toBe(0);
   await table.getByRole('link', { name: 'SF3', exact: true }).click();
   await page.getByRole('heading', { name: 'SF3' }).waitFor();
   await expect(page.getByTestId('attr-homeAddress.city').textContent()).resolves.toBe('인천');

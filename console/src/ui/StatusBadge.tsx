@@ -12,7 +12,7 @@ const COLORS: Record<Tone, string> = { success: '#1e6b30', danger: 'red.9', acti
 
 export function StatusBadge({ tone, children, ...rest }: { tone: Tone; children: ReactNode } & Omit<BadgeProps, 'color' | 'variant'> & { 'data-testid'?: string }) {
   return (
-    <Badge variant="filled" color={COLORS[tone]} autoContrast {...rest}>
+    <Badge variant="filled" color={COLORS[tone]} autoContrast style={{ flexShrink: 0, minWidth: 'max-content' }} {...rest}>
       {children}
     </Badge>
   );

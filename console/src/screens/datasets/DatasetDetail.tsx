@@ -19,7 +19,7 @@ import { ProfileToggle } from './ProfileToggle';
 import type { Dataset } from './types';
 
 export function useDataset(id: string) {
-  return useQuery({ queryKey: ['datasets', id], queryFn: () => unwrap<Dataset>(api.GET('/v1/datasets/{id}', { params: { path: { id } } })) });
+  return useQuery({ queryKey: ['datasets', id], refetchOnMount: 'always', queryFn: () => unwrap<Dataset>(api.GET('/v1/datasets/{id}', { params: { path: { id } } })) });
 }
 
 export function DatasetDetail() {

@@ -1,5 +1,5 @@
 /** Every dataset of the account: name, schema, profile, records, last batch, created; Create dataset from a schema. */
-import { Anchor, Badge, Button, Group, Modal, Select, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Group, Loader, Modal, Select, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState } from 'react';
@@ -22,7 +22,8 @@ export function useSchemas() {
 export function DatasetList() {
   const { t } = useTranslation([ns, 'common']);
   const [open, setOpen] = useState(false);
-  const list = useQuery({ queryKey: ['datasets'], queryFn: () => unwrap<Page<Dataset>>(api.GET('/v1/datasets', { params: { query: { limit: 500 } } })) });
+  // Dataflow runs and expirations change datasets behind the console's back: always ask again on arrival.
+  const list = useQuery({ queryKey: ['datasets'], refetchOnMount: 'always', queryFn: () => unwrap<Page<Dataset>>(api.GET('/v1/datasets', { params: { query: { limit: 500 } } })) });
   const schemas = useSchemas();
   const schemaTitle = (id: string) => schemas.data?.items.find((s) => s.id === id)?.title ?? id;
   const columns: ColumnDef<Dataset>[] = [
@@ -43,7 +44,7 @@ export function DatasetList() {
         <GuardedButton permission="datasets.write" onClick={() => setOpen(true)}>{t('create')}</GuardedButton>
       </Group>
       <ProblemAlert error={list.error} />
-      <DataTable label={t('title')} data={list.data?.items ?? []} columns={columns} />
+      {list.isPending ? <Loader aria-label={t('common:loading')} /> : <DataTable label={t('title')} data={list.data?.items ?? []} columns={columns} />}
       <CreateDataset opened={open} onClose={() => setOpen(false)} />
     </Stack>
   );
@@ -55,6 +56,7 @@ function LastBatch({ datasetId, count }: { datasetId: string; count: number }) {
   const last = useQuery({
     queryKey: ['batches', datasetId, 'last'],
     enabled: count > 0,
+    refetchOnMount: 'always',
     queryFn: () => unwrap<Page<Batch>>(api.GET('/v1/datasets/{id}/batches', { params: { path: { id: datasetId }, query: { limit: 1 } } })),
   });
   const b = last.data?.items[0];

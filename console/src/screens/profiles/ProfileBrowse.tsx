@@ -3,8 +3,8 @@
  * filtered by namespace, dataset and attribute = value (kept in the URL), cursor pages; and
  * Find a profile by namespace + identity value.
  */
-import { Anchor, Autocomplete, Badge, Button, Card, Group, Select, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { Anchor, Autocomplete, Badge, Button, Card, Group, Loader, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -40,6 +40,7 @@ export function ProfileBrowse() {
   const filtered = filters.attribute !== '' && filters.value !== '';
   const page = useQuery({
     queryKey: ['profiles', filters, cursor],
+    placeholderData: keepPreviousData, // the table stays while the next page or filter loads
     queryFn: () =>
       unwrap<{ items: ProfileRow[]; nextCursor: string | null }>(
         api.GET('/v1/profiles', {
@@ -93,12 +94,13 @@ export function ProfileBrowse() {
             apply(draft);
           }}
         >
+          <Title order={3} size="h5" mb="xs">{t('browse')}</Title>
           <Group align="flex-end" gap="sm">
-            <Select label={t('namespace')} data={nsOptions} value={draft.namespace} onChange={(v) => setDraft({ ...draft, namespace: v ?? '' })} allowDeselect={false} w={240} />
-            <Select label={t('dataset')} data={dsOptions} value={draft.datasetId} onChange={(v) => setDraft({ ...draft, datasetId: v ?? '' })} allowDeselect={false} w={240} />
-            <Autocomplete label={t('attribute')} data={attributes} value={draft.attribute} onChange={(v) => setDraft({ ...draft, attribute: v })} w={240} />
+            <Select label={t('namespace')} data={nsOptions} value={draft.namespace} onChange={(v) => setDraft({ ...draft, namespace: v ?? '' })} allowDeselect={false} w={220} />
+            <Select label={t('dataset')} data={dsOptions} value={draft.datasetId} onChange={(v) => setDraft({ ...draft, datasetId: v ?? '' })} allowDeselect={false} w={200} />
+            <Autocomplete label={t('attribute')} data={attributes} value={draft.attribute} onChange={(v) => setDraft({ ...draft, attribute: v })} w={220} />
             <Text pb={8} aria-hidden>=</Text>
-            <TextInput label={t('value')} value={draft.value} onChange={(e) => setDraft({ ...draft, value: e.currentTarget.value })} w={180} />
+            <TextInput label={t('value')} value={draft.value} onChange={(e) => setDraft({ ...draft, value: e.currentTarget.value })} w={160} />
             <Button type="submit">{t('apply')}</Button>
             <Button variant="default" onClick={() => { const empty = { namespace: '', datasetId: '', attribute: '', value: '' }; setDraft(empty); apply(empty); }}>{t('reset')}</Button>
           </Group>
@@ -106,7 +108,9 @@ export function ProfileBrowse() {
         </form>
       </Card>
       <ProblemAlert error={page.error} />
-      {page.isSuccess && rows.length === 0 && cursors.length === 1 ? (
+      {page.isPending ? (
+        <Loader aria-label={t('common:loading')} />
+      ) : page.isSuccess && rows.length === 0 && cursors.length === 1 ? (
         <Card withBorder><Text size="sm" data-testid="profiles-empty">{t('empty')}</Text></Card>
       ) : (
         <DataTable label={t('title')} data={rows} columns={columns} searchable={false} />
@@ -129,17 +133,20 @@ function FindProfile({ namespaces }: { namespaces: { value: string; label: strin
   const [identity, setIdentity] = useState('');
   const chosen = namespace ?? namespaces[0]?.value ?? null;
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (chosen && identity.trim()) void navigate(profilePath(chosen, identity.trim()));
-      }}
-    >
-      <Group align="flex-end" gap="sm">
-        <Select label={`${t('find')}: ${t('namespace')}`} data={namespaces} value={chosen} onChange={setNamespace} allowDeselect={false} w={260} />
-        <TextInput label={t('identity')} value={identity} onChange={(e) => setIdentity(e.currentTarget.value)} w={240} />
-        <Button type="submit" variant="light" disabled={!chosen || !identity.trim()}>{t('open')}</Button>
-      </Group>
-    </form>
+    <Card withBorder>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (chosen && identity.trim()) void navigate(profilePath(chosen, identity.trim()));
+        }}
+      >
+        <Title order={3} size="h5" mb="xs">{t('find')}</Title>
+        <Group align="flex-end" gap="sm">
+          <Select label={t('namespace')} data={namespaces} value={chosen} onChange={setNamespace} allowDeselect={false} w={260} />
+          <TextInput label={t('identity')} value={identity} onChange={(e) => setIdentity(e.currentTarget.value)} w={240} />
+          <Button type="submit" variant="light" disabled={!chosen || !identity.trim()}>{t('open')}</Button>
+        </Group>
+      </form>
+    </Card>
   );
 }

@@ -4,18 +4,41 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../../api/client';
-import { formatDate } from '../../i18n';
+import { formatDate, formatNumber } from '../../i18n';
 import { ProblemAlert } from '../../ui/Problem';
 import { StatusBadge } from '../../ui/StatusBadge';
 import { ns } from './i18n';
-import type { Profile } from './types';
+import type { DatasetSummary, Profile } from './types';
 
 /** `{a: {b: 1}}` → `[['a.b', 1]]`; arrays stay one value. */
 function flatten(o: Record<string, unknown>, prefix = ''): [string, unknown][] {
   return Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]]));
 }
 
-const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+interface Field {
+  path: string;
+  xdmType: string;
+  system: boolean;
+}
+
+function show(v: unknown, field: Field | undefined): string {
+  if (Array.isArray(v)) return v.join(', ');
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  if (field?.xdmType === 'date-time' && typeof v === 'string') return formatDate(v);
+  return typeof v === 'number' ? formatNumber(v) : String(v);
+}
+
+/** The schema fields behind the profile (of the dataset its first source belongs to): types and the system flag. */
+function useProfileFields(profile: Profile | undefined): Map<string, Field> {
+  const datasets = useQuery({ queryKey: ['datasets'], queryFn: () => unwrap<{ items: DatasetSummary[] }>(api.GET('/v1/datasets', { params: { query: { limit: 500 } } })) });
+  const schemaId = datasets.data?.items.find((d) => d.id === profile?.sources[0]?.datasetId)?.schemaId;
+  const fields = useQuery({
+    queryKey: ['schemas', schemaId, 'fields'],
+    enabled: !!schemaId,
+    queryFn: () => unwrap<{ items: Field[] }>(api.GET('/v1/schemas/{id}/fields', { params: { path: { id: schemaId ?? '' } } })),
+  });
+  return new Map((fields.data?.items ?? []).map((f) => [f.path, f]));
+}
 
 export function ProfileDetail() {
   const { namespace = '', identity = '' } = useParams();
@@ -26,6 +49,9 @@ export function ProfileDetail() {
     retry: false,
   });
   const p = profile.data;
+  const fields = useProfileFields(p);
+  // Partner attributes first, the platform's bookkeeping (system fields) after them.
+  const attributes = p ? flatten(p.attributes).sort(([a], [b]) => Number(fields.get(a)?.system ?? false) - Number(fields.get(b)?.system ?? false)) : [];
   return (
     <Stack>
       <Anchor component={Link} to="/profiles" size="sm">← {t('back')}</Anchor>
@@ -35,7 +61,7 @@ export function ProfileDetail() {
         <>
           <Group gap="sm">
             <Title order={2}><code>{p.identity}</code></Title>
-            <Badge variant="filled">{t('namespace')}: {p.namespace.name} ({p.namespace.code})</Badge>
+            <Badge variant="filled" tt="none" size="lg">{t('namespace')}: {p.namespace.name} ({p.namespace.code})</Badge>
           </Group>
           <Card withBorder>
             <Title order={3} size="h4" mb="xs">{t('attributes')}</Title>
@@ -49,12 +75,18 @@ export function ProfileDetail() {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {flatten(p.attributes).map(([path, value]) => {
+                {attributes.map(([path, value]) => {
                   const from = p.attributeSources?.[path];
+                  const field = fields.get(path);
                   return (
                     <Table.Tr key={path}>
-                      <Table.Td><code>{path}</code></Table.Td>
-                      <Table.Td data-testid={`attr-${path}`}>{show(value)}</Table.Td>
+                      <Table.Td>
+                        <Group gap={6} wrap="nowrap">
+                          <code>{path}</code>
+                          {field?.system ? <Badge variant="default" size="xs" tt="none">{t('system')}</Badge> : null}
+                        </Group>
+                      </Table.Td>
+                      <Table.Td data-testid={`attr-${path}`}>{show(value, field)}</Table.Td>
                       <Table.Td>{from ? <Anchor component={Link} to={`/datasets/${from.datasetId}`} size="sm">{from.datasetName}</Anchor> : '—'}</Table.Td>
                       <Table.Td>{from ? <code>{from.batchId}</code> : '—'}</Table.Td>
                     </Table.Tr>

@@ -34,6 +34,7 @@ export const ns = translations('profiles', {
     audience: '대상자',
     evaluatedAt: '평가일시',
     realized: '포함됨',
+    system: '시스템',
   },
   en: {
     title: 'Prospect profiles',
@@ -67,5 +68,6 @@ export const ns = translations('profiles', {
     audience: 'Audience',
     evaluatedAt: 'Evaluated',
     realized: 'Realized',
+    system: 'System',
   },
 });

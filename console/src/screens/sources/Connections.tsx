@@ -1,5 +1,5 @@
 /** Accounts (source connections): where each points, which credentials are set, Test connection, delete. */
-import { Badge, Button, Group, Modal, Stack, Text } from '@mantine/core';
+import { Badge, Button, Group, Loader, Modal, Stack, Text } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState } from 'react';
@@ -50,7 +50,7 @@ export function Connections() {
         <GuardedButton permission="connections.write" onClick={() => setParams({ new: 'sftp' })}>{t('newAccount')}</GuardedButton>
       </Group>
       <ProblemAlert error={list.error} />
-      <DataTable label={t('tabs.accounts')} data={list.data?.items ?? []} columns={columns} />
+      {list.isPending ? <Loader aria-label={t('common:loading')} /> : <DataTable label={t('tabs.accounts')} data={list.data?.items ?? []} columns={columns} />}
       {creating ? <ConnectionForm initialKind={creating === 's3' ? 's3' : 'sftp'} onClose={() => setParams({})} /> : null}
       {testing ? <TestConnectionDialog connection={testing} onClose={() => setTesting(null)} /> : null}
       {deleting ? <DeleteConnection connection={deleting} onClose={() => setDeleting(null)} /> : null}

@@ -1,5 +1,5 @@
 /** Dataflows of the account: connection, folder and pattern, target dataset, schedule, next run. */
-import { Anchor, Group, Stack } from '@mantine/core';
+import { Anchor, Group, Loader, Stack } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import type { TFunction } from 'i18next';
@@ -48,7 +48,7 @@ export function Dataflows() {
         <GuardedButton permission="connections.write" onClick={() => void navigate('/sources/dataflows/new')}>{t('newDataflow')}</GuardedButton>
       </Group>
       <ProblemAlert error={flows.error} />
-      <DataTable label={t('dataflows')} data={flows.data?.items ?? []} columns={columns} />
+      {flows.isPending ? <Loader aria-label={t('common:loading')} /> : <DataTable label={t('dataflows')} data={flows.data?.items ?? []} columns={columns} />}
     </Stack>
   );
 }
