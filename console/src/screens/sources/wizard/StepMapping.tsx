@@ -36,13 +36,14 @@ export function StepMapping({ draft, set, error }: { draft: Draft; set: (patch: 
   const fields = useFields(dataset?.schemaId);
   const paths = (fields.data?.items ?? []).filter((f) => !f.system).map((f) => f.path);
   const columns = columnsOf(draft);
-  // Suggest a field for every column that has none yet, once the dataset's fields are known.
+  // Suggest a field for every column that has none yet, once the dataset's fields are known (keyed by
+  // content: the arrays are new on every render).
   useEffect(() => {
     if (paths.length === 0) return;
     const missing = columns.filter((c) => draft.mapping[c] === undefined);
     if (missing.length === 0) return;
     set({ mapping: { ...draft.mapping, ...Object.fromEntries(missing.map((c) => [c, suggestField(c, paths)])) } });
-  }, [paths.join('|'), columns.join('|')]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [paths.join('|'), columns.join('|')]);
   const primary = dataset?.primaryIdentity.fieldPath;
   const primaryMapped = columns.length === 0 || columns.some((c) => draft.mapping[c] === primary);
   const options = [{ value: '', label: t('ignore') }, ...paths.map((p) => ({ value: p, label: p === primary ? `${p} (${t('primary')})` : p }))];
