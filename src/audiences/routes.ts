@@ -15,7 +15,7 @@ export function audienceRoutes(audiences: AudienceService): RouteSpec[] {
     }),
     route({
       method: 'post', path: '/v1/audiences/estimate', permission: 'audiences.read', tag: 'audiences', body: 'audience-estimate', errors: [422],
-      summary: 'The exact number of profiles a rule selects now, before saving it',
+      summary: 'The exact number of profiles a rule selects now, before saving it; with sample: true also up to 10 qualifying members (namespace id and identity)',
       handler: async ({ caller, body }) => audiences.estimate(caller, body),
     }),
     route({

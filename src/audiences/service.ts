@@ -130,6 +130,8 @@ export interface ResolvedRule {
 
 export const EVALUATE_JOB = 'audiences.evaluate';
 export const AUDIENCE_TICK_JOB = 'audiences.tick';
+/** Members an estimate shows as its sample. */
+export const ESTIMATE_SAMPLE = 10;
 const DAILY_AT = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
 export class AudienceService {
@@ -228,8 +230,8 @@ export class AudienceService {
     return refused;
   }
 
-  /** One statement: the distinct (namespace, identity) of every member. */
-  membersSql(plans: readonly DatasetPlan[]): { sql: string; bindings: unknown[] } {
+  /** One statement: the distinct (namespace, identity) of every member (`union all`: possibly repeated, but streamed). */
+  membersSql(plans: readonly DatasetPlan[], union: 'union' | 'union all' = 'union'): { sql: string; bindings: unknown[] } {
     if (plans.length === 0) return { sql: 'select null::text as namespace_id, null::text as identity where false', bindings: [] };
     const parts: string[] = [];
     const bindings: unknown[] = [];
@@ -240,16 +242,35 @@ export class AudienceService {
       );
       bindings.push(p.namespaceId, ...p.predicate.bindings);
     }
-    return { sql: parts.join('\nunion\n'), bindings };
+    return { sql: parts.join(`\n${union}\n`), bindings };
   }
 
-  /** The exact size of a rule now, before saving it. */
-  async estimate(caller: Caller, input: { rule: string | Record<string, unknown> }): Promise<{ size: number; rule: { text: string; json: unknown }; datasets: string[]; labels: string[] }> {
+  /**
+   * The exact size of a rule now, before saving it, and on request a sample of up to
+   * ESTIMATE_SAMPLE members (Adobe's "View profiles"). The sample is a second statement, asked for
+   * apart so the size stays one count: it reads `union all` without an order and stops at the
+   * first rows found (reading N per dataset leaves N distinct even when datasets share
+   * identities), and is skipped when nothing qualifies.
+   */
+  async estimate(
+    caller: Caller,
+    input: { rule: string | Record<string, unknown>; sample?: boolean },
+  ): Promise<{ size: number; rule: { text: string; json: unknown }; datasets: string[]; labels: string[]; sample?: { namespaceId: string; identity: string }[] }> {
     const resolved = await this.resolveRule(caller, input.rule);
     const { sql, bindings } = this.membersSql(resolved.plans);
     const [{ n }] = (await this.db.raw(`select count(*)::bigint as n from (${sql}) m`, bindings as never[])).rows;
+    const size = Number(n);
     const labels = await this.labelSources(caller, resolved);
-    return { size: Number(n), rule: { text: resolved.text, json: resolved.json }, datasets: resolved.plans.map((p) => p.datasetId), labels: [...labels.keys()].sort() };
+    const out = { size, rule: { text: resolved.text, json: resolved.json }, datasets: resolved.plans.map((p) => p.datasetId), labels: [...labels.keys()].sort() };
+    if (!input.sample) return out;
+    const sample = new Map<string, { namespaceId: string; identity: string }>();
+    if (size > 0) {
+      const all = this.membersSql(resolved.plans, 'union all');
+      const limit = Math.min(size, ESTIMATE_SAMPLE) * Math.max(1, resolved.plans.length);
+      const found: { namespace_id: string; identity: string }[] = (await this.db.raw(`select namespace_id, identity from (${all.sql}) m limit ?`, [...all.bindings, limit] as never[])).rows;
+      for (const r of found) if (sample.size < ESTIMATE_SAMPLE) sample.set(JSON.stringify([r.namespace_id, r.identity]), { namespaceId: r.namespace_id, identity: r.identity });
+    }
+    return { ...out, sample: [...sample.values()] };
   }
 
   /** label → where it came from: the rule's fields (per schema read) and the datasets read. */

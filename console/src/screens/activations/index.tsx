@@ -1,8 +1,15 @@
-/** Placeholder until this screen is built (issue 14). */
-import { Title } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
+/** Activations: the list, the activation wizard, and an activation's page with its runs. */
+import { Route, Routes } from 'react-router';
+import { ActivationDetail } from './ActivationDetail';
+import { ActivationList } from './ActivationList';
+import { Wizard } from './wizard/Wizard';
 
-export default function Screen() {
-  const { t } = useTranslation();
-  return <Title order={2}>{t('nav.activations')}</Title>;
+export default function ActivationsScreen() {
+  return (
+    <Routes>
+      <Route index element={<ActivationList />} />
+      <Route path="new" element={<Wizard />} />
+      <Route path=":id" element={<ActivationDetail />} />
+    </Routes>
+  );
 }

@@ -1,8 +1,13 @@
-/** Placeholder until this screen is built (issue 14). */
-import { Title } from '@mantine/core';
-import { useTranslation } from 'react-i18next';
+/** Destinations: the catalog (filtered to prospects) with Connect, the connected destinations, and a destination's page. */
+import { Route, Routes } from 'react-router';
+import { DestinationDetail } from './DestinationDetail';
+import { DestinationList } from './DestinationList';
 
-export default function Screen() {
-  const { t } = useTranslation();
-  return <Title order={2}>{t('nav.destinations')}</Title>;
+export default function DestinationsScreen() {
+  return (
+    <Routes>
+      <Route index element={<DestinationList />} />
+      <Route path=":id" element={<DestinationDetail />} />
+    </Routes>
+  );
 }
