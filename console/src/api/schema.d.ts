@@ -918,7 +918,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The exact number of profiles a rule selects now, before saving it */
+        /** The exact number of profiles a rule selects now, before saving it; with sample: true also up to 10 qualifying members (namespace id and identity) */
         post: operations["postV1AudiencesEstimate"];
         delete?: never;
         options?: never;
@@ -1098,7 +1098,7 @@ export interface paths {
         /** Runs of an activation: status, counts (received, activated, excluded, failed) and files */
         get: operations["getV1ActivationsIdRuns"];
         put?: never;
-        /** Export now: policy is checked again before any byte is written */
+        /** Export now: policy is checked again before any byte is written; 409 (with runId) while a run of the activation is queued or processing */
         post: operations["postV1ActivationsIdRuns"];
         delete?: never;
         options?: never;
@@ -2214,6 +2214,11 @@ export interface components {
         };
         "audience-estimate": {
             rule: string | Record<string, never>;
+            /**
+             * @description Also answer up to 10 qualifying members (namespace id and identity) as `sample`: one more read, stopped once they are found
+             * @default false
+             */
+            sample: boolean;
         };
         "audience-list-query": {
             /** @enum {string} */
@@ -9779,6 +9784,15 @@ export interface operations {
             };
             /** @description Not found (also for other ad accounts' resources) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description See detail and errors */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,10 @@ export const NAV: { key: string; items: NavItem[] }[] = [
     ],
   },
   {
+    key: 'firstParty',
+    items: [{ path: '/targets', label: 'nav.targets', screen: lazy(() => import('../screens/targets')) }],
+  },
+  {
     key: 'governance',
     items: [
       { path: '/governance', label: 'nav.policies', screen: lazy(() => import('../screens/governance')) },
