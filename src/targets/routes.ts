@@ -1,12 +1,12 @@
 import { route, RouteSpec } from '../http/route';
-import type { TargetKind, TargetService } from './service';
+import { KIND_LIMIT, type TargetKind, type TargetService } from './service';
 
 export function targetRoutes(targets: TargetService): RouteSpec[] {
   return [
     route({
       method: 'get', path: '/v1/targets', permission: 'targets.read', tag: 'targets', query: 'target-list-query',
-      summary: 'Every first-party target of the ad account (all kinds, or one kind): name, population state and number, created and updated',
-      handler: async ({ caller, query }) => ({ items: await targets.listAll(caller, query.kind as TargetKind | undefined) }),
+      summary: 'Every first-party target of the ad account (all kinds, or one kind): name, population state and number, created and updated; with the per-kind limit and how many of each kind exist',
+      handler: async ({ caller, query }) => ({ items: await targets.listAll(caller, query.kind as TargetKind | undefined), limit: KIND_LIMIT, counts: await targets.counts(caller) }),
     }),
     route({
       method: 'get', path: '/v1/targets/:id/usage', permission: 'targets.read', tag: 'targets',

@@ -207,6 +207,14 @@ export class TargetService {
     return this.bases(this.db, await this.list(this.db, caller, kind));
   }
 
+  /** How many targets of each kind the account has, against the per-kind limit (the lists' n / 30). */
+  async counts(caller: Caller): Promise<Record<TargetKind, number>> {
+    const rows: { kind: TargetKind; n: string }[] = await this.db('targets').where({ ad_account_id: caller.adAccountId }).groupBy('kind').select('kind').count({ n: '*' });
+    const out = Object.fromEntries(TARGET_KINDS.map((k) => [k, 0])) as Record<TargetKind, number>;
+    for (const r of rows) out[r.kind] = Number(r.n);
+    return out;
+  }
+
   /**
    * The targets an ad group may use: each must exist in the caller's account and have a usable
    * population (not preparing 준비중 or failed 생성실패). `pointer` names the request field.
