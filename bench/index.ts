@@ -7,7 +7,7 @@
  *   npm run bench -- ingest collect       some of them (names below; also npm run bench:<name>)
  *   npm run bench -- --json out.json      also write the results as JSON
  *
- * Names: ingest, audience, export, customer-file, collect, lookalike.
+ * Names: ingest, audience, export, customer-file, collect, lookalike, console.
  *
  * PostgreSQL: DATABASE_URL when set (every benchmark then works in that database, in an ad
  * account of its own); otherwise a throw-away embedded cluster with the embedded default's settings
@@ -25,6 +25,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../src/core/ports';
 import { runCollect } from './collect';
+import { runConsole } from './console';
 import { runCustomerFile } from './customer-file';
 import { BenchResult, fmtRatio, fmtSec, quietKnownWarnings, Size, throughput } from './harness';
 import { runIngest } from './ingest';
@@ -38,6 +39,7 @@ const GROUPS: { names: string[]; module: string }[] = [
   { names: ['customer-file'], module: 'customer-file' },
   { names: ['collect'], module: 'collect' },
   { names: ['lookalike'], module: 'lookalike' },
+  { names: ['console'], module: 'console' },
 ];
 const ALL = GROUPS.flatMap((g) => g.names);
 
@@ -82,6 +84,8 @@ async function runChild(module: string, names: string[], size: Size): Promise<Be
       return runCollect(size);
     case 'lookalike':
       return runLookalike(size);
+    case 'console':
+      return runConsole(size);
     default:
       throw new Error(`unknown module ${module}`);
   }
@@ -232,7 +236,7 @@ async function main(): Promise<void> {
         const loadAtStart = load();
         const got = await runGroupInChild(group.module, names, args.size, url);
         for (const r of got) r.details.push(`load average when it started: ${loadAtStart}; when it ended: ${load()}`);
-        for (const n of names) if (!got.some((r) => r.name === n)) skipped.push(n);
+        for (const n of names) if (!got.some((r) => r.name === n || r.name.startsWith(`${n}-`))) skipped.push(n);
         results.push(...got);
       } catch (err) {
         failures.push({ name: names.join(', '), error: (err as Error).message });
