@@ -54,9 +54,14 @@ describe('cdp demo flow', () => {
     expect(lines.slice(1).every((l) => l.endsWith(',active'))).toBe(true);
   });
 
-  it('blocks the third activation with its lineage', () => {
+  it('blocks the third activation with its lineage, and it stays in the account paused and blocked', async () => {
     expect(result.blocked.status).toBe(422);
     expect(result.blocked.lineage.join('\n')).toMatch(/field personalEmail\.address → audience "Seoul 30s .*" → activation .* → destination "Local S3/);
+    const list = await api.as(api.adminToken).get('/v1/activations').expect(200);
+    const paused = (list.body.items as { id: string; name: string; enabled: boolean }[]).find((a) => a.name.startsWith('Seoul 30s with emails'))!;
+    expect(paused.enabled).toBe(false);
+    const detail = await api.as(api.adminToken).get(`/v1/activations/${paused.id}`).expect(200);
+    expect(detail.body.verdict.allowed).toBe(false);
   });
 
   describe('first-party targets', () => {

@@ -253,17 +253,21 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
     }
     say(`5. exported ${results[0].counts.activated} profiles to s3://cdp-demo-exports/ and ${results[1].counts.activated} to LiveRamp uploads/`);
 
-    // Governance labels the mapped email C2; a third activation exporting it is blocked with lineage.
+    // A third activation, saved paused, exports the email too. Then governance labels the email C2:
+    // the activation is now blocked (its page in the console shows the violation and the lineage),
+    // and turning it on is refused with the lineage.
+    const withEmails = await api.post('/v1/activations', {
+      name: `Seoul 30s with emails ${stamp}`,
+      destinationId: s3Dest.id,
+      audienceIds: [seoul.id],
+      schedule: { type: 'once' },
+      enabled: false,
+      mapping: { ...mapping, attributes: [...mapping.attributes, { field: 'personalEmail.address', column: 'email' }] },
+    });
     await api.post(`/v1/schemas/${schema.id}/labels`, { labels: ['C2'], fields: ['personalEmail.address'] });
     let blocked: DemoResult['blocked'];
     try {
-      await api.post('/v1/activations', {
-        name: `Seoul 30s with emails ${stamp}`,
-        destinationId: s3Dest.id,
-        audienceIds: [seoul.id],
-        schedule: { type: 'once' },
-        mapping: { ...mapping, attributes: [...mapping.attributes, { field: 'personalEmail.address', column: 'email' }] },
-      });
+      await api.patch(`/v1/activations/${withEmails.activation.id}`, { enabled: true });
       throw new Error('the activation exporting C2-labelled emails was not blocked');
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
