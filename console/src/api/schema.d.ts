@@ -2003,7 +2003,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every first-party target of the ad account (all kinds, or one kind): name, population state and number, created and updated */
+        /** Every first-party target of the ad account (all kinds, or one kind): name, population state and number, created and updated; with the per-kind limit and how many of each kind exist */
         get: operations["getV1Targets"];
         put?: never;
         post?: never;
