@@ -60,6 +60,8 @@ function hrefOf(u: TargetUser): string | undefined {
   if (u.type === 'lookalike') return `/targets/lookalikes/${u.id}`;
   if (u.type === 'activation') return `/activations/${u.id}`;
   if (u.type === 'audience') return `/audiences/${u.id}`;
+  if (u.type === 'ad_group') return `/targets/campaigns/ad-groups/${u.id}`;
+  if (u.type === 'campaign') return `/targets/campaigns/${u.id}`;
   return undefined;
 }
 
