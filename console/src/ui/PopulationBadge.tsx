@@ -30,7 +30,7 @@ export type LookalikeStatus = 'STANDBY' | 'AVAILABLE' | 'SEED_NOT_ENOUGH' | 'ERR
 export const populationNs = translations('population', {
   ko: {
     state: { preparing: '준비중', too_small: '모수부족', failed: '생성실패', registrationFailed: '등록실패', querying: '조회중', query_failed: '조회실패' },
-    people: '{{count}}명',
+    people: '{{n}}명',
     kept: '최근 모수 {{count}}',
     meaning: {
       preparing: '모수 추출 이전 단계입니다. 추출이 끝나면 숫자로 바뀝니다.',
@@ -62,7 +62,7 @@ export const populationNs = translations('population', {
   },
   en: {
     state: { preparing: 'Preparing', too_small: 'Too small', failed: 'Failed', registrationFailed: 'Registration failed', querying: 'Querying', query_failed: 'Query failed' },
-    people: '{{count}} people',
+    people: '{{n}} people',
     kept: 'last count {{count}}',
     meaning: {
       preparing: 'Not counted yet. The number appears once counting finishes.',
