@@ -1,12 +1,12 @@
 import { route, RouteSpec } from '../http/route';
-import type { MatService } from './service';
+import { LINK_CODE_LIMIT, type MatService } from './service';
 
 export function matRoutes(mat: MatService): RouteSpec[] {
   return [
     route({
       method: 'get', path: '/v1/mat/link-codes', permission: 'mat.read', tag: 'mat',
-      summary: 'MAT link codes (연동코드) of the ad account: name, code to copy (고유코드), created (등록일시)',
-      handler: async ({ caller }) => ({ items: await mat.listCodes(caller) }),
+      summary: 'MAT link codes (연동코드) of the ad account: name, code to copy (고유코드), created (등록일시); with the per-account limit',
+      handler: async ({ caller }) => ({ items: await mat.listCodes(caller), limit: LINK_CODE_LIMIT }),
     }),
     route({
       method: 'post', path: '/v1/mat/link-codes', permission: 'mat.write', tag: 'mat', body: 'mat-link-code-create', status: 201, errors: [409],
