@@ -38,6 +38,7 @@ export const targetUsageNs = translations('targetUsage', {
     confirmTitle: '타겟 삭제',
     confirm: '"{{name}}"을(를) 삭제합니다. 삭제한 타겟은 되돌릴 수 없습니다.',
     inUse: '사용 중인 곳에서 먼저 빼 주세요:',
+    refused: '사용 중인 타겟은 삭제할 수 없습니다.',
   },
   en: {
     title: 'Target usage',
@@ -53,6 +54,7 @@ export const targetUsageNs = translations('targetUsage', {
     confirmTitle: 'Delete target',
     confirm: 'Delete "{{name}}"? A deleted target cannot be restored.',
     inUse: 'Remove it from these first:',
+    refused: 'A target in use cannot be deleted.',
   },
 });
 
@@ -122,7 +124,7 @@ export function DeleteTargetButton({ name, permission = 'targets.write', onDelet
       <GuardedButton permission={permission} color="red.8" variant="outline" onClick={() => { del.reset(); setOpen(true); }}>{t('delete')}</GuardedButton>
       <Dialog opened={open} onClose={() => setOpen(false)} title={t('confirmTitle')} size="lg">
         <Stack>
-          <Text size="sm">{t('confirm', { name })}</Text>
+          {users.length > 0 ? <Text size="sm" fw={600} data-testid="delete-refused">{t('refused')}</Text> : <Text size="sm">{t('confirm', { name })}</Text>}
           <ProblemAlert error={del.error} />
           {users.length > 0 && (
             <>
@@ -132,7 +134,7 @@ export function DeleteTargetButton({ name, permission = 'targets.write', onDelet
           )}
           <Group justify="flex-end">
             <Button variant="default" onClick={() => setOpen(false)}>{t('common:cancel')}</Button>
-            <Button color="red.8" loading={del.isPending} onClick={() => del.mutate()} data-testid="confirm-delete">{t('delete')}</Button>
+            <Button color="red.8" loading={del.isPending} disabled={users.length > 0} onClick={() => del.mutate()} data-testid="confirm-delete">{t('delete')}</Button>
           </Group>
         </Stack>
       </Dialog>
