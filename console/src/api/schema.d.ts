@@ -1640,7 +1640,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** MAT link codes (연동코드) of the ad account: name, code to copy (고유코드), created (등록일시) */
+        /** MAT link codes (연동코드) of the ad account: name, code to copy (고유코드), created (등록일시); with the per-account limit */
         get: operations["getV1MatLinkCodes"];
         put?: never;
         /** Create a link code (연동코드 만들기): a name and a generated unique code for the vendor's postback URL; at most 30 per ad account */
