@@ -121,7 +121,7 @@ export function DeleteTargetButton({ name, permission = 'targets.write', onDelet
   const users = usageOfProblem(del.error);
   return (
     <>
-      <GuardedButton permission={permission} color="red.8" variant="outline" onClick={() => { del.reset(); setOpen(true); }}>{t('delete')}</GuardedButton>
+      <GuardedButton permission={permission} color="red.9" variant="outline" onClick={() => { del.reset(); setOpen(true); }}>{t('delete')}</GuardedButton>
       <Dialog opened={open} onClose={() => setOpen(false)} title={t('confirmTitle')} size="lg">
         <Stack>
           {users.length > 0 ? <Text size="sm" fw={600} data-testid="delete-refused">{t('refused')}</Text> : <Text size="sm">{t('confirm', { name })}</Text>}
