@@ -9,18 +9,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import type { Browser, Page } from 'playwright-core';
 import { runDemoFlow, DemoResult } from '../src/demo/flow';
+import { launchBrowser, newConsole, screenshot, signIn } from './helpers/browser';
 import { startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 
 let api: TestApi;
 let result: DemoResult;
 let workDir: string;
+/** The demo's own first-party size: its customer file (~70 %) is large enough to seed a lookalike. */
+const PEOPLE = 3000;
 
 beforeAll(async () => {
   api = await startTestApi();
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-demo-'));
-  result = await runDemoFlow({ api: api.url, token: api.adminToken, workDir, prospects: 2000, firstPartyPeople: 600 });
-}, 120_000);
+  result = await runDemoFlow({ api: api.url, token: api.adminToken, workDir, prospects: 2000, firstPartyPeople: PEOPLE });
+}, 240_000);
 afterAll(async () => {
   await result?.servers.stop();
   await api.close();
@@ -69,13 +74,13 @@ describe('cdp demo flow', () => {
 
     it('loads the generated people into a profile dataset; the universe holds one person per generated person', async () => {
       expect(fp().load).toEqual({ status: 'success', counts: { input: fp().implied.records, output: fp().implied.records, failed: 0 } });
-      expect(fp().implied.records).toBeGreaterThan(600); // some people have a second device
+      expect(fp().implied.records).toBeGreaterThan(PEOPLE); // some people have a second device
       const ds = await api.as(api.adminToken).get(`/v1/datasets/${fp().datasetId}`).expect(200);
       expect(ds.body.counts.currentRecords).toBe(fp().implied.records);
       expect(fp().universe).toEqual({
-        people: 600,
-        identities: fp().implied.records + 3 * 600,
-        identitiesByKind: { adid: fp().implied.records, app_user_id: 600, email: 600, phone: 600 },
+        people: PEOPLE,
+        identities: fp().implied.records + 3 * PEOPLE,
+        identitiesByKind: { adid: fp().implied.records, app_user_id: PEOPLE, email: PEOPLE, phone: PEOPLE },
       });
     });
 
@@ -87,7 +92,7 @@ describe('cdp demo flow', () => {
       // Unknown ADIDs count nothing and two ADIDs of one person count once.
       expect(customerFile.counts.succeeded).toBeGreaterThan(implied.customerFile.population);
       expect(customerFile.population).toMatchObject({ state: 'ready', count: implied.customerFile.population, usable: true });
-      expect(implied.customerFile.population).toBe(420);
+      expect(implied.customerFile.population).toBe(2100);
       expect(customerFile.status).toBe('COMPLETE');
     });
 
@@ -126,16 +131,79 @@ describe('cdp demo flow', () => {
       expect(implied.adResponse).toBeGreaterThan(0);
     });
 
+    it('builds a lookalike of the customer file over the universe, with its state and population', () => {
+      const { lookalike, customerFile, universe } = fp();
+      expect(lookalike).not.toBeNull();
+      expect(lookalike!.name).toBe(`${customerFile.name} 유사타겟 10%`);
+      // 10 % of the universe: below a lookalike's 1,000 people at the demo's size, so 모수부족, and counted.
+      expect(lookalike!.status).toBe(universe.people * 0.1 >= 1000 ? 'AVAILABLE' : 'SEED_NOT_ENOUGH');
+      expect(lookalike!.population.count).toBeGreaterThan(0);
+      expect(lookalike!.population.count).toBeLessThanOrEqual(Math.ceil(universe.people * 0.1) + 100); // + new devices
+    });
+
     it('estimates the reach of the targeting and refuses to delete the customer file it uses', () => {
       const { reach, usage, refusedDelete, customerFile, adGroup, implied } = fp();
       expect(reach).toEqual(implied.reach);
-      expect(reach.base).toBeGreaterThan(600); // new devices seen by the pixel and MAT joined the universe
+      expect(reach.base).toBeGreaterThan(PEOPLE); // new devices seen by the pixel and MAT joined the universe
       expect(reach.reach).toBeLessThan(reach.included!);
-      expect(usage).toEqual([{ type: 'ad_group', id: adGroup.id, name: '리타게팅', role: 'include', campaign: expect.stringMatching(/^겨울 세일 /) }]);
+      expect([...usage].sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+        { type: 'ad_group', id: adGroup.id, name: '리타게팅', role: 'include', campaign: expect.stringMatching(/^겨울 세일 /) },
+        { type: 'lookalike', id: fp().lookalike!.id, name: fp().lookalike!.name, role: 'seed', campaign: null },
+      ]);
       expect(refusedDelete.status).toBe(409);
       expect(refusedDelete.detail).toContain('리타게팅');
-      expect(fp().targets.map((t) => t.kind).sort()).toEqual(['ad_response', 'customer_file', 'friend_group', 'mat', 'pixel']);
+      expect(fp().targets.map((t) => t.kind).sort()).toEqual(['ad_response', 'customer_file', 'friend_group', 'lookalike', 'mat', 'pixel']);
       expect(fp().targets.find((t) => t.name === customerFile.name)).toBeDefined();
+    });
+  });
+  describe('the console on the demo', () => {
+    let browser: Browser;
+    let page: Page;
+    beforeAll(async () => {
+      browser = await launchBrowser();
+      page = (await newConsole(browser, 'ko-KR')).page;
+      await signIn(page, api.url, await api.keyFor('marketer'));
+    }, 60_000);
+    afterAll(() => browser?.close());
+
+    /** The row of a list that names `name`. */
+    const row = (name: string) => page.getByRole('row').filter({ hasText: name });
+
+    it('shows the datasets, audiences with their sizes, and the activations', async () => {
+      const datasets = (await api.as(api.adminToken).get('/v1/datasets').expect(200)).body.items as { id: string; name: string }[];
+      await page.goto(`${api.url}/datasets`);
+      for (const id of [result.datasetId, result.firstParty.datasetId]) await row(datasets.find((d) => d.id === id)!.name).waitFor();
+      await page.goto(`${api.url}/audiences`);
+      for (const a of result.audiences) await eventually(async () => (await row(a.name).textContent())?.includes(a.size.toLocaleString('ko-KR')), `audience "${a.name}" with ${a.size}`);
+      const activations = (await api.as(api.adminToken).get('/v1/activations').expect(200)).body.items as { name: string }[];
+      expect(activations).toHaveLength(3);
+      await page.goto(`${api.url}/activations`);
+      for (const a of activations) await row(a.name).waitFor();
+      await screenshot(page, 'demo-activations-ko');
+    });
+
+    it('shows the blocked activation with the policy it violates and its lineage', async () => {
+      const blocked = ((await api.as(api.adminToken).get('/v1/activations').expect(200)).body.items as { id: string; name: string }[]).find((a) => a.name.startsWith('Seoul 30s with emails'))!;
+      await page.goto(`${api.url}/activations/${blocked.id}`);
+      await page.getByTestId('policy-violations').waitFor();
+      const graph = page.getByTestId('lineage-graph');
+      for (const kind of ['dataset', 'field', 'audience', 'activation', 'destination']) await graph.getByTestId(`lineage-node-${kind}`).first().waitFor();
+      await graph.getByTestId('lineage-node-field').filter({ hasText: 'personalEmail.address' }).waitFor();
+      await screenshot(page, 'demo-activation-blocked-ko');
+    });
+
+    it('타겟 관리 shows the demo’s targets of every kind with the populations the API reports', async () => {
+      const tabs: Record<string, string> = { ad_response: 'ad-response', customer_file: 'customer-files', friend_group: 'friend-groups', pixel: 'pixels', mat: 'mat', lookalike: 'lookalikes' };
+      const targets = (await api.as(api.adminToken).get('/v1/targets').expect(200)).body.items as { kind: string; name: string; population: { state: string; count: number | null } }[];
+      expect(targets.map((t) => t.kind).sort()).toEqual(Object.keys(tabs).sort());
+      for (const t of targets) {
+        await page.goto(`${api.url}/targets/${tabs[t.kind]}`);
+        const badge = row(t.name).getByTestId('population');
+        await eventually(async () => (await badge.getAttribute('data-state')) === t.population.state && (await badge.getAttribute('data-count')) === String(t.population.count ?? ''), `${t.kind} "${t.name}" showing ${t.population.count}`);
+        await screenshot(page, `demo-targets-${tabs[t.kind]}-ko`);
+      }
+      await page.goto(`${api.url}/targets/campaigns`);
+      await row(result.firstParty.usage[0].campaign!).waitFor();
     });
   });
 });

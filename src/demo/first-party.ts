@@ -3,7 +3,8 @@
  * a data engineer loads the advertiser's people into a profile-enabled Individual Profile dataset
  * (the account's identity universe), then a marketer makes a customer file, a talk channel with
  * friends and a friend group, a pixel fed through the public collection endpoint, a MAT link fed by
- * vendor postbacks, a display campaign with ad reactions and an ad-response target, and finally an
+ * vendor postbacks, a display campaign with ad reactions and an ad-response target, a lookalike of
+ * the customer file (when it is large enough to be a seed), and finally an
  * ad group's targeting with its reach, the usage of a target and the refused delete of it.
  *
  * Everything sent is generated here from the seeded people of `generate.ts`, and the numbers it
@@ -68,6 +69,8 @@ export interface FirstPartyResult {
   mat: { linkCodeId: string; received: { vendor: string; event: string; count: number }[]; link: { id: string; name: string; population: Population } };
   reactions: { accepted: number; notQualifyingPlays: number };
   adResponse: { id: string; name: string; population: Population };
+  /** Null when the customer file is below a seed's minimum (2,000 people), as at the test's small size. */
+  lookalike: { id: string; name: string; status: string; population: Population } | null;
   adGroup: { id: string; name: string };
   reach: { base: number; included: number | null; excluded: number | null; reach: number };
   usage: { type: string; id: string; name: string; role: string; campaign: string | null }[];
@@ -305,6 +308,19 @@ export async function runFirstPartyDemo(opts: FirstPartyOptions): Promise<FirstP
   const adResponse = await api.until<any>(`/v1/targets/ad-response/${arCreated.id}`, counted);
   detail(`ad-response target (광고반응타겟) "${adResponse.name}" (clicked, did not play, last 30 days): ${shown(adResponse.population)}`);
 
+  // ---- 7. A lookalike (유사타겟) of the customer file, when the file is large enough to be a seed ------
+  const seeds = (await api.get('/v1/targets/lookalikes/seeds')).items as { type: string; id: string; name: string; population: number | null; selectable: boolean; reason?: string }[];
+  const fileSeed = seeds.find((x) => x.id === customerFile.id);
+  let lookalike: FirstPartyResult['lookalike'] = null;
+  if (fileSeed?.selectable) {
+    const created = await api.post('/v1/targets/lookalikes', { seed: { type: 'CUSTOMER_FILE', id: customerFile.id }, size: 10 });
+    const built = await api.until<any>(`/v1/targets/lookalikes/${created.id}`, (l) => l.status !== 'STANDBY' && counted(l));
+    lookalike = { id: built.id, name: built.name, status: built.status, population: built.population };
+    heading(`lookalike (유사타겟) "${built.name}" of the customer file, 10 % of the universe: ${built.status}, ${shown(built.population)}${built.status === 'SEED_NOT_ENOUGH' ? ' (a lookalike needs 1,000 people: the universe is small at this demo size)' : ''}`);
+  } else {
+    heading(`no lookalike (유사타겟): the customer file cannot be its seed (${fileSeed?.reason ?? 'not offered'})`);
+  }
+
   const retargeting = await api.post('/v1/ad-groups', { campaignId: campaign.id, name: '리타게팅' });
   await api.put(`/v1/ad-groups/${retargeting.id}/targeting`, { include: [customerFile.id, adResponse.id], exclude: [pixelTarget.id] });
   const reach = await api.post(`/v1/ad-groups/${retargeting.id}/reach`, {});
@@ -312,7 +328,7 @@ export async function runFirstPartyDemo(opts: FirstPartyOptions): Promise<FirstP
     `ad group "${retargeting.name}" targets (맞춤타겟) include [customer file, ad-response target], exclude [pixel purchasers] → reach ${fmt(reach.reach)} of ${fmt(reach.base.people)} people (included ${fmt(reach.included)}, excluded ${fmt(reach.excluded)})`,
   );
   const usage = (await api.get(`/v1/targets/${customerFile.id}/usage`)).items as { type: string; id: string; name: string; role: string; campaign: { name: string } | null }[];
-  detail(`customer file usage (GET /v1/targets/${customerFile.id}/usage): ${usage.map((u) => `${u.type.replace('_', ' ')} "${u.name}" of campaign "${u.campaign?.name}" (${u.role})`).join('; ')}`);
+  detail(`customer file usage (GET /v1/targets/${customerFile.id}/usage): ${usage.map((u) => `${u.type.replace('_', ' ')} "${u.name}"${u.campaign ? ` of campaign "${u.campaign.name}"` : ''} (${u.role})`).join('; ')}`);
   const refused = await api.attempt('DELETE', `/v1/targets/customer-files/${customerFile.id}`);
   if (refused.status < 400) throw new Error('the customer file in use was deleted');
   detail(`deleting it is refused (${refused.status}): ${refused.body?.detail}`);
@@ -354,6 +370,7 @@ export async function runFirstPartyDemo(opts: FirstPartyOptions): Promise<FirstP
     mat: { linkCodeId: linkCode.id, received: received.map((r) => ({ vendor: r.vendor, event: r.event, count: r.count })), link: { id: matLink.id, name: matLink.name, population: matLink.population } },
     reactions: { accepted: recorded.accepted, notQualifyingPlays: recorded.notQualifyingPlays },
     adResponse: { id: adResponse.id, name: adResponse.name, population: adResponse.population },
+    lookalike,
     adGroup: { id: retargeting.id, name: retargeting.name },
     reach: { base: reach.base.people, included: reach.included, excluded: reach.excluded, reach: reach.reach },
     usage: usage.map((u) => ({ type: u.type, id: u.id, name: u.name, role: u.role, campaign: u.campaign?.name ?? null })),
