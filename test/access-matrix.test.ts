@@ -217,6 +217,7 @@ function sampleBody(r: RouteSpec, f: Fixture): unknown {
     'POST /v1/connections': S3_CONNECTION,
     'PATCH /v1/connections/:id': () => ({ name: unique('Renamed ') }),
     'POST /v1/connections/:id/test': () => ({ folder: 'in/' }),
+    'POST /v1/connections/:id/preview': () => ({ path: 'in/prospects.csv' }),
     'POST /v1/dataflows': () => ({ name: unique('Flow '), connectionId: f.connections, datasetId: f.datasets, folder: 'in/', format: { format: 'csv' }, schedule: { frequency: 'day' } }),
     'PATCH /v1/dataflows/:id': () => ({ enabled: false }),
     'POST /v1/audiences': () => ({ name: unique('Audience '), rule: 'homeAddress.city = "Seoul"' }),

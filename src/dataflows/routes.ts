@@ -34,6 +34,11 @@ export function dataflowRoutes(flows: DataflowService): RouteSpec[] {
       handler: async ({ caller, params, body }) => flows.testConnection(caller, params.id, body.folder),
     }),
     route({
+      method: 'post', path: '/v1/connections/:id/preview', permission: 'connections.write', tag: 'sources', body: 'connection-preview', errors: [422],
+      summary: 'The first rows of one remote file (≤ 10 rows, ≤ 1 MiB read, gzip sniffed): columns and cells as text, to map them; a connector failure or an unreadable file answers { ok: false, reason, message }',
+      handler: async ({ caller, params, body }) => flows.previewFile(caller, params.id, body.path, body.format),
+    }),
+    route({
       method: 'get', path: '/v1/dataflows', permission: 'connections.read', tag: 'sources', query: 'dataflow-list-query',
       summary: 'Dataflows of the ad account',
       handler: async ({ caller, query }) => ({ items: await flows.listDataflows(caller, query) }),

@@ -13,7 +13,7 @@
  *   again into a new batch (the failed one never became visible). Data problems (threshold) are final.
  */
 import type { Readable } from 'node:stream';
-import { ConnectorError, ConnectionTestResult, RemoteFile, SourceConnector } from '../../connectors/types';
+import { ConnectorError, ConnectionTestResult, FailureReason, RemoteFile, SourceConnector } from '../../connectors/types';
 import { createSftpSource } from '../../connectors/sftp';
 import { createS3Source } from '../../connectors/s3';
 import { baseName } from '../../connectors/util';
@@ -32,6 +32,7 @@ import { requestSchemas } from '../core/validation';
 import type { DatasetService } from '../datasets/service';
 import type { FileFormat } from '../ingestion/records';
 import { checkFileFormat, type BatchService } from '../ingestion/service';
+import { FilePreview, formatOfName, previewFile, UnreadableFile } from './preview';
 import { checkSchedule, nextRunAfter, Schedule } from './schedule';
 
 export type ConnectionKind = 'sftp' | 's3';
@@ -292,6 +293,29 @@ export class DataflowService {
     const connector = this.open(row);
     try {
       return await connector.test(folder);
+    } finally {
+      await connector.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * The first rows of one remote file (the wizard's preview), read through the same connector a run
+   * uses. Connector failures and unreadable files are answers ({ ok: false, reason }), as in the test.
+   */
+  async previewFile(caller: Caller, id: string, path: string, format?: FileFormat): Promise<FilePreview | PreviewFailure> {
+    const row = await this.connectionRow(this.db, caller, id);
+    checkRemotePath(path, '/path', folderKind(row.kind));
+    if (path.endsWith('/')) throw ruleError('/path', 'file', 'The path names a folder: pick a file inside it (the connection test lists them)');
+    const fileFormat = format ?? { format: formatOfName(path) };
+    checkFileFormat(fileFormat, '/format');
+    const connector = this.open(row);
+    try {
+      const stream = await connector.open({ path, size: 0, modifiedAt: new Date(0), fingerprint: '' });
+      return await previewFile(stream, path, fileFormat);
+    } catch (err) {
+      if (err instanceof ConnectorError) return { ok: false, reason: err.reason, message: err.message };
+      if (err instanceof UnreadableFile) return { ok: false, reason: 'unreadable', message: `${baseName(path)}: ${err.message}` };
+      throw err;
     } finally {
       await connector.close().catch(() => undefined);
     }
@@ -626,6 +650,8 @@ export function defaultConnector(kind: ConnectionKind, settings: Record<string, 
 }
 
 /** A dataflow's folder is a key prefix on S3 and a path (absolute or login-relative) on SFTP. */
+export type PreviewFailure = { ok: false; reason: FailureReason | 'unreadable'; message: string };
+
 function folderKind(kind: ConnectionKind): RemotePathKind {
   return kind === 's3' ? 's3-prefix' : 'sftp-folder';
 }

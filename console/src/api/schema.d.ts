@@ -819,6 +819,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connections/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The first rows of one remote file (≤ 10 rows, ≤ 1 MiB read, gzip sniffed): columns and cells as text, to map them; a connector failure or an unreadable file answers { ok: false, reason, message } */
+        post: operations["postV1ConnectionsIdPreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/dataflows": {
         parameters: {
             query?: never;
@@ -2350,6 +2367,12 @@ export interface components {
             credentials: Record<string, never>;
             timeoutMs?: number;
         } & (unknown & unknown);
+        "connection-preview": {
+            /** @description The file: its full path as the connection test lists it (SFTP path, or S3 object key without a leading /); no . or .. segments, no control characters (422) */
+            path: string;
+            /** @description How to read it (default: JSON lines for .jsonl / .ndjson / .json, CSV otherwise; gzip sniffed) */
+            format?: components["schemas"]["dataflow-format"];
+        };
         "connection-s3-credentials": {
             accessKeyId: string;
             secretAccessKey: string;
@@ -7942,6 +7965,77 @@ export interface operations {
             };
             /** @description Not found (also for other ad accounts' resources) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postV1ConnectionsIdPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["connection-preview"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Request does not match its schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's role may not call this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for other ad accounts' resources) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description See detail and errors */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
