@@ -16,7 +16,7 @@ import { GuardedButton } from '../../../ui/Guarded';
 import { ProblemAlert } from '../../../ui/Problem';
 import { useAdGroup, useCampaign, useMessages } from './api';
 import { campaignTypeText } from './CampaignList';
-import { ConfirmDelete } from './ConfirmDelete';
+import { ConfirmDelete } from '../../../ui/ConfirmDelete';
 import { CreateNamed } from './CreateDialogs';
 import { ns } from './i18n';
 import { Targeting } from './targeting/Targeting';
@@ -44,6 +44,7 @@ export function AdGroupDetail() {
               <Title order={3}>{g.name}</Title>
             </div>
             <ConfirmDelete
+              permission="campaigns.write"
               label={t('adGroup.delete')}
               confirm={t('adGroup.confirm', { name: g.name })}
               onDelete={() => unwrap(api.DELETE('/v1/ad-groups/{id}', { params: { path: { id } } }))}

@@ -12,7 +12,7 @@ import { GuardedButton } from '../../../ui/Guarded';
 import { ProblemAlert } from '../../../ui/Problem';
 import { useAdGroups, useCampaign, useTalkChannels } from './api';
 import { campaignTypeText } from './CampaignList';
-import { ConfirmDelete } from './ConfirmDelete';
+import { ConfirmDelete } from '../../../ui/ConfirmDelete';
 import { CreateNamed } from './CreateDialogs';
 import { ns } from './i18n';
 import type { AdGroup } from './types';
@@ -51,6 +51,7 @@ export function CampaignDetail() {
           <Group justify="space-between">
             <Title order={3}>{c.name}</Title>
             <ConfirmDelete
+              permission="campaigns.write"
               label={t('campaign.delete')}
               confirm={t('campaign.confirm', { name: c.name })}
               onDelete={() => unwrap(api.DELETE('/v1/campaigns/{id}', { params: { path: { id } } }))}

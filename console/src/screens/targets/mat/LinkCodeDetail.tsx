@@ -2,18 +2,16 @@
  * 연동코드 상세 (the code to link): name (✎), 고유코드 with copy, 등록일시, the postback URL per vendor,
  * the events received so far (live) and the MAT links on it; delete — refused while MAT links use it.
  */
-import { Anchor, Button, Group, List, Loader, Stack, Table, Text, Title } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { Anchor, Group, List, Loader, Stack, Table, Text, Title } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiProblem, unwrap } from '../../../api/client';
 import { formatDate, formatNumber } from '../../../i18n';
+import { ConfirmDelete } from '../../../ui/ConfirmDelete';
 import { CopyField } from '../../../ui/CopyField';
-import { Dialog } from '../../../ui/Dialog';
 import { EditableName } from '../../../ui/EditableName';
 import { Facts } from '../../../ui/Facts';
-import { GuardedButton } from '../../../ui/Guarded';
 import { PopulationBadge } from '../../../ui/PopulationBadge';
 import { ProblemAlert } from '../../../ui/Problem';
 import { CODES_KEY, useLinkCode, useMatLinks, useReceived } from './api';
@@ -119,38 +117,29 @@ function DeleteLinkCode({ code }: { code: LinkCode }) {
   const { t } = useTranslation([ns, 'common']);
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const [open, setOpen] = useState(false);
-  const del = useMutation({
-    mutationFn: () => unwrap(api.DELETE('/v1/mat/link-codes/{id}', { params: { path: { id: code.id } } })),
-    onSuccess: async () => {
-      setOpen(false);
-      await qc.invalidateQueries({ queryKey: CODES_KEY });
-      navigate('/targets/mat');
-    },
-  });
-  const raw = del.error instanceof ApiProblem ? del.error.body.usage : undefined;
-  const users = Array.isArray(raw) ? (raw as { id: string; name: string }[]) : [];
   return (
-    <>
-      <GuardedButton permission="mat.write" color="red.8" variant="outline" onClick={() => { del.reset(); setOpen(true); }}>{t('common:delete')}</GuardedButton>
-      <Dialog opened={open} onClose={() => setOpen(false)} title={t('codeDetail.deleteTitle')}>
-        <Stack>
-          <Text size="sm">{t('codeDetail.deleteConfirm', { name: code.name })}</Text>
-          <ProblemAlert error={del.error} />
-          {users.length > 0 && (
-            <>
-              <Text size="sm" fw={500}>{t('codeDetail.inUse')}</Text>
-              <List size="sm" data-testid="code-users">
-                {users.map((u) => <List.Item key={u.id}><Anchor component={Link} to={`/targets/mat/${u.id}`} size="sm">{u.name}</Anchor></List.Item>)}
-              </List>
-            </>
-          )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setOpen(false)}>{t('common:cancel')}</Button>
-            <Button color="red.8" loading={del.isPending} onClick={() => del.mutate()} data-testid="confirm-delete">{t('common:delete')}</Button>
-          </Group>
-        </Stack>
-      </Dialog>
-    </>
+    <ConfirmDelete
+      permission="mat.write"
+      label={t('common:delete')}
+      title={t('codeDetail.deleteTitle')}
+      confirm={t('codeDetail.deleteConfirm', { name: code.name })}
+      onDelete={() => unwrap(api.DELETE('/v1/mat/link-codes/{id}', { params: { path: { id: code.id } } }))}
+      onDeleted={async () => {
+        await qc.invalidateQueries({ queryKey: CODES_KEY });
+        navigate('/targets/mat');
+      }}
+      refusal={(error) => {
+        const raw = error instanceof ApiProblem ? error.body.usage : undefined;
+        const users = Array.isArray(raw) ? (raw as { id: string; name: string }[]) : [];
+        return users.length === 0 ? null : (
+          <>
+            <Text size="sm" fw={500}>{t('codeDetail.inUse')}</Text>
+            <List size="sm" data-testid="code-users">
+              {users.map((u) => <List.Item key={u.id}><Anchor component={Link} to={`/targets/mat/${u.id}`} size="sm">{u.name}</Anchor></List.Item>)}
+            </List>
+          </>
+        );
+      }}
+    />
   );
 }

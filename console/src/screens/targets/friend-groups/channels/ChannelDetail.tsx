@@ -2,17 +2,15 @@
  * A talk channel: name (✎) and search id, 친구수, the friend groups made for it, adding or removing
  * friends (AddFriends), and delete — refused while friend groups or campaigns use it, with the list.
  */
-import { Anchor, Button, Group, List, Loader, Stack, Text, Title } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { Anchor, Group, List, Loader, Stack, Text, Title } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiProblem, unwrap } from '../../../../api/client';
 import { formatDate, formatNumber } from '../../../../i18n';
-import { Dialog } from '../../../../ui/Dialog';
+import { ConfirmDelete } from '../../../../ui/ConfirmDelete';
 import { EditableName } from '../../../../ui/EditableName';
 import { Facts } from '../../../../ui/Facts';
-import { GuardedButton } from '../../../../ui/Guarded';
 import { PopulationBadge } from '../../../../ui/PopulationBadge';
 import { ProblemAlert } from '../../../../ui/Problem';
 import { CHANNELS_KEY, useChannel, useFriendGroups } from '../api';
@@ -85,43 +83,34 @@ function DeleteChannel({ channel }: { channel: TalkChannel }) {
   const { t } = useTranslation([ns, 'common']);
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const [open, setOpen] = useState(false);
-  const del = useMutation({
-    mutationFn: () => unwrap(api.DELETE('/v1/talk-channels/{id}', { params: { path: { id: channel.id } } })),
-    onSuccess: async () => {
-      setOpen(false);
-      await qc.invalidateQueries({ queryKey: CHANNELS_KEY });
-      navigate('/targets/friend-groups/channels');
-    },
-  });
-  const raw = del.error instanceof ApiProblem ? del.error.body.usage : undefined;
-  const users = Array.isArray(raw) ? (raw as ChannelUser[]) : [];
   return (
-    <>
-      <GuardedButton permission="channels.write" color="red.8" variant="outline" onClick={() => { del.reset(); setOpen(true); }}>{t('common:delete')}</GuardedButton>
-      <Dialog opened={open} onClose={() => setOpen(false)} title={t('channel.deleteTitle')}>
-        <Stack>
-          <Text size="sm">{t('channel.deleteConfirm', { name: channel.name })}</Text>
-          <ProblemAlert error={del.error} />
-          {users.length > 0 && (
-            <>
-              <Text size="sm" fw={500}>{t('channel.inUse')}</Text>
-              <List size="sm" data-testid="channel-users">
-                {users.map((u) => (
-                  <List.Item key={`${u.type}:${u.id}`}>
-                    {t(`channel.users.${u.type}`, { defaultValue: u.type })}:{' '}
-                    {u.type === 'friend_group' ? <Anchor component={Link} to={`/targets/friend-groups/${u.id}`} size="sm">{u.name}</Anchor> : u.name}
-                  </List.Item>
-                ))}
-              </List>
-            </>
-          )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setOpen(false)}>{t('common:cancel')}</Button>
-            <Button color="red.8" loading={del.isPending} onClick={() => del.mutate()} data-testid="confirm-delete">{t('common:delete')}</Button>
-          </Group>
-        </Stack>
-      </Dialog>
-    </>
+    <ConfirmDelete
+      permission="channels.write"
+      label={t('common:delete')}
+      title={t('channel.deleteTitle')}
+      confirm={t('channel.deleteConfirm', { name: channel.name })}
+      onDelete={() => unwrap(api.DELETE('/v1/talk-channels/{id}', { params: { path: { id: channel.id } } }))}
+      onDeleted={async () => {
+        await qc.invalidateQueries({ queryKey: CHANNELS_KEY });
+        navigate('/targets/friend-groups/channels');
+      }}
+      refusal={(error) => {
+        const raw = error instanceof ApiProblem ? error.body.usage : undefined;
+        const users = Array.isArray(raw) ? (raw as ChannelUser[]) : [];
+        return users.length === 0 ? null : (
+          <>
+            <Text size="sm" fw={500}>{t('channel.inUse')}</Text>
+            <List size="sm" data-testid="channel-users">
+              {users.map((u) => (
+                <List.Item key={`${u.type}:${u.id}`}>
+                  {t(`channel.users.${u.type}`, { defaultValue: u.type })}:{' '}
+                  {u.type === 'friend_group' ? <Anchor component={Link} to={`/targets/friend-groups/${u.id}`} size="sm">{u.name}</Anchor> : u.name}
+                </List.Item>
+              ))}
+            </List>
+          </>
+        );
+      }}
+    />
   );
 }
