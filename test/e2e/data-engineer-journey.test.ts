@@ -204,8 +204,14 @@ async function journey(page: Page, as: ReturnType<TestApi['as']>, key: string): 
   await page.getByRole('button', { name: '선택 /drop/acme_sftp_1.csv' }).click();
   await expect(page.getByLabel(exact('파일 패턴')).inputValue()).resolves.toBe('acme_sftp_1.csv');
   await page.getByLabel(exact('파일 패턴')).fill('acme_sftp_*.csv');
-  await page.locator('input[type=file]').setInputFiles({ name: 'acme_sftp_1.csv', mimeType: 'text/csv', buffer: Buffer.from(DROP) });
-  await page.getByRole('table', { name: '파일 미리 보기' }).getByText('SF0', { exact: true }).waitFor();
+  // The preview is the API's read of the remote file: its header and first 10 of 25 rows.
+  const remote = page.getByTestId('remote-preview');
+  await remote.getByText('SF0', { exact: true }).waitFor();
+  const [header, ...dropRows] = DROP.trim().split('\n').map((l) => l.split(','));
+  await expect(remote.locator('thead th').allTextContents()).resolves.toEqual(header);
+  await expect(remote.locator('tbody tr').count()).resolves.toBe(10);
+  await expect(remote.locator('tbody tr').first().locator('td').allTextContents()).resolves.toEqual(dropRows[0]);
+  await expect(page.getByTestId('preview-note').textContent()).resolves.toBe('10행 표시 · 더 있음');
   await screenshot(page, 'wizard-data-ko');
   await axeClean(page);
   await page.getByRole('button', { name: '다음' }).click();

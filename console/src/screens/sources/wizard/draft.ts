@@ -15,7 +15,7 @@ export interface Draft {
   pattern: string;
   format: 'csv' | 'jsonl';
   preview: Preview | null;
-  /** Columns typed by hand when no local copy of the file is at hand. */
+  /** Columns typed by hand, beside (or without) the preview's. */
   extraColumns: string[];
   datasetId: string | null;
   /** column → field path; '' ignores the column. */
