@@ -237,7 +237,7 @@ async function explainBoth(stack: Stack, audienceId: string, handSelect: string)
   const s = stack.runtime.services;
   const caller = { keyId: 'bench', role: 'marketer' as const, organizationId: stack.organizationId, adAccountId: stack.adAccountId, orgWide: false };
   const resolved = await s.audiences.resolveRule(caller, AUDIENCE_RULE);
-  const { sql, bindings } = s.audiences.membersSql(resolved.plans);
+  const { sql, bindings } = s.audiences.membersSql(resolved.sources);
   const lines = (r: { rows: Record<string, string>[] }) => r.rows.map((x) => `    ${x['QUERY PLAN']}`);
   const proj = await s.db.raw(`explain (analyze, buffers) select count(*) from (${sql}) m`, bindings as never[]);
   const hand = await stack.pg.query(`explain (analyze, buffers) select count(*) from (${handSelect}) m`);

@@ -3,11 +3,17 @@
  * in batch only, on demand or daily at a set UTC time. Each evaluation stores a membership snapshot
  * and counts (members, entered, exited against the previous snapshot).
  *
- * Which records are evaluated: the current, profile-visible records of every profile-enabled
- * prospect dataset whose schema has every field the rule uses (a record that lacks a field cannot be
- * judged on it). A profile is a member when one of those records satisfies the rule. The rule is
- * compiled once per dataset to a parameterised predicate over that dataset's typed columns, so the
- * whole evaluation is one SQL statement (a UNION of index/sequential scans) inside PostgreSQL.
+ * What is evaluated: the merged profile, exactly as the profile view shows it (profiles/service.ts):
+ * per identity namespace, the current, profile-visible records of every profile-enabled prospect
+ * dataset of that namespace, merged attribute by attribute — the most recently merged batch's
+ * non-null value wins (`cdp_last(value order by batch seq)`, migration 016). A field no record of a
+ * profile holds is null there, so a rule may combine fields that live in different datasets (a
+ * vendor's demographics file and its interests file).
+ *
+ * The whole evaluation stays one SQL statement: per namespace either a plain scan, when one dataset
+ * holds the rule's fields and the rule cannot match a profile whose fields are all null (asked of
+ * PostgreSQL once per rule: `nullMatches`), or a GROUP BY identity over the union of the
+ * namespace's datasets — all of them when an all-null profile matches (`isNull(f)`, `not …`).
  */
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
@@ -107,17 +113,27 @@ export interface RuleCatalog {
   datasets: Awaited<ReturnType<DatasetService['profileDatasets']>>;
   known: Map<string, RuleField>;
   columnsByDataset: Map<string, Map<string, string>>;
+  /** dataset → field path → PostgreSQL type of its column. */
+  typesByDataset: Map<string, Map<string, string>>;
+  /** field path → the PostgreSQL type rules read it as (prospect datasets' first). */
+  typeOf: Map<string, string>;
 }
 
-/** One dataset an audience reads, with its compiled predicate. */
+/** One dataset an audience reads. */
 interface DatasetPlan {
   datasetId: string;
   schemaId: string;
   table: string;
   namespaceId: string;
-  predicate: { sql: string; bindings: unknown[] };
   /** rule field path → column */
   columns: Map<string, string>;
+}
+
+/** The members of one namespace: a statement selecting `identity`. */
+interface MemberSource {
+  namespaceId: string;
+  sql: string;
+  bindings: unknown[];
 }
 
 export interface ResolvedRule {
@@ -125,7 +141,9 @@ export interface ResolvedRule {
   text: string;
   json: unknown;
   fields: string[];
+  /** Every dataset the evaluation reads (labels and lineage follow them). */
   plans: DatasetPlan[];
+  sources: MemberSource[];
 }
 
 export const EVALUATE_JOB = 'audiences.evaluate';
@@ -173,33 +191,65 @@ export class AudienceService {
     const datasets = [...(await this.datasets.profileDatasets(caller, 'prospect')), ...(await this.datasets.profileDatasets(caller, 'first_party'))];
     const known = new Map<string, RuleField>();
     const columnsByDataset = new Map<string, Map<string, string>>();
+    const typesByDataset = new Map<string, Map<string, string>>();
+    const typeOf = new Map<string, string>();
     for (const d of datasets) {
       const columns = await this.datasets.columnsOf(this.db, d.id);
       columnsByDataset.set(d.id, new Map(columns.map((c) => [c.fieldPath, ident(c.columnName)])));
+      typesByDataset.set(d.id, new Map(columns.map((c) => [c.fieldPath, c.columnType])));
       for (const c of columns) {
         const existing = known.get(c.fieldPath);
         if (existing && existing.classKind === 'prospect') continue;
         known.set(c.fieldPath, { path: c.fieldPath, kind: c.kind, system: c.system, classKind: d.class_kind });
+        typeOf.set(c.fieldPath, c.columnType);
       }
     }
-    return { datasets, known, columnsByDataset };
+    return { datasets, known, columnsByDataset, typesByDataset, typeOf };
   }
 
   /** Parses, type-checks and plans a rule against the account's profile-enabled datasets. */
   async resolveRule(caller: Caller, rule: string | Record<string, unknown>, pointer = '/rule', catalog?: RuleCatalog): Promise<ResolvedRule> {
     const ast = typeof rule === 'string' ? parseRuleText(rule, pointer) : parseRuleJson(rule, pointer);
-    const { datasets, known, columnsByDataset } = catalog ?? (await this.ruleCatalog(caller));
+    const { datasets, known, columnsByDataset, typesByDataset, typeOf } = catalog ?? (await this.ruleCatalog(caller));
     checkRule(ast, known, pointer, await this.refusedRegexes(ast));
     const used = fieldsOf(ast);
+    // A field a record lacks is a typed null (column types come from our own catalog, never from a request).
+    const absent = (path: string) => `null::${typeOf.get(path)}`;
+    /** The dataset's column for a path, when it stores it as rules read it. */
+    const column = (datasetId: string, path: string) => (typesByDataset.get(datasetId)!.get(path) === typeOf.get(path) ? columnsByDataset.get(datasetId)!.get(path) : undefined);
+    const allNull = compileRule(ast, absent);
+    const [{ matches: nullMatches }] = (await this.db.raw(`select (${allNull.sql}) is true as matches`, allNull.bindings as never[])).rows;
+    const byNamespace = new Map<string, typeof datasets>();
+    for (const d of datasets) if (d.class_kind === 'prospect') byNamespace.set(d.primary_namespace_id, [...(byNamespace.get(d.primary_namespace_id) ?? []), d]);
     const plans: DatasetPlan[] = [];
-    for (const d of datasets) {
-      if (d.class_kind !== 'prospect') continue;
-      const columns = columnsByDataset.get(d.id)!;
-      if (!used.every((path: string) => columns.has(path))) continue;
-      const predicate = compileRule(ast, (path: string) => columns.get(path)!);
-      plans.push({ datasetId: d.id, schemaId: d.schema_id, table: d.table_name, namespaceId: d.primary_namespace_id, predicate, columns });
+    const sources: MemberSource[] = [];
+    for (const [namespaceId, group] of byNamespace) {
+      const read = nullMatches ? group : group.filter((d) => used.some((path) => column(d.id, path) !== undefined));
+      if (read.length === 0) continue;
+      for (const d of read) plans.push({ datasetId: d.id, schemaId: d.schema_id, table: d.table_name, namespaceId, columns: columnsByDataset.get(d.id)! });
+      const visible = `${ident(SYS.current)} and ${ident(SYS.profile)}`;
+      if (read.length === 1) {
+        const [d] = read;
+        const predicate = compileRule(ast, (path) => column(d.id, path) ?? absent(path));
+        sources.push({ namespaceId, sql: `select ${ident(SYS.identity)} as identity from ${qualifiedData(d.table_name)} where ${visible} and (${predicate.sql})`, bindings: predicate.bindings });
+        continue;
+      }
+      const alias = (i: number) => ident(`f${i}`);
+      const records = read.map(
+        (d) => `select ${ident(SYS.identity)} as identity, ${ident(SYS.seq)} as seq, ${used.map((path, i) => `${column(d.id, path) ?? absent(path)} as ${alias(i)}`).join(', ')}
+           from ${qualifiedData(d.table_name)} where ${visible}`,
+      );
+      const predicate = compileRule(ast, (path) => `m.${alias(used.indexOf(path))}`);
+      sources.push({
+        namespaceId,
+        sql: `select m.identity from (
+            select u.identity, ${used.map((_, i) => `cdp_last(u.${alias(i)} order by u.seq) as ${alias(i)}`).join(', ')}
+            from (${records.join('\n union all\n')}) u group by u.identity
+          ) m where (${predicate.sql})`,
+        bindings: predicate.bindings,
+      });
     }
-    return { ast, text: ruleToText(ast), json: ruleToJson(ast), fields: used, plans };
+    return { ast, text: ruleToText(ast), json: ruleToJson(ast), fields: used, plans, sources };
   }
 
   /**
@@ -230,54 +280,45 @@ export class AudienceService {
     return refused;
   }
 
-  /** One statement: the distinct (namespace, identity) of every member (`union all`: possibly repeated, but streamed). */
-  membersSql(plans: readonly DatasetPlan[], union: 'union' | 'union all' = 'union'): { sql: string; bindings: unknown[] } {
-    if (plans.length === 0) return { sql: 'select null::text as namespace_id, null::text as identity where false', bindings: [] };
+  /** One statement: the (namespace, identity) of every member, once per namespace (sources of distinct namespaces never overlap). */
+  membersSql(sources: readonly MemberSource[]): { sql: string; bindings: unknown[] } {
+    if (sources.length === 0) return { sql: 'select null::text as namespace_id, null::text as identity where false', bindings: [] };
     const parts: string[] = [];
     const bindings: unknown[] = [];
-    for (const p of plans) {
-      parts.push(
-        `select ?::text as namespace_id, ${ident(SYS.identity)} as identity from ${qualifiedData(p.table)}
-         where ${ident(SYS.current)} and ${ident(SYS.profile)} and (${p.predicate.sql})`,
-      );
-      bindings.push(p.namespaceId, ...p.predicate.bindings);
+    for (const src of sources) {
+      parts.push(`select ?::text as namespace_id, s.identity from (${src.sql}) s`);
+      bindings.push(src.namespaceId, ...src.bindings);
     }
-    return { sql: parts.join(`\n${union}\n`), bindings };
+    return { sql: parts.join('\nunion all\n'), bindings };
   }
 
   /**
    * The exact size of a rule now, before saving it, and on request a sample of up to
    * ESTIMATE_SAMPLE members (Adobe's "View profiles"). The sample is a second statement, asked for
-   * apart so the size stays one count: it reads `union all` without an order and stops at the
-   * first rows found (reading N per dataset leaves N distinct even when datasets share
-   * identities), and is skipped when nothing qualifies.
+   * apart so the size stays one count: it reads without an order and stops at the first
+   * ESTIMATE_SAMPLE members found (each member is one row), and is skipped when nothing qualifies.
    */
   async estimate(
     caller: Caller,
     input: { rule: string | Record<string, unknown>; sample?: boolean },
   ): Promise<{ size: number; rule: { text: string; json: unknown }; datasets: string[]; labels: string[]; sample?: { namespaceId: string; identity: string }[] }> {
     const resolved = await this.resolveRule(caller, input.rule);
-    const { sql, bindings } = this.membersSql(resolved.plans);
+    const { sql, bindings } = this.membersSql(resolved.sources);
     const [{ n }] = (await this.db.raw(`select count(*)::bigint as n from (${sql}) m`, bindings as never[])).rows;
     const size = Number(n);
     const labels = await this.labelSources(caller, resolved);
     const out = { size, rule: { text: resolved.text, json: resolved.json }, datasets: resolved.plans.map((p) => p.datasetId), labels: [...labels.keys()].sort() };
     if (!input.sample) return out;
-    const sample = new Map<string, { namespaceId: string; identity: string }>();
-    if (size > 0) {
-      const all = this.membersSql(resolved.plans, 'union all');
-      const limit = Math.min(size, ESTIMATE_SAMPLE) * Math.max(1, resolved.plans.length);
-      const found: { namespace_id: string; identity: string }[] = (await this.db.raw(`select namespace_id, identity from (${all.sql}) m limit ?`, [...all.bindings, limit] as never[])).rows;
-      for (const r of found) if (sample.size < ESTIMATE_SAMPLE) sample.set(JSON.stringify([r.namespace_id, r.identity]), { namespaceId: r.namespace_id, identity: r.identity });
-    }
-    return { ...out, sample: [...sample.values()] };
+    const found: { namespace_id: string; identity: string }[] = size > 0 ? (await this.db.raw(`select namespace_id, identity from (${sql}) m limit ?`, [...bindings, ESTIMATE_SAMPLE] as never[])).rows : [];
+    return { ...out, sample: found.map((r) => ({ namespaceId: r.namespace_id, identity: r.identity })) };
   }
 
   /** label → where it came from: the rule's fields (per schema read) and the datasets read. */
   async labelSources(caller: Caller, resolved: Pick<ResolvedRule, 'fields' | 'plans'>): Promise<Map<string, LabelSource[]>> {
     if (resolved.plans.length === 0) return new Map();
     const bySchema = new Map<string, string[]>();
-    for (const p of resolved.plans) bySchema.set(p.schemaId, resolved.fields);
+    // Each dataset's schema answers for the rule fields it holds (a merged rule reads fields of several).
+    for (const p of resolved.plans) bySchema.set(p.schemaId, [...new Set([...(bySchema.get(p.schemaId) ?? []), ...resolved.fields.filter((f) => p.columns.has(f))])]);
     return this.governance.gatherLabels(caller, {
       fields: [...bySchema].filter(([, paths]) => paths.length > 0).map(([schemaId, paths]) => ({ schemaId, paths })),
       datasetIds: resolved.plans.map((p) => p.datasetId),
@@ -405,7 +446,7 @@ export class AudienceService {
     await this.db('audience_evaluations').where({ id: evaluationId }).update({ status: 'running', started_at: this.clock.now() });
     try {
       const resolved = await this.resolveRule(caller, audience.rule_text);
-      const { sql, bindings } = this.membersSql(resolved.plans);
+      const { sql, bindings } = this.membersSql(resolved.sources);
       const stored = await this.db.transaction(async (tx) => {
         // Held to the end: the audience's deletion waits for this snapshot (see delete()).
         if (!(await tx('audience_evaluations').where({ id: evaluationId }).forUpdate().first('id'))) return false;
