@@ -3,63 +3,92 @@
  * Pure: no I/O. Parse → checkRule (against the fields the account's prospect datasets hold) →
  * compileRule (a parameterised predicate over one dataset's typed columns).
  *
- * TEXT FORM (whitespace-insensitive; keywords and function names case-insensitive, field paths not)
+ * TEXT FORM (whitespace-insensitive; keywords, function and method names case-insensitive, field paths not)
  *
  *   rule      := or
  *   or        := and ("or" and)*                       precedence: not > and > or
  *   and       := unary ("and" unary)*
- *   unary     := "not" unary | "(" or ")" | condition
+ *   unary     := ("not" | "!") unary | "(" or ")" | condition        PQL's !(…) is not (…)
  *   condition := path ("=" | "!=" | "<>" | ">" | ">=" | "<" | "<=") value
  *              | path "like" value                      SQL LIKE: % any run, _ one character, \ escapes
  *              | path ("in" | "notIn") list
- *              | ("startsWith" | "endsWith" | "contains" | "matches") "(" path "," value ")"
+ *              | strfn "(" path "," value ("," bool)? ")"
  *              | ("isNull" | "isNotNull") "(" path ")"
  *              | "intersects" "(" path "," list ")"     string-array fields
+ *              | path "." method                        PQL's method form, e.g. homeAddress.city.startsWith("Se")
+ *   strfn     := "startsWith" | "endsWith" | "contains" | "doesNotStartWith" | "doesNotEndWith" | "doesNotContain" | "matches"
+ *   method    := (strfn | "equals" | "notEqualTo") "(" value ("," bool)? ")"   bool: case-sensitive? (default true)
+ *              | ("isNull" | "isNotNull") "(" ")"
+ *              | "intersects" "(" list ")" | "includes" "(" value ")"      includes(x) is intersects([x])
  *   list      := "[" (value ("," value)*)? "]"
  *   value     := string | number | "true" | "false"
- *              | "date(" string ")" | "datetime(" string ")"      date("2024-01-31"), datetime("2024-01-31T10:00:00Z")
- *              | ("now()" | "today()") (("+" | "-") unit "(" integer ")")?   unit: hours days weeks months years
+ *              | "date(" string ")" | "date(" year "," month "," day ")" | "datetime(" string ")"
+ *                    date("2024-01-31") = date(2024, 1, 31); datetime("2024-01-31T10:00:00Z")
+ *              | ("now" | "today") ("()")? (("+" | "-") unit "(" integer ")")?   unit: hours days weeks months years
+ *              | "yesterday" | "tomorrow"               today - days(1), today + days(1)
  *   path      := [A-Za-z_][A-Za-z0-9_]* ("." [A-Za-z_][A-Za-z0-9_]*)*
  *   string    := "…" with JSON escapes (\" \\ \/ \b \f \n \r \t \uXXXX); no NUL, no lone surrogates
  *   number    := "-"? digits ("." digits)? (e|E [+-]? digits)?
  *
- * Function-call syntax is the only call syntax (`startsWith(f, "x")`, never `f.startsWith("x")`, which
- * would read as a field path). A single-segment field named like a keyword (and, or, not, like, in,
- * notIn, true, false, null) cannot be written; the JSON form rejects it too so both forms stay equal.
- * There is no null literal: use isNull(f) / isNotNull(f).
+ * Both call forms mean the same and give one AST: `startsWith(f, "x")` = `f.startsWith("x")` =
+ * `f.startsWith("x", true)`; `f.equals("x")` is `f = "x"`, `f.notEqualTo("x")` is `f != "x"`. The
+ * method is the last path segment before "(": a field whose last segment is a method name can only be
+ * compared with operators. A single-segment field named like a keyword (and, or, not, like, in, notIn,
+ * true, false, null) cannot be written; the JSON form rejects it too so both forms stay equal.
+ * There is no null literal: use isNull(f) / f.isNull().
+ *
+ * REFUSED PQL (422 with the position): prospect audiences are batch-only over prospect attributes,
+ * with no time-series events, so event queries are refused with rule `event-query` — paths under
+ * xEvent or X (X.timestamp), a bare timestamp, `occurs`, chain(…), count/sum/avg/min/max/any/all(…)
+ * and `select … from`. Other PQL this subset lacks (filter, map, distinct, topN, intersection,
+ * subsetOf, supersetOf, regexGroup, inSegment, if, getMonth, currentYear…) is refused with rule
+ * `unsupported`. PQL's relative dates for attributes are its timestamp literals (today, now,
+ * yesterday, tomorrow) and `occurs`; `occurs` is refused with the comparison to write instead
+ * (`birthDate >= today - days(30)`), since in PQL it is the event-window operator.
  *
  * JSON FORM (schemas/audience-rule.json validates it)
  *
  *   Rule      = { "and": Rule[] } | { "or": Rule[] } | { "not": Rule } | Condition
  *   Condition = { "field": path, "op": "=" | "!=" | ">" | ">=" | "<" | "<=" | "like" | "startsWith"
- *                 | "endsWith" | "contains" | "matches", "value": Value }
+ *                 | "endsWith" | "contains" | "doesNotStartWith" | "doesNotEndWith" | "doesNotContain"
+ *                 | "matches", "value": Value, "caseSensitive"?: boolean }
  *             | { "field": path, "op": "in" | "notIn" | "intersects", "value": Value[] }
  *             | { "field": path, "op": "isNull" | "isNotNull" }
  *   Value     = string | number | boolean
  *             | { "date": "2024-01-31" } | { "datetime": "2024-01-31T10:00:00Z" }
  *             | { "relative": { "base": "now" | "today", "offset"?: integer (default 0), "unit"?: unit (default "days") } }
+ *   caseSensitive (default true) is allowed on = != and the string functions, not on like, <, >, in…
  *
  *   e.g. { "and": [ { "field": "consumer.age", "op": ">=", "value": 30 },
  *                   { "not": { "field": "consumer.income", "op": "isNull" } } ] }
  *
  * CANONICAL AST: both parsers flatten nested and/or of the same kind (`a and (b and c)` is one `and`
  * of three), drop single-member groups, turn -0 into 0 and give a zero relative offset the unit
- * "days". ruleToText/ruleToJson print an AST so that parsing it again gives a deep-equal AST.
+ * "days". `caseSensitive` appears only as false; a matches pattern's leading `(?i)` (PQL's way, from
+ * Java regexes) becomes caseSensitive: false. ruleToText/ruleToJson print an AST so that parsing it
+ * again gives a deep-equal AST; ruleToText prints case-insensitive conditions and doesNot… in PQL's
+ * method form (`homeAddress.city.startsWith("se", false)`), the others as before.
  *
  * SEMANTICS (decisions)
- * - Missing values never match (PQL): a condition on a null field is false, including `!=` and
- *   `notIn`, and `not` is plain two-valued negation of that: `not (age >= 30)` DOES include profiles
- *   without an age, so `X` and `not X` always split the population. Compiled as `(X) is not true`.
- * - String comparisons are case-sensitive (`=`, `like`, startsWith…, `matches`, `in`); ordering
- *   (`<`, `>`…) is by code point (COLLATE "C"), not by the database locale.
+ * - Missing values never match (PQL): a condition on a null field is false, including `!=`,
+ *   `notEqualTo`, `notIn` (PQL: "notIn also ensures that neither value is null") and the negated
+ *   string checks: `city.doesNotStartWith("Se")` leaves out profiles without a city, as PQL's string
+ *   functions give no match on null. So doesNotStartWith is NOT `not startsWith`: `not` is plain
+ *   two-valued negation: `not (age >= 30)` and `!(city.startsWith("Se"))` DO include profiles
+ *   without the value, so `X` and `not X` always split the population. Compiled as `(X) is not true`.
+ * - String comparisons are case-sensitive by default (`=`, `like`, startsWith…, `matches`, `in`), as
+ *   in PQL; the optional `false` argument (JSON caseSensitive: false) makes = != and the string
+ *   functions compare case-insensitively: lower(f) = lower(v), ILIKE with the value's wildcards
+ *   escaped, `~*` for matches (PostgreSQL's Unicode-aware case folding). `like` and `in` have no
+ *   case argument in PQL. Ordering (`<`, `>`…) is by code point (COLLATE "C"), not by the locale.
  * - `matches` is a PostgreSQL ARE (`~`), unanchored. It must compile as a JavaScript regex too, and
  *   constructs whose meaning differs or that PostgreSQL lacks are refused (named groups, \k, \p{…},
  *   \b/\B outside brackets: PostgreSQL reads \b as backspace; use \y / \Y for word boundaries).
  *   What else PostgreSQL refuses (a{256}, [[:foo:]], \1 without a group…) only PostgreSQL knows: the
  *   service compiles each pattern there (regexPatterns) and passes the refusals to checkRule.
- * - startsWith/endsWith/contains match their value literally (LIKE wildcards escaped); `like` takes
- *   the user's pattern as is (`\` escapes % and _).
- * - Dates: a date field compares with date(…) or today()±n (now() has a time of day: refused there);
+ * - startsWith/endsWith/contains and their doesNot… negations match their value literally (LIKE
+ *   wildcards escaped); `like` takes the user's pattern as is (`\` escapes % and _).
+ * - Dates: a date field compares with date(…) or today±n (now has a time of day: refused there);
  *   a date-time field with datetime(…), date(…) (midnight in the database session's time zone) or
  *   now()/today()±n. datetime literals need an explicit offset (Z or ±hh:mm). Relative dates are
  *   computed by PostgreSQL at evaluation time (`now()`, `current_date`, `make_interval`), so a saved
@@ -75,11 +104,13 @@ import type { ValueKind } from '../datasets/storage';
 // ---- AST ------------------------------------------------------------------------------------------
 
 export const COMPARISON_OPS = ['=', '!=', '>', '>=', '<', '<='] as const;
-export const PATTERN_OPS = ['like', 'startsWith', 'endsWith', 'contains', 'matches'] as const;
+export const PATTERN_OPS = ['like', 'startsWith', 'endsWith', 'contains', 'doesNotStartWith', 'doesNotEndWith', 'doesNotContain', 'matches'] as const;
 export const LIST_OPS = ['in', 'notIn', 'intersects'] as const;
 export const NULL_OPS = ['isNull', 'isNotNull'] as const;
 export const RULE_OPS = [...COMPARISON_OPS, ...PATTERN_OPS, ...LIST_OPS, ...NULL_OPS] as const;
 export const RELATIVE_UNITS = ['hours', 'days', 'weeks', 'months', 'years'] as const;
+/** Ops that take PQL's optional case-sensitivity argument (`caseSensitive: false` in the AST). */
+export const CASE_OPS = ['=', '!=', 'startsWith', 'endsWith', 'contains', 'doesNotStartWith', 'doesNotEndWith', 'doesNotContain', 'matches'] as const;
 
 export type ComparisonOp = (typeof COMPARISON_OPS)[number];
 export type PatternOp = (typeof PATTERN_OPS)[number];
@@ -101,7 +132,8 @@ export type RuleLiteral =
   | { type: 'relative'; base: 'now' | 'today'; offset: number; unit: RelativeUnit };
 
 export type RuleCondition =
-  | { type: 'condition'; field: string; op: ScalarOp; value: RuleLiteral }
+  /** caseSensitive is present only as `false` (PQL's default is true), so equal rules stay deep-equal. */
+  | { type: 'condition'; field: string; op: ScalarOp; value: RuleLiteral; caseSensitive?: false }
   | { type: 'condition'; field: string; op: ListOp; value: RuleLiteral[] }
   | { type: 'condition'; field: string; op: NullOp };
 
@@ -119,7 +151,7 @@ export type RuleJson =
   | { and: RuleJson[] }
   | { or: RuleJson[] }
   | { not: RuleJson }
-  | { field: string; op: RuleOp; value?: RuleJsonValue | RuleJsonValue[] };
+  | { field: string; op: RuleOp; value?: RuleJsonValue | RuleJsonValue[]; caseSensitive?: false };
 
 /** A field a rule may name, as the caller knows it from the schemas and dataset columns. */
 export interface RuleField {
@@ -143,10 +175,37 @@ const CALLS = new Map<string, PatternOp | ListOp | NullOp>([
   ['startswith', 'startsWith'],
   ['endswith', 'endsWith'],
   ['contains', 'contains'],
+  ['doesnotstartwith', 'doesNotStartWith'],
+  ['doesnotendwith', 'doesNotEndWith'],
+  ['doesnotcontain', 'doesNotContain'],
   ['matches', 'matches'],
   ['isnull', 'isNull'],
   ['isnotnull', 'isNotNull'],
   ['intersects', 'intersects'],
+]);
+/**
+ * PQL method names (`field.startsWith("x", false)`), lower-cased → the AST op they mean. `equals` and
+ * `notEqualTo` are `=` and `!=`; `includes(x)` is `intersects([x])` (the array holds the value).
+ */
+const METHODS = new Map<string, ScalarOp | ListOp | NullOp | 'includes'>([
+  ...[...CALLS].filter(([, op]) => op !== 'like'),
+  ['equals', '='],
+  ['notequalto', '!='],
+  ['includes', 'includes'],
+]);
+const EVENT_WHY = 'prospect audiences are evaluated in batch over prospect attributes only: there are no time-series events to read';
+/** PQL a prospect audience may not use, by call or method name (lower-cased) → why, and what to write instead. */
+const REFUSED_CALLS = new Map<string, { rule: string; message: string }>([
+  ...['count', 'sum', 'avg', 'min', 'max', 'any', 'all', 'select', 'chain', 'occurs'].map(
+    (n) => [n.toLowerCase(), { rule: 'event-query', message: `${n}(…) aggregates or sequences events, and ${EVENT_WHY}` }] as const,
+  ),
+  ...['filter', 'map', 'distinct', 'groupBy', 'topN', 'bottomN', 'head', 'intersection', 'subsetOf', 'supersetOf', 'regexGroup', 'inSegment', 'if', 'currentMonth', 'currentYear', 'currentDayOfMonth', 'getMonth', 'getYear', 'getDayOfMonth'].map(
+    (n) =>
+      [
+        n.toLowerCase(),
+        { rule: 'unsupported', message: `${n}(…) is PQL that prospect audiences do not support: compare a prospect attribute with a value (=, in, startsWith, intersects, isNull…; dates with date(…), today or now)` },
+      ] as const,
+  ),
 ]);
 
 // Where each node came from, kept beside the AST so ASTs from both forms stay deep-equal.
@@ -231,19 +290,23 @@ function fieldPathProblem(path: string): string | null {
 
 // ---- text form: lexer -----------------------------------------------------------------------------
 
-type TokenKind = 'ident' | 'string' | 'number' | 'op' | 'punct' | 'eof';
+type TokenKind = 'ident' | 'string' | 'number' | 'op' | 'punct' | 'error' | 'eof';
 interface Token {
   kind: TokenKind;
   text: string;
   start: number;
   /** Decoded string or number. */
   value?: string | number;
+  /** kind 'error': what the lexer could not read, thrown when the parser gets there. */
+  error?: TextSyntaxError;
 }
 
 class TextSyntaxError extends Error {
   constructor(
     message: string,
     readonly offset: number,
+    /** `syntax`, or why valid PQL is refused here (`event-query`, `unsupported`). */
+    readonly rule = 'syntax',
   ) {
     super(message);
   }
@@ -253,8 +316,24 @@ const IDENT_START = /[A-Za-z_]/;
 const IDENT_PART = /[A-Za-z0-9_]/;
 const DIGIT = /[0-9]/;
 
+/**
+ * The tokens up to the first thing that cannot be read, which becomes an `error` token: the parser
+ * throws it only when it gets there, so refused PQL earlier in the rule (`chain(…[A: …])`) is
+ * reported as refused, not as a stray character.
+ */
 function lex(text: string): Token[] {
   const tokens: Token[] = [];
+  try {
+    lexInto(text, tokens);
+  } catch (err) {
+    if (!(err instanceof TextSyntaxError)) throw err;
+    tokens.push({ kind: 'error', text: '', start: err.offset, error: err });
+  }
+  tokens.push({ kind: 'eof', text: '', start: text.length });
+  return tokens;
+}
+
+function lexInto(text: string, tokens: Token[]): void {
   let i = 0;
   while (i < text.length) {
     const c = text[i];
@@ -307,12 +386,16 @@ function lex(text: string): Token[] {
       continue;
     }
     if (c === "'") throw new TextSyntaxError("strings use double quotes: \"…\", not '…'", i);
-    if (two === '&&' || two === '||' || c === '!') throw new TextSyntaxError('use the keywords and, or, not', i);
+    // PQL's `!(…)` is `not (…)`; a bare `!x`, `&&` and `||` are not PQL.
+    if (c === '!' && /^!\s*\(/.test(text.slice(i, i + 100))) {
+      tokens.push({ kind: 'punct', text: c, start });
+      i++;
+      continue;
+    }
+    if (two === '&&' || two === '||' || c === '!') throw new TextSyntaxError('use the keywords and, or, not (or !(…) around a condition)', i);
     const ch = String.fromCodePoint(text.codePointAt(i)!);
     throw new TextSyntaxError(`unexpected character ${JSON.stringify(ch)}`, i);
   }
-  tokens.push({ kind: 'eof', text: '', start: text.length });
-  return tokens;
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
@@ -365,10 +448,14 @@ class TextParser {
   ) {}
 
   private get peek(): Token {
-    return this.tokens[this.pos];
+    const t = this.tokens[this.pos];
+    if (t.error) throw t.error;
+    return t;
   }
   private next(): Token {
-    return this.tokens[this.pos++];
+    const t = this.peek;
+    this.pos++;
+    return t;
   }
   private fail(expected: string, t: Token = this.peek): never {
     throw new TextSyntaxError(`expected ${expected}, found ${describe(t)}`, t.start);
@@ -414,7 +501,8 @@ class TextParser {
 
   private parseUnary(): RuleAst {
     const t = this.peek;
-    if (this.isKeyword('not')) {
+    // `!(…)` is PQL's spelling of `not (…)` (the lexer only makes a "!" token before a "(").
+    if (this.isKeyword('not') || this.isPunct('!')) {
       this.next();
       this.enter(t);
       const rule: RuleAst = { type: 'not', rule: this.parseUnary() };
@@ -432,18 +520,38 @@ class TextParser {
     return this.parseCondition();
   }
 
+  /** PQL over events (xEvent, X.timestamp…) cannot be a prospect rule: say so where it starts. */
+  private refuseEvents(t: Token): void {
+    const head = t.text.split('.')[0];
+    if (head.toLowerCase() === 'xevent' || (head === 'X' && t.text.includes('.')) || t.text === 'timestamp') {
+      throw new TextSyntaxError(`"${t.text}" is event (time-series) data, and ${EVENT_WHY}`, t.start, 'event-query');
+    }
+  }
+
   private parseCondition(): RuleAst {
     const t = this.peek;
     if (t.kind !== 'ident' || RESERVED.has(t.text.toLowerCase())) this.fail('a condition (a field, a function such as isNull(…), "not" or "(")');
+    this.refuseEvents(t);
     const lower = t.text.toLowerCase();
-    const call = CALLS.get(lower);
-    if (call && this.isPunct('(', this.tokens[this.pos + 1])) return this.parseCall(call);
+    if (lower === 'select' && this.tokens[this.pos + 1].kind === 'ident') {
+      throw new TextSyntaxError(`select … from … reads event arrays, and ${EVENT_WHY}`, t.start, 'event-query');
+    }
     if (this.isPunct('(', this.tokens[this.pos + 1])) {
+      const call = CALLS.get(lower);
+      if (call) return this.parseCall(call);
+      const dot = t.text.lastIndexOf('.');
+      const name = t.text.slice(dot + 1);
+      const refused = REFUSED_CALLS.get(name.toLowerCase());
+      if (refused) throw new TextSyntaxError(refused.message, t.start + dot + 1, refused.rule);
+      const method = dot > 0 ? METHODS.get(name.toLowerCase()) : undefined;
+      if (method) return this.parseMethod(method, t, dot);
       throw new TextSyntaxError(
-        ['date', 'datetime', 'now', 'today'].includes(lower)
-          ? `${t.text}(…) is a value: put the field first, e.g. birthDate >= ${lower}(…)`
-          : `unknown function "${t.text}": use startsWith, endsWith, contains, matches, isNull, isNotNull or intersects`,
-        t.start,
+        dot > 0
+          ? `unknown method "${name}" on "${t.text.slice(0, dot)}": use startsWith, endsWith, contains, doesNotStartWith, doesNotEndWith, doesNotContain, equals, notEqualTo, matches, isNull, isNotNull, intersects or includes`
+          : ['date', 'datetime', 'now', 'today'].includes(lower)
+            ? `${t.text}(…) is a value: put the field first, e.g. birthDate >= ${lower}(…)`
+            : `unknown function "${t.text}": use startsWith, endsWith, contains, matches, isNull, isNotNull or intersects (or PQL's method form, e.g. homeAddress.city.startsWith("Se"))`,
+        dot > 0 ? t.start + dot + 1 : t.start,
       );
     }
     const fieldToken = this.parseField();
@@ -466,6 +574,12 @@ class TextParser {
       const list = this.parseList();
       items = list.locs;
       cond = { type: 'condition', field: fieldToken.text, op: opToken.text.toLowerCase() === 'in' ? 'in' : 'notIn', value: list.values };
+    } else if (this.isKeyword('occurs')) {
+      throw new TextSyntaxError(
+        `occurs compares event timestamps with a time window, and ${EVENT_WHY}; for a date attribute compare it with a date, e.g. ${fieldToken.text} >= today - days(30)`,
+        opToken.start,
+        'event-query',
+      );
     } else {
       this.fail(`an operator after "${fieldToken.text}" (= != > >= < <= like in notIn)`);
     }
@@ -477,7 +591,20 @@ class TextParser {
     const t = this.peek;
     if (t.kind !== 'ident') this.fail('a field path');
     if (RESERVED.has(t.text.toLowerCase())) this.fail('a field path');
+    this.refuseEvents(t);
     return this.next();
+  }
+
+  /** PQL's optional last argument of the string functions: is the check case-sensitive (default true)? */
+  private caseArgument(cond: RuleCondition): void {
+    if (!this.isPunct(',')) return;
+    this.next();
+    const b = this.peek;
+    const word = b.kind === 'ident' ? b.text.toLowerCase() : '';
+    if (word !== 'true' && word !== 'false') this.fail('true or false (whether the check is case-sensitive)');
+    if (!(CASE_OPS as readonly string[]).includes(cond.op)) throw new TextSyntaxError(`${cond.op} takes no case-sensitivity argument`, b.start);
+    this.next();
+    if (word === 'false') (cond as { caseSensitive?: false }).caseSensitive = false;
   }
 
   private parseCall(op: PatternOp | ListOp | NullOp): RuleCondition {
@@ -497,10 +624,45 @@ class TextParser {
         cond = { type: 'condition', field: fieldToken.text, op, value: list.values };
       } else {
         cond = { type: 'condition', field: fieldToken.text, op: op as PatternOp, value: this.parseValue() };
+        this.caseArgument(cond);
       }
     }
     this.expectPunct(')');
-    origins.set(cond, loc);
+    origins.set(canonicalCase(cond), loc);
+    return cond;
+  }
+
+  /** `field.method(args)`: the lexer read `field.method` as one path; `dot` is where the method starts. */
+  private parseMethod(method: ScalarOp | ListOp | NullOp | 'includes', t: Token, dot: number): RuleCondition {
+    const field = t.text.slice(0, dot);
+    const name = t.text.slice(dot + 1);
+    const problem = fieldPathProblem(field);
+    if (problem) throw new TextSyntaxError(problem, t.start);
+    this.next();
+    this.expectPunct('(');
+    const loc: TextOrigin = { form: 'text', locate: this.locOf, field: t.start, op: t.start + dot + 1 };
+    let cond: RuleCondition;
+    if (method === 'isNull' || method === 'isNotNull') {
+      cond = { type: 'condition', field, op: method };
+      this.expectPunct(')', `")": ${name}() takes no arguments`);
+    } else if (method === 'intersects' || method === 'includes') {
+      loc.value = this.peek.start;
+      if (method === 'intersects') {
+        const list = this.parseList();
+        loc.items = list.locs;
+        cond = { type: 'condition', field, op: 'intersects', value: list.values };
+      } else {
+        loc.items = [this.peek.start];
+        cond = { type: 'condition', field, op: 'intersects', value: [this.parseValue()] };
+      }
+      this.expectPunct(')', `")": ${name}(…) takes one ${method === 'intersects' ? 'list' : 'value'}`);
+    } else {
+      loc.value = this.peek.start;
+      cond = { type: 'condition', field, op: method as ScalarOp, value: this.parseValue() };
+      this.caseArgument(cond);
+      this.expectPunct(')', `")" or ", false" (case-insensitive) after the value`);
+    }
+    origins.set(canonicalCase(cond), loc);
     return cond;
   }
 
@@ -547,6 +709,7 @@ class TextParser {
       }
       if (lower === 'null') throw new TextSyntaxError('there is no null value: use isNull(field) or isNotNull(field)', t.start);
       const isCall = this.isPunct('(', this.tokens[this.pos + 1]);
+      if (isCall && lower === 'date' && (this.tokens[this.pos + 2].kind === 'number' || this.isPunct('-', this.tokens[this.pos + 2]))) return this.parseDateParts();
       if (isCall && (lower === 'date' || lower === 'datetime')) {
         this.next();
         this.next();
@@ -558,10 +721,21 @@ class TextParser {
         this.expectPunct(')');
         return { type: lower, value: s.value as string };
       }
-      if (isCall && (lower === 'now' || lower === 'today')) {
+      // PQL's timestamp literals are bare words (today, now, yesterday, tomorrow); today() and now() too.
+      if (lower === 'yesterday' || lower === 'tomorrow') {
         this.next();
+        if (isCall) {
+          this.next();
+          this.expectPunct(')', `")": ${lower} takes no arguments`);
+        }
+        return relative('today', lower === 'yesterday' ? -1 : 1, 'days');
+      }
+      if (lower === 'now' || lower === 'today') {
         this.next();
-        this.expectPunct(')', `")": ${lower}() takes no arguments`);
+        if (isCall) {
+          this.next();
+          this.expectPunct(')', `")": ${lower}() takes no arguments`);
+        }
         if (!this.isPunct('+') && !this.isPunct('-')) return relative(lower, 0, 'days');
         const sign = this.next().text === '-' ? -1 : 1;
         const u = this.peek;
@@ -583,8 +757,40 @@ class TextParser {
         throw new TextSyntaxError(`expected a value, found the field ${describe(t)}: a rule compares a field with a value, not with another field`, t.start);
       }
     }
-    this.fail('a value (a "string", a number, true, false, date("…"), datetime("…"), now() or today())');
+    this.fail('a value (a "string", a number, true, false, date("…"), datetime("…"), now or today)');
   }
+
+  /** PQL's date literal `date(2020, 3, 14)`: year, month, day. */
+  private parseDateParts(): RuleLiteral {
+    const name = this.next();
+    this.next();
+    const parts: number[] = [];
+    for (const [i, what] of ['year', 'month', 'day'].entries()) {
+      if (i > 0) this.expectPunct(',', `"," and the ${what}: date(year, month, day), e.g. date(2020, 3, 14)`);
+      const n = this.peek;
+      if (n.kind !== 'number' || !Number.isInteger(n.value)) this.fail(`a whole number for the ${what}: date(year, month, day), e.g. date(2020, 3, 14)`);
+      parts.push(this.next().value as number);
+    }
+    this.expectPunct(')', '")": date(year, month, day) takes three numbers');
+    const [y, m, d] = parts;
+    if (y > 9999 || !validDay(y, m, d)) throw new TextSyntaxError(`date(${parts.join(', ')}) is not a calendar date: write date(year, month, day), e.g. date(2020, 3, 14)`, name.start);
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    return { type: 'date', value: `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}` };
+  }
+}
+
+/**
+ * One spelling per meaning: a leading `(?i)` in a matches pattern (PQL's Java-regex way to ignore
+ * case) becomes `caseSensitive: false`, so `f.matches("(?i)^a")` and `f.matches("^a", false)` are one AST.
+ */
+function canonicalCase(cond: RuleCondition): RuleCondition {
+  if (cond.op === 'matches' && cond.value.type === 'string' && cond.value.value.startsWith('(?i)')) {
+    let pattern = cond.value.value;
+    while (pattern.startsWith('(?i)')) pattern = pattern.slice(4);
+    cond.value = { type: 'string', value: pattern };
+    cond.caseSensitive = false;
+  }
+  return cond;
 }
 
 function group(type: 'and' | 'or', rules: RuleAst[]): RuleAst {
@@ -613,7 +819,7 @@ export function parseRuleText(text: string, basePointer = '/rule'): RuleAst {
     return new TextParser(lex(text), locOf).parseRule();
   } catch (err) {
     if (!(err instanceof TextSyntaxError)) throw err;
-    syntaxErrors([{ pointer: basePointer, rule: 'syntax', message: `${err.message} at ${at(locOf(err.offset))}` }]);
+    syntaxErrors([{ pointer: basePointer, rule: err.rule, message: `${err.message} at ${at(locOf(err.offset))}` }]);
   }
 }
 
@@ -663,9 +869,9 @@ class JsonParser {
   }
 
   private condition(node: Record<string, unknown>, rel: string): RuleCondition | undefined {
-    this.unknownKeys(node, rel, ['field', 'op', 'value']);
+    this.unknownKeys(node, rel, ['field', 'op', 'value', 'caseSensitive']);
     let ok = true;
-    const { field, op, value } = node;
+    const { field, op, value, caseSensitive } = node;
     if (typeof field !== 'string') {
       this.error(`${rel}/field`, typeof field === 'undefined' ? `is required (${SHAPES})` : 'must be a string field path');
       ok = false;
@@ -708,8 +914,19 @@ class JsonParser {
       if (!literal) return undefined;
       cond = { type: 'condition', field: field as string, op: op as ScalarOp, value: literal };
     }
+    if (caseSensitive !== undefined) {
+      if (typeof caseSensitive !== 'boolean') {
+        this.error(`${rel}/caseSensitive`, 'must be true or false');
+        ok = false;
+      } else if (!(CASE_OPS as readonly string[]).includes(op)) {
+        this.error(`${rel}/caseSensitive`, `applies to ${CASE_OPS.join(' ')} only, not ${op}`);
+        ok = false;
+      } else if (!caseSensitive) {
+        (cond as { caseSensitive?: false }).caseSensitive = false;
+      }
+    }
     if (!ok) return undefined;
-    origins.set(cond, { form: 'json', pointer: rel });
+    origins.set(canonicalCase(cond), { form: 'json', pointer: rel });
     return cond;
   }
 
@@ -798,6 +1015,8 @@ function literalText(l: RuleLiteral): string {
 
 const listText = (values: RuleLiteral[]) => `[${values.map(literalText).join(', ')}]`;
 
+const METHOD_NAMES: Partial<Record<RuleOp, string>> = { '=': 'equals', '!=': 'notEqualTo' };
+
 /** The canonical text form: lower-case keywords, canonical op names, parentheses only where needed. */
 export function ruleToText(ast: RuleAst): string {
   switch (ast.type) {
@@ -809,10 +1028,18 @@ export function ruleToText(ast: RuleAst): string {
     case 'not':
       return ast.rule.type === 'and' || ast.rule.type === 'or' ? `not (${ruleToText(ast.rule)})` : `not ${ruleToText(ast.rule)}`;
     case 'condition':
+      // Case-insensitive conditions and the negated string checks print in PQL's method form.
+      if ('caseSensitive' in ast && ast.caseSensitive === false) {
+        return `${ast.field}.${METHOD_NAMES[ast.op] ?? ast.op}(${literalText(ast.value)}, false)`;
+      }
       switch (ast.op) {
         case 'isNull':
         case 'isNotNull':
           return `${ast.op}(${ast.field})`;
+        case 'doesNotStartWith':
+        case 'doesNotEndWith':
+        case 'doesNotContain':
+          return `${ast.field}.${ast.op}(${literalText(ast.value)})`;
         case 'intersects':
           return `intersects(${ast.field}, ${listText(ast.value)})`;
         case 'in':
@@ -855,7 +1082,8 @@ export function ruleToJson(ast: RuleAst): RuleJson {
       return { not: ruleToJson(ast.rule) };
     case 'condition':
       if (!('value' in ast)) return { field: ast.field, op: ast.op };
-      return { field: ast.field, op: ast.op, value: Array.isArray(ast.value) ? ast.value.map(literalJson) : literalJson(ast.value) };
+      if (Array.isArray(ast.value)) return { field: ast.field, op: ast.op, value: ast.value.map(literalJson) };
+      return { field: ast.field, op: ast.op, value: literalJson(ast.value), ...('caseSensitive' in ast && ast.caseSensitive === false ? { caseSensitive: false as const } : {}) };
   }
 }
 
@@ -1120,6 +1348,10 @@ export function ruleErrors(ast: RuleAst, fields: Map<string, RuleField>, basePoi
           report('op', 'type-mismatch', `"${name}" is ${KIND_WORDS[kind]}: it takes = and != only`);
           return;
         }
+        if ('caseSensitive' in cond && cond.caseSensitive === false && kind !== 'string') {
+          report('op', 'type-mismatch', `"${name}" is ${KIND_WORDS[kind]}: a case-insensitive comparison applies to string fields only`);
+          return;
+        }
         const problem = comparisonProblem(kind, op, cond.value, name);
         if (problem) report('value', 'type-mismatch', problem);
         return;
@@ -1128,6 +1360,9 @@ export function ruleErrors(ast: RuleAst, fields: Map<string, RuleField>, basePoi
       case 'startsWith':
       case 'endsWith':
       case 'contains':
+      case 'doesNotStartWith':
+      case 'doesNotEndWith':
+      case 'doesNotContain':
       case 'matches': {
         if (kind !== 'string') {
           const hint = kind === 'string[]' ? `: use intersects(${name}, ["…"])` : ': it applies to string fields only';
@@ -1250,6 +1485,7 @@ export function compileRule(ast: RuleAst, columnOf: (path: string) => string): C
         return `((${compile(node.rule)}) is not true)`;
       case 'condition': {
         const col = column(node.field);
+        const insensitive = 'caseSensitive' in node && node.caseSensitive === false;
         switch (node.op) {
           case 'isNull':
             return `(${col} is null)`;
@@ -1262,6 +1498,8 @@ export function compileRule(ast: RuleAst, columnOf: (path: string) => string): C
           case '<':
           case '<=': {
             const op = node.op === '!=' ? '<>' : node.op;
+            // equals/notEqualTo(…, false): both sides lower-cased (PostgreSQL's lower() knows Unicode cases).
+            if (insensitive) return `(lower(${col}) ${op} lower(${bind(string(node.value, node.op), 'text')}))`;
             // Code-point order for strings, whatever the database locale.
             const left = node.value.type === 'string' && op !== '=' && op !== '<>' ? `(${col} collate "C")` : col;
             return `(${left} ${op} ${literal(node.value)})`;
@@ -1269,13 +1507,20 @@ export function compileRule(ast: RuleAst, columnOf: (path: string) => string): C
           case 'like':
             return `(${col} like ${bind(string(node.value, 'like'), 'text')} escape '\\')`;
           case 'startsWith':
-            return `(${col} like ${bind(escapeLike(string(node.value, node.op)) + '%', 'text')} escape '\\')`;
           case 'endsWith':
-            return `(${col} like ${bind('%' + escapeLike(string(node.value, node.op)), 'text')} escape '\\')`;
           case 'contains':
-            return `(${col} like ${bind('%' + escapeLike(string(node.value, node.op)) + '%', 'text')} escape '\\')`;
+          case 'doesNotStartWith':
+          case 'doesNotEndWith':
+          case 'doesNotContain': {
+            // The value is literal (LIKE wildcards escaped); ILIKE when case-insensitive. A null field
+            // gives null (not a member), also for the negated ones: missing values never match.
+            const text = escapeLike(string(node.value, node.op));
+            const pattern = node.op === 'startsWith' || node.op === 'doesNotStartWith' ? text + '%' : node.op === 'endsWith' || node.op === 'doesNotEndWith' ? '%' + text : '%' + text + '%';
+            const negated = node.op.startsWith('doesNot') ? 'not ' : '';
+            return `(${col} ${negated}${insensitive ? 'ilike' : 'like'} ${bind(pattern, 'text')} escape '\\')`;
+          }
           case 'matches':
-            return `(${col} ~ ${bind(string(node.value, 'matches'), 'text')})`;
+            return `(${col} ${insensitive ? '~*' : '~'} ${bind(string(node.value, 'matches'), 'text')})`;
           case 'in':
             if (node.value.length === 0) return 'false';
             return `(${col} = any(${bind(node.value.map(plainValue), listCast(node.value))}))`;

@@ -2241,7 +2241,7 @@ export interface components {
             /** @enum {string} */
             status?: "draft" | "published" | "archived";
         };
-        /** @description An audience rule as a JSON condition tree: {and: [...]}, {or: [...]}, {not: {...}} or a condition {field, op, value}. The PQL-like text form is a plain string; both parse to one AST (src/audiences/rules.ts), which also checks field types. */
+        /** @description An audience rule as a JSON condition tree: {and: [...]}, {or: [...]}, {not: {...}} or a condition {field, op, value, caseSensitive?}. The PQL-like text form is a plain string; both parse to one AST (src/audiences/rules.ts), which also checks field types. */
         "audience-rule": {
             $defs: {
                 and: {
@@ -2257,10 +2257,12 @@ export interface components {
                     /** @description Dotted field path, e.g. homeAddress.city */
                     field: string;
                     /** @enum {string} */
-                    op: "=" | "!=" | ">" | ">=" | "<" | "<=" | "like" | "startsWith" | "endsWith" | "contains" | "matches" | "in" | "notIn" | "intersects" | "isNull" | "isNotNull";
+                    op: "=" | "!=" | ">" | ">=" | "<" | "<=" | "like" | "startsWith" | "endsWith" | "contains" | "doesNotStartWith" | "doesNotEndWith" | "doesNotContain" | "matches" | "in" | "notIn" | "intersects" | "isNull" | "isNotNull";
+                    /** @description PQL's optional case-sensitivity argument (default true) of =, != and the string functions: false compares ignoring case. */
+                    caseSensitive?: boolean;
                     /** @description One value for comparisons and string matching; a list for in, notIn and intersects; absent for isNull and isNotNull. */
                     value?: components["schemas"]["audience-rule"]["$defs"]["value"] | components["schemas"]["audience-rule"]["$defs"]["value"][];
-                } & (unknown & unknown & unknown);
+                } & (unknown & unknown & unknown & unknown);
                 value: string | number | boolean | {
                     /** @description YYYY-MM-DD */
                     date: string;

@@ -213,6 +213,9 @@ function valueText(v: unknown): string {
 }
 
 const CALL_OPS = new Set(['startsWith', 'endsWith', 'contains', 'matches']);
+/** Ops the canvas cannot edit; the API prints them (and case-insensitive checks) in PQL's method form. */
+const METHOD_OPS = new Set(['doesNotStartWith', 'doesNotEndWith', 'doesNotContain']);
+const METHOD_NAME: Record<string, string> = { '=': 'equals', '!=': 'notEqualTo' };
 
 /** PQL text of a JSON rule, as the grammar of src/audiences/rules.ts reads it. */
 export function toText(rule: Json): string {
@@ -224,7 +227,9 @@ export function toText(rule: Json): string {
     const inner = rule.not as Json;
     return inner.and || inner.or ? `not (${toText(inner)})` : `not ${toText(inner)}`;
   }
-  const { field, op, value } = rule as { field: string; op: string; value?: unknown };
+  const { field, op, value, caseSensitive } = rule as { field: string; op: string; value?: unknown; caseSensitive?: boolean };
+  if (caseSensitive === false) return `${field}.${METHOD_NAME[op] ?? op}(${valueText(value)}, false)`;
+  if (METHOD_OPS.has(op)) return `${field}.${op}(${valueText(value)})`;
   if (op === 'isNull' || op === 'isNotNull') return `${op}(${field})`;
   if (CALL_OPS.has(op)) return `${op}(${field}, ${valueText(value)})`;
   if (op === 'intersects') return `intersects(${field}, [${(value as unknown[]).map(valueText).join(', ')}])`;
@@ -250,6 +255,8 @@ function fromCondition(j: Json, kindOf: (path: string) => FieldKind): Condition 
   const base: Condition = { type: 'condition', id: newNodeId(), field, op, value: '', value2: '', values: [] };
   const raw = { ...base, raw: j };
   if (op === 'isNull' || op === 'isNotNull') return base;
+  // Case-insensitive and doesNot… checks have no canvas control: shown as text, kept as written.
+  if (j.caseSensitive === false || METHOD_OPS.has(op)) return raw;
   if (op === '=' && typeof j.value === 'boolean') return { ...base, op: j.value ? 'isTrue' : 'isFalse' };
   if (op === 'in' || op === 'notIn' || op === 'intersects') {
     const values = (j.value as unknown[]).map((v) => editable(v, kind === 'array' ? 'string' : kind));
