@@ -2,13 +2,15 @@
  * Audiences over the merged profile (issue 16 §1): a vendor's demographics dataset and its address
  * dataset share one Partner ID namespace. A rule over fields of both counts the merged profiles —
  * per attribute the most recently merged batch's non-null value — exactly as GET /v1/profiles shows
- * them, for every profile; a later batch changes the merge; rules that match missing values reach
+ * them, for every profile, and an export writes the merged values; a later batch changes the merge; rules that match missing values reach
  * profiles that only one dataset holds; another namespace never merges in; the audience carries the
  * labels of both datasets.
  */
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startTestApi, TestApi } from './helpers/harness';
 import { eventually } from './helpers/poll';
 import { setUpProspects } from './helpers/prospects';
+import { startS3Server, TestS3Server } from './setup/s3-server';
 
 let api: TestApi;
 let engineer: string;
@@ -18,6 +20,7 @@ let demographics: string;
 let addresses: string;
 let schemaA: string;
 let schemaB: string;
+let s3: TestS3Server;
 
 const IDS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'];
 
@@ -50,7 +53,10 @@ beforeAll(async () => {
   await load(demographics, ['partnerID,consumer.age,homeAddress.city', 'P1,40,', 'P2,25,', 'P3,50,Seoul', 'P4,35,Seoul', 'P5,,'].join('\n') + '\n');
   await load(addresses, ['partnerID,homeAddress.city', 'P1,Seoul', 'P2,Seoul', 'P3,Busan', 'P4,', 'P6,Seoul'].join('\n') + '\n');
 }, 60_000);
-afterAll(() => api.close());
+afterAll(async () => {
+  await api.close();
+  await s3?.stop();
+});
 
 const RULE = 'consumer.age > 30 and homeAddress.city = "Seoul"';
 
@@ -88,6 +94,47 @@ it('follows a later batch: the newest non-null value wins', async () => {
   expect((await api.as(marketer).get(`/v1/profiles/${namespaceCode}/P3`).expect(200)).body.attributes.homeAddress.city).toBe('Seoul');
 });
 
+it('exports the merged values: each attribute from the newest batch that has it', async () => {
+  s3 = await startS3Server();
+  await s3.createBucket('merged');
+  const audience = (await api.as(marketer).post('/v1/audiences', { name: 'Over 30', rule: 'consumer.age > 30', status: 'published' }).expect(201)).body;
+  const ev = (await api.as(marketer).post(`/v1/audiences/${audience.id}/evaluations`, {}).expect(202)).body;
+  await eventually(async () => (await api.as(marketer).get(`/v1/audiences/${audience.id}/evaluations/${ev.id}`).expect(200)).body.status === 'success', 'the evaluation');
+  const dest = (
+    await api
+      .as(api.adminToken)
+      .post('/v1/destinations', {
+        name: 'Merged S3',
+        kind: 's3',
+        settings: { region: s3.region, endpoint: s3.endpoint, bucket: 'merged', prefix: 'out/', compression: 'none' },
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      })
+      .expect(201)
+  ).body;
+  const activation = (
+    await api
+      .as(marketer)
+      .post('/v1/activations', {
+        name: 'Over 30 with cities',
+        destinationId: dest.id,
+        audienceIds: [audience.id],
+        schedule: { type: 'after_evaluation' },
+        mapping: { identity: { namespace: namespaceCode, column: 'partner_id' }, attributes: [{ field: 'consumer.age', column: 'age' }, { field: 'homeAddress.city', column: 'city' }] },
+      })
+      .expect(201)
+  ).body.activation;
+  const run = (await api.as(marketer).post(`/v1/activations/${activation.id}/runs`, {}).expect(202)).body;
+  const done = await eventually(async () => {
+    const r = (await api.as(marketer).get(`/v1/activations/${activation.id}/runs/${run.id}`).expect(200)).body;
+    return r.status === 'success' || r.status === 'failed' ? r : undefined;
+  }, 'the run');
+  expect({ status: done.status, error: done.error }).toEqual({ status: 'success', error: null });
+  const files = await Promise.all(done.files.map(async (f: { path: string }) => (await (await s3.client().send(new GetObjectCommand({ Bucket: 'merged', Key: f.path }))).Body!.transformToString())));
+  const lines = files.join('').trim().split(/\r?\n/);
+  // P1: age from the demographics file, city from the address file; P3: the address file's later Seoul; P4: its own Seoul.
+  expect(lines).toEqual(['partner_id,age,city', 'P1,40,Seoul', 'P3,50,Seoul', 'P4,35,Seoul']);
+});
+
 it('reaches profiles one dataset holds when the rule matches missing values', async () => {
   expect(await size('isNull(consumer.age)')).toBe(2); // P5 (no age) and P6 (only in the address file)
   expect(await size('not (homeAddress.city = "Seoul")')).toBe(1); // P5: no city anywhere
@@ -109,5 +156,22 @@ it('carries the labels of both datasets and of the fields it reads', async () =>
   const estimate = (await api.as(marketer).post('/v1/audiences/estimate', { rule: RULE }).expect(200)).body;
   expect(estimate.labels).toEqual(expect.arrayContaining(['C8', 'C9']));
   expect(estimate.datasets).toEqual(expect.arrayContaining([demographics, addresses]));
-  void schemaB;
+});
+
+it('governs an exported attribute by the dataset it is merged from, even one the rule does not read', async () => {
+  const governance = await api.keyFor('governance');
+  await api.as(governance).post(`/v1/schemas/${schemaB}/labels`, { labels: ['C2'], fields: ['homeAddress.city'] }).expect((r) => expect(r.status).toBeLessThan(300));
+  const audience = (await api.as(marketer).post('/v1/audiences', { name: 'Over 40', rule: 'consumer.age > 40', status: 'published' }).expect(201)).body;
+  const destination = (await api.as(marketer).get('/v1/destinations').expect(200)).body.items.find((d: { name: string }) => d.name === 'Merged S3');
+  const body = {
+    name: 'Over 40 with cities',
+    destinationId: destination.id,
+    audienceIds: [audience.id],
+    schedule: { type: 'after_evaluation' },
+    mapping: { identity: { namespace: namespaceCode, column: 'partner_id' }, attributes: [{ field: 'homeAddress.city', column: 'city' }] },
+  };
+  const dry = (await api.as(marketer).post('/v1/activations/dry-run', body).expect(200)).body;
+  expect(dry.verdict.allowed).toBe(false);
+  const lineage = dry.verdict.violations[0].lineage as { label: string; dataset: { id: string } | null; field: string | null }[];
+  expect(lineage).toEqual(expect.arrayContaining([expect.objectContaining({ label: 'C2', dataset: expect.objectContaining({ id: addresses }), field: 'homeAddress.city' })]));
 });

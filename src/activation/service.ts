@@ -753,9 +753,11 @@ export class ActivationService {
       throw ruleError('/targetIds', 'maxItems', `An activation selects at most ${MAX_ACTIVATION_TARGETS} targets; split it into several activations`);
     }
     const audiences = [];
+    // Mapped attributes are read from the merged profile: the datasets holding them are read too.
+    const mappedFields = (row.mapping.attributes ?? []).map((x) => x.field);
     for (const [i, id] of row.audience_ids.entries()) {
       const a = await this.audiences.findRow(this.db, caller, id).catch(notFoundAt(`/audienceIds/${i}`));
-      const resolved = override[id] ?? (await this.audiences.resolveRule(caller, a.rule_text));
+      const resolved = await this.audiences.resolveRule(caller, override[id]?.text ?? a.rule_text, '/rule', undefined, mappedFields);
       audiences.push({ id, name: a.name, resolved });
     }
     const ns = await this.namespaces.get(caller, row.mapping.identity.namespace).catch(notFoundAt('/mapping/identity/namespace'));
@@ -1060,10 +1062,10 @@ export class ActivationService {
   }
 
   /**
-   * The current records of the datasets the audiences read for the mapped namespace, one per
-   * identity (the newest among several datasets): `identity`, `seq`, `a0…` (mapped attributes as
-   * text). One dataset needs no `distinct on`: its partial unique index allows one current record
-   * per identity.
+   * The merged profiles of the datasets the audiences read for the mapped namespace, one row per
+   * identity: `identity`, `seq`, `a0…` (mapped attributes as text), each attribute the most recently
+   * merged batch's non-null value (cdp_last), as the profile view and the audience evaluation merge.
+   * One dataset needs no grouping: its partial unique index allows one current record per identity.
    */
   private recordsSql(plan: ExportPlan): string {
     const datasets = new Map<string, { table: string; columns: Map<string, string> }>();
@@ -1076,7 +1078,8 @@ export class ActivationService {
     });
     if (parts.length === 0) return `select null::text as identity, 0::bigint as seq${attrs.map((_a, i) => `, null::text as ${ident(`a${i}`)}`).join('')} where false`;
     if (parts.length === 1) return parts[0]!;
-    return `select distinct on (identity) * from (${parts.join(' union all ')}) x order by identity, seq desc`;
+    return `select identity, max(seq) as seq${attrs.map((_a, i) => `, cdp_last(${ident(`a${i}`)} order by seq) as ${ident(`a${i}`)}`).join('')}
+      from (${parts.join(' union all ')}) x group by identity`;
   }
 
   /**

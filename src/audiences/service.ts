@@ -208,7 +208,12 @@ export class AudienceService {
   }
 
   /** Parses, type-checks and plans a rule against the account's profile-enabled datasets. */
-  async resolveRule(caller: Caller, rule: string | Record<string, unknown>, pointer = '/rule', catalog?: RuleCatalog): Promise<ResolvedRule> {
+  /**
+   * `alsoRead`: fields an export maps beside the rule (its attributes). The namespace's datasets
+   * holding them join `plans` — their values are merged into the exported profile, so their labels
+   * count — without changing who is a member.
+   */
+  async resolveRule(caller: Caller, rule: string | Record<string, unknown>, pointer = '/rule', catalog?: RuleCatalog, alsoRead: readonly string[] = []): Promise<ResolvedRule> {
     const ast = typeof rule === 'string' ? parseRuleText(rule, pointer) : parseRuleJson(rule, pointer);
     const { datasets, known, columnsByDataset, typesByDataset, typeOf } = catalog ?? (await this.ruleCatalog(caller));
     checkRule(ast, known, pointer, await this.refusedRegexes(ast));
@@ -226,7 +231,8 @@ export class AudienceService {
     for (const [namespaceId, group] of byNamespace) {
       const read = nullMatches ? group : group.filter((d) => used.some((path) => column(d.id, path) !== undefined));
       if (read.length === 0) continue;
-      for (const d of read) plans.push({ datasetId: d.id, schemaId: d.schema_id, table: d.table_name, namespaceId, columns: columnsByDataset.get(d.id)! });
+      const exported = group.filter((d) => !read.includes(d) && alsoRead.some((path) => column(d.id, path) !== undefined));
+      for (const d of [...read, ...exported]) plans.push({ datasetId: d.id, schemaId: d.schema_id, table: d.table_name, namespaceId, columns: columnsByDataset.get(d.id)! });
       const visible = `${ident(SYS.current)} and ${ident(SYS.profile)}`;
       if (read.length === 1) {
         const [d] = read;
