@@ -68,7 +68,7 @@ async function liveRampDestination(instanceId: string) {
       credentials: { password: lr.user.password },
     })
     .expect(201);
-  return res.body as { id: string };
+  return res.body as { id: string; acceptsIdentities: string[] };
 }
 
 async function s3Destination(prefix: string) {
@@ -81,7 +81,7 @@ async function s3Destination(prefix: string) {
       credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     })
     .expect(201);
-  return res.body as { id: string };
+  return res.body as { id: string; acceptsIdentities: string[] };
 }
 
 /** The published files of a destination, as its server lists them. */
@@ -294,6 +294,22 @@ describe('LiveRamp files', () => {
       expectProblem(await api.as(marketer).post('/v1/activations/dry-run', body), 422);
     }
     expect((await api.as(marketer).get('/v1/activations').expect(200)).body.items).toHaveLength(before);
+  });
+
+  it('LiveRamp takes people identities only: a non-people namespace is refused at the mapping (422); S3 takes it; the destination says what it accepts', async () => {
+    await api.as(engineer).post('/v1/namespaces', { name: 'Store id', code: 'StoreId', type: 'non_people' }).expect(201);
+    const dest = await liveRampDestination('IDNS1');
+    expect(dest.acceptsIdentities).toEqual(['cookie', 'cross_device', 'device', 'email', 'phone', 'partner_id']);
+    const body = { name: 'Stores', destinationId: dest.id, audienceIds: [seoulId], schedule: { type: 'after_evaluation' }, mapping: { identity: { namespace: 'StoreId', column: 'store_id' } } };
+    for (const res of [await api.as(marketer).post('/v1/activations', body), await api.as(marketer).post('/v1/activations/dry-run', body)]) {
+      const refused = expectProblem(res, 422);
+      expect(refused.errors).toEqual([expect.objectContaining({ pointer: '/mapping/identity/namespace', rule: 'destination-identity' })]);
+      expect(refused.detail).toContain('StoreId is a non_people namespace');
+    }
+    const toS3 = await s3Destination('IDNSS3');
+    expect(toS3.acceptsIdentities).toContain('non_people');
+    const dry = await api.as(marketer).post('/v1/activations/dry-run', { ...body, destinationId: toS3.id });
+    expect(dry.body.errors ?? []).not.toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'destination-identity' })]));
   });
 
   it('attribute columns are refused for LiveRamp on create, dry-run and edit (422 /mapping/attributes); S3 keeps them', async () => {

@@ -57,7 +57,7 @@ import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
 import type { GovernanceService, LabelSource } from '../governance/service';
 import { roleMay } from '../http/access';
-import type { NamespaceType } from '../namespaces/service';
+import { NAMESPACE_TYPES, type NamespaceType } from '../namespaces/service';
 import { nodeKindOf } from '../universe/nodes';
 import type { NamespaceService } from '../namespaces/service';
 import type { TargetKind, TargetRow, TargetService, TargetUser } from '../targets/service';
@@ -71,6 +71,18 @@ export type DestinationKind = 's3' | 'liveramp';
 export const DEFAULT_ACTIONS: Record<DestinationKind, string[]> = {
   s3: ['exportToThirdParty'],
   liveramp: ['exportToThirdParty', 'crossSiteTargeting'],
+};
+
+/**
+ * The identity namespace types each destination kind takes (Adobe: "activate to destinations that
+ * accept the identities in the prospect list"). S3 files carry any identity, partner ids included.
+ * LiveRamp onboards people — PII-based (email, phone), known (mobile ad ids, cookies) and custom ids
+ * (partner and app user ids) — one identity namespace per activation (the file's one identifier
+ * column); a non-people id (a store, a product) resolves to no one there.
+ */
+export const ACCEPTED_IDENTITIES: Record<DestinationKind, readonly NamespaceType[]> = {
+  s3: NAMESPACE_TYPES,
+  liveramp: NAMESPACE_TYPES.filter((t) => t !== 'non_people'),
 };
 
 export interface DestinationInput {
@@ -88,6 +100,8 @@ export interface Destination {
   settings: Record<string, unknown>;
   credentialsSet: string[];
   marketingActions: string[];
+  /** Identity namespace types an activation to it may map (ACCEPTED_IDENTITIES). */
+  acceptsIdentities: readonly NamespaceType[];
   createdAt: string;
   updatedAt: string;
 }
@@ -764,6 +778,14 @@ export class ActivationService {
     const attributes = row.mapping.attributes ?? [];
     // Saving and running only: an activation stored before these rules stays readable, its run fails with the reason.
     const checkShape = opts.requireUsable ?? true;
+    const accepted = ACCEPTED_IDENTITIES[destination.kind];
+    if (checkShape && !accepted.includes(ns.type)) {
+      throw ruleError(
+        '/mapping/identity/namespace',
+        'destination-identity',
+        `Destination "${destination.name}" (${destination.kind === 'liveramp' ? 'LiveRamp' : 'S3'}) takes ${accepted.join(', ')} identities; ${ns.code} is a ${ns.type} namespace. Map an identity namespace of one of those types, or send these identities to an S3 destination`,
+      );
+    }
     if (destination.kind === 'liveramp' && checkShape && attributes.length) {
       throw ruleError(
         '/mapping/attributes',
@@ -1630,7 +1652,7 @@ export class ActivationService {
 
   private toDestination(r: DestinationRow): Destination {
     const credentialsSet = this.secrets().namesIn(r.secret);
-    return { id: r.id, name: r.name, kind: r.kind, settings: r.settings, credentialsSet, marketingActions: r.marketing_actions, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
+    return { id: r.id, name: r.name, kind: r.kind, settings: r.settings, credentialsSet, marketingActions: r.marketing_actions, acceptsIdentities: ACCEPTED_IDENTITIES[r.kind], createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString() };
   }
 
   private destinationRow(q: Queryable, caller: Caller, id: string, forUpdate = false): Promise<DestinationRow> {

@@ -8,6 +8,8 @@ export interface Destination {
   settings: Record<string, unknown>;
   credentialsSet: string[];
   marketingActions: string[];
+  /** Identity namespace types an activation to it may map. */
+  acceptsIdentities: string[];
   createdAt: string;
   updatedAt: string;
 }

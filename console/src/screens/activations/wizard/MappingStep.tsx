@@ -11,7 +11,7 @@ import type { Namespace } from '../../audiences/types';
 import { ns } from '../i18n';
 import { AttributeRow, Draft, newRow } from './draft';
 
-export function MappingStep(props: { draft: Draft; set: (d: Partial<Draft>) => void; attributes: Attribute[]; namespaces: Namespace[]; liveRamp: boolean; error: unknown }) {
+export function MappingStep(props: { draft: Draft; set: (d: Partial<Draft>) => void; attributes: Attribute[]; namespaces: Namespace[]; liveRamp: boolean; accepts?: string[]; error: unknown }) {
   const { t } = useTranslation([ns, 'common']);
   const { draft, set, error } = props;
   const setRow = (key: string, patch: Partial<AttributeRow>) => set({ attributes: draft.attributes.map((r) => (r.key === key ? { ...r, ...patch } : r)) });
@@ -34,7 +34,12 @@ export function MappingStep(props: { draft: Draft; set: (d: Partial<Draft>) => v
             <Table.Td>
               <Select
                 label={t('wizard.identityNamespace')}
-                data={props.namespaces.map((n) => ({ value: n.code, label: `${n.name} (${n.code})` }))}
+                description={props.accepts ? t('wizard.acceptsIdentities', { types: props.accepts.join(', ') }) : undefined}
+                // A namespace the destination cannot take stays listed, disabled, with why (the API refuses it too).
+                data={props.namespaces.map((n) => {
+                  const refused = props.accepts && !props.accepts.includes(n.type);
+                  return { value: n.code, label: `${n.name} (${n.code})${refused ? ` — ${t('wizard.identityNotAccepted', { type: n.type })}` : ''}`, disabled: refused };
+                })}
                 value={draft.identity.namespace || null}
                 onChange={(v) => set({ identity: { ...draft.identity, namespace: v ?? '' } })}
                 error={fieldError(error, '/mapping/identity/namespace')}

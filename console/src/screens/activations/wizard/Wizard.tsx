@@ -56,7 +56,7 @@ export function Wizard() {
               {s === 'destination' && <DestinationStep draft={draft} set={set} destinations={destinations.data ?? []} />}
               {s === 'audiences' && <AudiencesStep draft={draft} set={set} audiences={audiences.data ?? []} />}
               {s === 'schedule' && <ScheduleStep draft={draft} set={set} destination={destination} audiences={audiences.data ?? []} error={problem} />}
-              {s === 'mapping' && <MappingStep draft={draft} set={set} attributes={attributes} namespaces={namespaces.data ?? []} liveRamp={destination?.kind === 'liveramp'} error={problem} />}
+              {s === 'mapping' && <MappingStep draft={draft} set={set} attributes={attributes} namespaces={namespaces.data ?? []} liveRamp={destination?.kind === 'liveramp'} accepts={destination?.acceptsIdentities} error={problem} />}
               {s === 'review' && <ReviewStep draft={draft} destination={destination} audiences={audiences.data ?? []} onProblem={onProblem} onBack={() => go(active - 1)} />}
             </Stack>
           </Stepper.Step>
