@@ -173,5 +173,8 @@ it('governs an exported attribute by the dataset it is merged from, even one the
   const dry = (await api.as(marketer).post('/v1/activations/dry-run', body).expect(200)).body;
   expect(dry.verdict.allowed).toBe(false);
   const lineage = dry.verdict.violations[0].lineage as { label: string; dataset: { id: string } | null; field: string | null }[];
-  expect(lineage).toEqual(expect.arrayContaining([expect.objectContaining({ label: 'C2', dataset: expect.objectContaining({ id: addresses }), field: 'homeAddress.city' })]));
+  const entry = lineage.find((e) => e.label === 'C2' && e.dataset?.id === addresses && e.field === 'homeAddress.city') as unknown as { merge: unknown; path: string };
+  // dataset → field → merge → audience: the city reached the file through the merged profile.
+  expect(entry.merge).toEqual({ namespaceId: expect.any(String), datasets: 2 });
+  expect(entry.path).toMatch(/^dataset "Vendor addresses" → field homeAddress\.city → merged profile \(2 datasets\) → audience "Over 40" → activation "Over 40 with cities" → destination "Merged S3"$/);
 });

@@ -138,6 +138,8 @@ export interface LineageEntry {
   impliedBy?: string;
   dataset: { id: string; name: string } | null;
   field: string | null;
+  /** The audience read this dataset merged with others of its namespace (the merged profile). */
+  merge: { namespaceId: string; datasets: number } | null;
   audience: { id: string; name: string } | null;
   /** First-party target the label came through (null for audiences and mapped attributes). */
   target: { id: string; name: string; kind: TargetKind } | null;
@@ -148,7 +150,7 @@ export interface LineageEntry {
   activation: { id: string | null; name: string };
   destination: { id: string; name: string };
   /**
-   * For people: dataset → field → audience → activation → destination, or
+   * For people: dataset → field → (merged profile →) audience → activation → destination, or
    * source → target → identity → activation → destination.
    */
   path: string;
@@ -885,11 +887,13 @@ export class ActivationService {
       for (const datasetId of datasetIds.length ? [...new Set(datasetIds)] : [null]) {
         const dataset = datasetId ? { id: datasetId, name: datasetNames.get(datasetId) ?? datasetId } : null;
         const field = source.kind === 'field' ? source.path : viaField;
+        const merge = audience && datasetId ? mergeOf(plan.audiences.find((a) => a.id === audience.id)?.resolved.plans ?? [], datasetId) : null;
         const entry: LineageEntry = {
           label,
           ...(source.impliedBy ? { impliedBy: source.impliedBy } : {}),
           dataset,
           field,
+          merge,
           audience,
           target: null,
           source: null,
@@ -899,6 +903,7 @@ export class ActivationService {
           path: [
             dataset ? `dataset "${dataset.name}"` : null,
             field ? `field ${field}` : dataset ? 'all fields (dataset label)' : null,
+            merge ? `merged profile (${merge.datasets} datasets)` : null,
             audience ? `audience "${audience.name}"` : 'mapped attribute',
             `activation "${plan.activation.name}"`,
             `destination "${plan.destination.name}"`,
@@ -963,7 +968,7 @@ export class ActivationService {
       const source = targetSource(t.row);
       const targetStep = `target "${t.name}" (${targetKindName(t.kind)})`;
       const identityStep = `identity ${identity.namespace} (${identity.label})`;
-      const base = { dataset: null, field: null, audience: null, target, activation: plan.activation, destination: { id: plan.destination.id, name: plan.destination.name } };
+      const base = { dataset: null, field: null, merge: null, audience: null, target, activation: plan.activation, destination: { id: plan.destination.id, name: plan.destination.name } };
       add(identity.label, {
         label: identity.label,
         ...base,
@@ -1721,6 +1726,13 @@ function checkDestination(kind: DestinationKind, settings: Record<string, unknow
     if (!credentials.password && !credentials.privateKey) throw ruleError('/credentials', 'password-or-key', 'A LiveRamp SFTP destination needs a password or an OpenSSH private key');
     for (const key of ['org', 'instanceId']) if (!settings[key]) throw ruleError(`/settings/${key}`, 'required', `LiveRamp file names need settings.${key} (<ORG>_<DESTINATION>_<INSTANCE_ID>_<YYYYMMDD_HHMMSS>.csv)`);
   }
+}
+
+/** The merge a dataset took part in for an audience: the other datasets of its namespace it read. */
+function mergeOf(plans: readonly { datasetId: string; namespaceId: string }[], datasetId: string): LineageEntry['merge'] {
+  const namespaceId = plans.find((p) => p.datasetId === datasetId)?.namespaceId;
+  const datasets = plans.filter((p) => p.namespaceId === namespaceId).length;
+  return namespaceId && datasets > 1 ? { namespaceId, datasets } : null;
 }
 
 /** LiveRamp's header is one line of plain names: the identity column needs no quoting and names no segment column. */

@@ -23,7 +23,7 @@ const lineageNs = translations('lineage', {
     path: '경로',
     draft: '{{name}} (저장 전)',
     impliedBy: '{{label}}에 포함',
-    kinds: { source: '소스', dataset: '데이터 세트', field: '필드', allFields: '모든 필드', target: '타겟', audience: '대상자', mapped: '매핑된 속성', identity: 'ID', activation: '활성화', destination: '대상' },
+    kinds: { source: '소스', dataset: '데이터 세트', field: '필드', allFields: '모든 필드', merge: '병합', mergedProfile: '병합 프로필 (데이터 세트 {{n}}개)', target: '타겟', audience: '대상자', mapped: '매핑된 속성', identity: 'ID', activation: '활성화', destination: '대상' },
   },
   en: {
     graph: 'Data lineage path',
@@ -32,7 +32,7 @@ const lineageNs = translations('lineage', {
     path: 'Path',
     draft: '{{name}} (not saved)',
     impliedBy: 'implied by {{label}}',
-    kinds: { source: 'Source', dataset: 'Dataset', field: 'Field', allFields: 'All fields', target: 'Target', audience: 'Audience', mapped: 'Mapped attribute', identity: 'Identity', activation: 'Activation', destination: 'Destination' },
+    kinds: { source: 'Source', dataset: 'Dataset', field: 'Field', allFields: 'All fields', merge: 'Merge', mergedProfile: 'Merged profile ({{n}} datasets)', target: 'Target', audience: 'Audience', mapped: 'Mapped attribute', identity: 'Identity', activation: 'Activation', destination: 'Destination' },
   },
 });
 
@@ -41,6 +41,8 @@ export interface LineageEntry {
   impliedBy?: string;
   dataset: { id: string; name: string } | null;
   field: string | null;
+  /** The audience merged this dataset with others of its namespace. */
+  merge?: { namespaceId: string; datasets: number } | null;
   audience: { id: string; name: string } | null;
   target: { id: string; name: string; kind: string } | null;
   source: { type: string; id: string; description: string } | null;
@@ -50,8 +52,8 @@ export interface LineageEntry {
   path: string;
 }
 
-type Kind = 'source' | 'dataset' | 'field' | 'target' | 'audience' | 'identity' | 'activation' | 'destination';
-const ORDER: Kind[] = ['source', 'dataset', 'field', 'target', 'audience', 'identity', 'activation', 'destination'];
+type Kind = 'source' | 'dataset' | 'field' | 'merge' | 'target' | 'audience' | 'identity' | 'activation' | 'destination';
+const ORDER: Kind[] = ['source', 'dataset', 'field', 'merge', 'target', 'audience', 'identity', 'activation', 'destination'];
 
 interface Step {
   key: string;
@@ -81,6 +83,7 @@ function useSteps(entries: LineageEntry[]): Step[][] {
         : e.dataset
           ? { key: `field:${e.dataset.id}:*`, kind: 'field', kindLabel: t('kinds.field'), name: t('kinds.allFields'), href: `/datasets/${e.dataset.id}` }
           : null,
+      e.merge ? { key: `merge:${e.audience?.id ?? ''}:${e.merge.namespaceId}`, kind: 'merge', kindLabel: t('kinds.merge'), name: t('kinds.mergedProfile', { n: e.merge.datasets }) } : null,
       e.target ? { key: `target:${e.target.id}`, kind: 'target', kindLabel: `${t('kinds.target')} (${e.target.kind})`, name: e.target.name } : null,
       e.audience
         ? { key: `audience:${e.audience.id}`, kind: 'audience', kindLabel: t('kinds.audience'), name: e.audience.name, href: `/audiences/${e.audience.id}` }
