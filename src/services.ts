@@ -16,6 +16,7 @@ import { batchRoutes } from './ingestion/routes';
 import { BatchService } from './ingestion/service';
 import { activationRoutes } from './activation/routes';
 import { ACTIVATION_RUN_JOB, ACTIVATION_TICK_JOB, ActivationService } from './activation/service';
+import { InsightService } from './audiences/insights';
 import { audienceRoutes } from './audiences/routes';
 import { AUDIENCE_TICK_JOB, AudienceService, EVALUATE_JOB } from './audiences/service';
 import { dataflowRoutes } from './dataflows/routes';
@@ -71,6 +72,8 @@ export interface Services {
   profiles: ProfileService;
   dataflows: DataflowService;
   audiences: AudienceService;
+  /** Audience sample, breakdown and overlap. */
+  insights: InsightService;
   activation: ActivationService;
   /** Periodic schedules kept in PostgreSQL; every worker runs its loop. */
   scheduler: Scheduler;
@@ -122,6 +125,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     usedBy: (q, caller, audienceId) => activation.activationsUsing(q, caller, audienceId),
   });
   audiences.onEvaluated((caller, audienceId) => activation.afterEvaluation(caller, audienceId));
+  const insights = new InsightService(db, audiences, namespaces);
   // A schema with datasets cannot be deleted: its datasets would lose their definition.
   schemas.onDelete(async (tx, caller, schemaId) => {
     const used = await tx('datasets').where({ ad_account_id: caller.adAccountId, schema_id: schemaId }).select('id');
@@ -166,7 +170,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     (tx, id) => governance.seedCore(tx, id),
   ]);
   return {
-    db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, audiences, activation, clock,
+    db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, audiences, insights, activation, clock,
     universe, populations, targets, scheduler: new Scheduler(db, jobs, log),
     // [return:customer-files]
     customerFiles, friendGroups,
@@ -189,7 +193,7 @@ export function allRoutes(s: Services): RouteSpec[] {
     ...batchRoutes(s.batches),
     ...profileRoutes(s.profiles),
     ...dataflowRoutes(s.dataflows),
-    ...audienceRoutes(s.audiences),
+    ...audienceRoutes(s.audiences, s.insights),
     ...activationRoutes(s.activation),
     ...universeRoutes(s.universe),
     // Kind routes (/v1/targets/customer-files…) come before the generic /v1/targets/:id routes.

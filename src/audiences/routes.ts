@@ -1,7 +1,8 @@
 import { route, RouteSpec } from '../http/route';
+import type { InsightService } from './insights';
 import type { AudienceService } from './service';
 
-export function audienceRoutes(audiences: AudienceService): RouteSpec[] {
+export function audienceRoutes(audiences: AudienceService, insights?: InsightService): RouteSpec[] {
   return [
     route({
       method: 'get', path: '/v1/audiences', permission: 'audiences.read', tag: 'audiences', query: 'audience-list-query',
@@ -47,6 +48,38 @@ export function audienceRoutes(audiences: AudienceService): RouteSpec[] {
       method: 'get', path: '/v1/audiences/:id/evaluations/:evaluationId', permission: 'audiences.read', tag: 'audiences',
       summary: 'One evaluation',
       handler: async ({ caller, params }) => audiences.getEvaluation(caller, params.id, params.evaluationId),
+    }),
+    ...(insights ? insightRoutes(insights) : []),
+  ];
+}
+
+/** Insights (issue 16 §3): exact counts, each one statement. */
+function insightRoutes(insights: InsightService): RouteSpec[] {
+  return [
+    route({
+      method: 'post', path: '/v1/audiences/sample', permission: 'audiences.read', tag: 'audiences', body: 'audience-sample', errors: [422],
+      summary: 'Up to 50 profiles a rule selects now (Adobe "View profiles"), each with its namespace and the merged values of the fields asked (default the first 20 prospect fields)',
+      handler: async ({ caller, body }) => insights.sampleRule(caller, body),
+    }),
+    route({
+      method: 'post', path: '/v1/audiences/breakdown', permission: 'audiences.read', tag: 'audiences', body: 'audience-breakdown', errors: [422],
+      summary: 'Exact counts of the profiles a rule selects now: by identity namespace and, with field, by one merged attribute (top values and "other", or an equal-width histogram for numbers and dates), nulls apart',
+      handler: async ({ caller, body }) => insights.breakdownRule(caller, body),
+    }),
+    route({
+      method: 'post', path: '/v1/audiences/overlap', permission: 'audiences.read', tag: 'audiences', body: 'audience-overlap', errors: [409, 422],
+      summary: 'Exact size of every region (A only, A∩B, …, A∩B∩C) of 2–3 saved audiences, from each one\'s latest successful evaluation',
+      handler: async ({ caller, body }) => insights.overlap(caller, body),
+    }),
+    route({
+      method: 'post', path: '/v1/audiences/:id/sample', permission: 'audiences.read', tag: 'audiences', body: 'audience-saved-sample', errors: [409, 422],
+      summary: 'Up to 50 members of the audience\'s latest successful evaluation with their merged attribute values now',
+      handler: async ({ caller, params, body }) => insights.sampleAudience(caller, params.id, body),
+    }),
+    route({
+      method: 'post', path: '/v1/audiences/:id/breakdown', permission: 'audiences.read', tag: 'audiences', body: 'audience-saved-breakdown', errors: [409, 422],
+      summary: 'The latest successful evaluation\'s members by identity namespace and, with field, by one merged attribute (top values and "other", or a histogram)',
+      handler: async ({ caller, params, body }) => insights.breakdownAudience(caller, params.id, body),
     }),
   ];
 }
