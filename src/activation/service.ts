@@ -60,6 +60,7 @@ import { roleMay } from '../http/access';
 import { NAMESPACE_TYPES, type NamespaceType } from '../namespaces/service';
 import { nodeKindOf } from '../universe/nodes';
 import type { NamespaceService } from '../namespaces/service';
+import { mergedProfilesSql } from '../profiles/merge';
 import type { TargetKind, TargetRow, TargetService, TargetUser } from '../targets/service';
 import type { SqlFragment, UniverseService } from '../universe/service';
 import { CellsSql, cellsSql, csvCopyOptions, CsvFileFormat, csvHeader, JSON_LINES_COPY_OPTIONS, RowScanner } from './copy-export';
@@ -1091,23 +1092,18 @@ export class ActivationService {
   /**
    * The merged profiles of the datasets the audiences read for the mapped namespace, one row per
    * identity: `identity`, `seq`, `a0…` (mapped attributes as text), each attribute the most recently
-   * merged batch's non-null value (cdp_last), as the profile view and the audience evaluation merge.
-   * One dataset needs no grouping: its partial unique index allows one current record per identity.
+   * merged batch's non-null value (profiles/merge.ts), as the profile view and the audiences merge.
    */
   private recordsSql(plan: ExportPlan): string {
     const datasets = new Map<string, { table: string; columns: Map<string, string> }>();
     for (const a of plan.audiences) for (const p of a.resolved.plans) if (p.namespaceId === plan.namespace.id) datasets.set(p.datasetId, { table: p.table, columns: p.columns });
     const attrs = plan.attributes;
-    const parts = [...datasets.values()].map((d) => {
-      const cols = attrs.map((a, i) => `${d.columns.get(a.field) ?? 'null'}::text as ${ident(`a${i}`)}`);
-      return `select ${ident(SYS.identity)} as identity, ${ident(SYS.seq)} as seq${cols.map((c) => ', ' + c).join('')}
-         from ${qualifiedData(d.table)} where ${ident(SYS.current)} and ${ident(SYS.profile)}`;
-    });
-    if (parts.length === 0) return `select null::text as identity, 0::bigint as seq${attrs.map((_a, i) => `, null::text as ${ident(`a${i}`)}`).join('')} where false`;
-    if (parts.length === 1) return parts[0]!;
-    return `select identity, max(seq) as seq${attrs.map((_a, i) => `, cdp_last(${ident(`a${i}`)} order by seq) as ${ident(`a${i}`)}`).join('')}
-      from (${parts.join(' union all ')}) x group by identity`;
+    const a = (i: number) => ident(`a${i}`);
+    if (datasets.size === 0) return `select null::text as identity, 0::bigint as seq${attrs.map((_x, i) => `, null::text as ${a(i)}`).join('')} where false`;
+    const merged = mergedProfilesSql([...datasets.values()].map((d) => ({ table: d.table, values: attrs.map((x) => `${d.columns.get(x.field) ?? 'null'}::text`) })));
+    return `select m.identity, m.seq${attrs.map((_x, i) => `, m.${ident(`v${i}`)} as ${a(i)}`).join('')} from (${merged}) m`;
   }
+
 
   /**
    * The members of the pinned evaluations (and pinned target members), one row per identity:

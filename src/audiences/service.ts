@@ -6,14 +6,14 @@
  * What is evaluated: the merged profile, exactly as the profile view shows it (profiles/service.ts):
  * per identity namespace, the current, profile-visible records of every profile-enabled prospect
  * dataset of that namespace, merged attribute by attribute — the most recently merged batch's
- * non-null value wins (`cdp_last(value order by batch seq)`, migration 016). A field no record of a
+ * non-null value wins (profiles/merge.ts, the one definition of the merge). A field no record of a
  * profile holds is null there, so a rule may combine fields that live in different datasets (a
  * vendor's demographics file and its interests file).
  *
  * The whole evaluation stays one SQL statement: per namespace either a plain scan, when one dataset
  * holds the rule's fields and the rule cannot match a profile whose fields are all null (asked of
- * PostgreSQL once per rule: `nullMatches`), or a GROUP BY identity over the union of the
- * namespace's datasets — all of them when an all-null profile matches (`isNull(f)`, `not …`).
+ * PostgreSQL once per rule: `nullMatches`), or the merge of the namespace's datasets holding the
+ * rule's fields — all of them when an all-null profile matches (`isNull(f)`, `not …`).
  */
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
@@ -26,6 +26,7 @@ import { ident } from '../core/sql';
 import type { Caller } from '../core/types';
 import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
+import { mergedProfilesSql } from '../profiles/merge';
 import type { GovernanceService, LabelSource } from '../governance/service';
 import { checkRule, compileRule, fieldsOf, parseRuleJson, parseRuleText, postgresRegexMessage, regexPatterns, RuleAst, RuleField, ruleToJson, ruleToText } from './rules';
 
@@ -240,20 +241,9 @@ export class AudienceService {
         sources.push({ namespaceId, sql: `select ${ident(SYS.identity)} as identity from ${qualifiedData(d.table_name)} where ${visible} and (${predicate.sql})`, bindings: predicate.bindings });
         continue;
       }
-      const alias = (i: number) => ident(`f${i}`);
-      const records = read.map(
-        (d) => `select ${ident(SYS.identity)} as identity, ${ident(SYS.seq)} as seq, ${used.map((path, i) => `${column(d.id, path) ?? absent(path)} as ${alias(i)}`).join(', ')}
-           from ${qualifiedData(d.table_name)} where ${visible}`,
-      );
-      const predicate = compileRule(ast, (path) => `m.${alias(used.indexOf(path))}`);
-      sources.push({
-        namespaceId,
-        sql: `select m.identity from (
-            select u.identity, ${used.map((_, i) => `cdp_last(u.${alias(i)} order by u.seq) as ${alias(i)}`).join(', ')}
-            from (${records.join('\n union all\n')}) u group by u.identity
-          ) m where (${predicate.sql})`,
-        bindings: predicate.bindings,
-      });
+      const merged = mergedProfilesSql(read.map((d) => ({ table: d.table_name, values: used.map((path) => column(d.id, path) ?? absent(path)) })));
+      const predicate = compileRule(ast, (path) => `m.${ident(`v${used.indexOf(path)}`)}`);
+      sources.push({ namespaceId, sql: `select m.identity from (${merged}) m where (${predicate.sql})`, bindings: predicate.bindings });
     }
     return { ast, text: ruleToText(ast), json: ruleToJson(ast), fields: used, plans, sources };
   }
