@@ -7,7 +7,7 @@
  *   npm run bench -- ingest collect       some of them (names below; also npm run bench:<name>)
  *   npm run bench -- --json out.json      also write the results as JSON
  *
- * Names: ingest, audience, export, customer-file, collect, lookalike, console.
+ * Names: ingest, audience, export, audience-merged, customer-file, collect, lookalike, console.
  *
  * PostgreSQL: DATABASE_URL when set (every benchmark then works in that database, in an ad
  * account of its own); otherwise a throw-away embedded cluster with the embedded default's settings
@@ -35,7 +35,7 @@ import { runProspects } from './prospects';
 /** Benchmarks that share one child (and one set-up): audience and export read the same 10M profiles. */
 const GROUPS: { names: string[]; module: string }[] = [
   { names: ['ingest'], module: 'ingest' },
-  { names: ['audience', 'export'], module: 'prospects' },
+  { names: ['audience', 'export', 'audience-merged'], module: 'prospects' },
   { names: ['customer-file'], module: 'customer-file' },
   { names: ['collect'], module: 'collect' },
   { names: ['lookalike'], module: 'lookalike' },

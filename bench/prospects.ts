@@ -26,6 +26,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident } from '../src/core/sql';
 import { PROSPECT_COLUMNS, prospectCsvStream } from '../src/demo/generate';
 import { dataTable, qualifiedData, StoredColumn } from '../src/datasets/storage';
+import { mergedAudienceBench } from './merged';
 import { sampleDatabase, sized, BenchResult, collectGarbage, fmtInt, fmtRatio, fmtSec, measure, prospectDataset, ratioAtLeast, ratioAtMost, ratioOf, say, Side, Size, Stack, startHelperServer, startStack, workDir } from './harness';
 
 export const PROFILES: Record<Size, number> = { small: 100_000, full: 10_000_000 };
@@ -113,6 +114,8 @@ export async function runProspects(size: Size, names: string[]): Promise<BenchRe
 
     if (names.includes('audience')) results.push(await audienceBench(stack, size, profiles, ds, table, col, tableSize));
     if (names.includes('export')) results.push(await exportBench(stack, profiles, ds, table, col, s3!.info, wd.dir));
+    // Last: its second dataset makes the namespace's audiences merged ones.
+    if (names.includes('audience-merged')) results.push(await mergedAudienceBench(stack, size, profiles, ds, table, col));
     return results;
   } finally {
     await stack.close();
