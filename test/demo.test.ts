@@ -189,6 +189,10 @@ describe('cdp demo flow', () => {
       const graph = page.getByTestId('lineage-graph');
       for (const kind of ['dataset', 'field', 'audience', 'activation', 'destination']) await graph.getByTestId(`lineage-node-${kind}`).first().waitFor();
       await graph.getByTestId('lineage-node-field').filter({ hasText: 'personalEmail.address' }).waitFor();
+      // A run would be refused on the same check: Run now is disabled and says why.
+      const runNow = page.getByRole('button', { name: '지금 실행' });
+      await expect(runNow.isDisabled()).resolves.toBe(true);
+      await expect(runNow.getAttribute('data-disabled-reason')).resolves.toContain('정책 위반');
       await screenshot(page, 'demo-activation-blocked-ko');
     });
 

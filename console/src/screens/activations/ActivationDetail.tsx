@@ -4,7 +4,7 @@
  * activated, excluded (missing mandatory, duplicates), failed, files with rows and bytes. Run now
  * starts a run and the list is polled until it has finished.
  */
-import { Alert, Anchor, Badge, Group, List, Paper, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, List, Paper, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useTranslation } from 'react-i18next';
@@ -106,7 +106,14 @@ export function ActivationDetail() {
           <Title order={2}>{a.name}</Title>
           <Badge variant="dot" color={a.enabled ? 'green' : 'gray'}>{a.enabled ? t('detail.enabled') : t('detail.disabled')}</Badge>
         </Group>
-        <GuardedButton permission="activations.write" onClick={() => runNow.mutate()} loading={runNow.isPending || busy}>{t('detail.runNow')}</GuardedButton>
+        {a.verdict.allowed ? (
+          <GuardedButton permission="activations.write" onClick={() => runNow.mutate()} loading={runNow.isPending || busy}>{t('detail.runNow')}</GuardedButton>
+        ) : (
+          // A run would fail on the same policy check: say so instead of starting it.
+          <Tooltip label={t('detail.runBlocked')} multiline w={280}>
+            <Button disabled data-disabled-reason={t('detail.runBlocked')} aria-description={t('detail.runBlocked')}>{t('detail.runNow')}</Button>
+          </Tooltip>
+        )}
       </Group>
       <ProblemAlert error={runNow.error ?? runs.error} />
       <SimpleGrid cols={{ base: 1, md: 2 }}>

@@ -78,6 +78,7 @@ export const ns = translations('activations', {
     detail: {
       back: '활성화 목록',
       runNow: '지금 실행',
+      runBlocked: '데이터 사용 정책 위반으로 실행할 수 없습니다. 아래 위반 내용을 해결하면 실행할 수 있습니다.',
       runs: '실행',
       files: '파일',
       filesSummary: '{{count}}개 · {{rows}}행 · {{bytes}}',
@@ -174,6 +175,7 @@ export const ns = translations('activations', {
     detail: {
       back: 'Activations',
       runNow: 'Run now',
+      runBlocked: 'A data usage policy is violated: the run would be refused. Resolve the violation below to run it.',
       runs: 'Runs',
       files: 'Files',
       filesSummary: '{{count}} · {{rows}} rows · {{bytes}}',
