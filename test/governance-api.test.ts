@@ -38,8 +38,14 @@ describe('label catalog', () => {
     expect(contract.body.items.map((l: any) => l.code)).toEqual(CORE_CODES.slice(0, 12));
     const sensitive = await api.as(marketer).get('/v1/labels?category=Sensitive').expect(200);
     expect(sensitive.body.items.map((l: any) => l.code)).toEqual(['S1', 'S2', 'PSPD', 'RHD']);
+    // A custom label first: `every` over an empty list could not fail.
+    await api.as(governance).post('/v1/labels', { code: 'CUSTOM_FILTER', friendlyName: 'Filter check' }).expect(201);
     const custom = await api.as(marketer).get('/v1/labels?core=false').expect(200);
+    expect(custom.body.items.map((l: any) => l.code)).toContain('CUSTOM_FILTER');
     expect(custom.body.items.every((l: any) => l.core === false)).toBe(true);
+    const core = await api.as(marketer).get('/v1/labels?core=true').expect(200);
+    expect(core.body.items.map((l: any) => l.code)).not.toContain('CUSTOM_FILTER');
+    await api.as(governance).delete('/v1/labels/CUSTOM_FILTER').expect(204); // the next tests count the labels
   });
 
   it('treats codes case-sensitively: c2 is not C2', async () => {
