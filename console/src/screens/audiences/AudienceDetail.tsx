@@ -1,6 +1,7 @@
 /**
  * One audience: properties, rule, Evaluate now, size history (members / entered / exited per
- * evaluation, chart and table, polled while one runs) and the activations that use it.
+ * evaluation, chart and table, polled while one runs), the activations that use it, and insights of
+ * the latest successful evaluation (sample with attributes, breakdowns).
  */
 import { Anchor, Badge, Code, Group, List, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -18,6 +19,7 @@ import { ProblemAlert } from '../../ui/Problem';
 import { useAudience, useEvaluations } from './api';
 import { EVAL_COLOR, StatusBadge } from './AudienceList';
 import { EvaluationChart } from './EvaluationChart';
+import { InsightsPanel } from './insights/InsightsPanel';
 import { ns } from './i18n';
 import type { AudienceStatus, Evaluation } from './types';
 
@@ -37,6 +39,7 @@ export function AudienceDetail() {
   const labels = useLabels();
   const activations = useQuery({ queryKey: ['activations'], queryFn: () => unwrap<{ items: ActivationSummary[] }>(api.GET('/v1/activations')), select: (d) => d.items.filter((a) => a.audienceIds.includes(id)) });
   const latest = evaluations.data?.[0];
+  const succeeded = evaluations.data?.find((e) => e.status === 'success');
   // The audience's size is its last successful evaluation's: refresh it when one finishes.
   useEffect(() => {
     if (latest?.status === 'success' || latest?.status === 'failed') void qc.invalidateQueries({ queryKey: ['audiences', id], exact: true });
@@ -120,6 +123,7 @@ export function AudienceDetail() {
         <Title order={3} size="h4" id="history-title" mb="sm">{t('detail.history')}</Title>
         <EvaluationChart evaluations={evaluations.data ?? []} />
       </Paper>
+      <InsightsPanel source={succeeded ? { audienceId: id, evaluationId: succeeded.id } : null} ruleFields={a.fields} unavailable={succeeded ? undefined : t('insights.notEvaluated')} />
       <Title order={3} size="h4">{t('detail.evaluations')}</Title>
       <DataTable label={t('detail.evaluations')} data={evaluations.data ?? []} columns={columns} searchable={false} />
     </Stack>

@@ -1,6 +1,7 @@
 /** Audiences: name, size (last evaluation), status, last evaluation, schedule, last updated. */
-import { Anchor, Badge, Group, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Checkbox, Group, Stack, Text, Title, Tooltip } from '@mantine/core';
 import type { ColumnDef } from '@tanstack/react-table';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { formatDate, formatNumber } from '../../i18n';
@@ -9,6 +10,7 @@ import { GuardedButton } from '../../ui/Guarded';
 import { ProblemAlert } from '../../ui/Problem';
 import { useAudiences } from './api';
 import { ns } from './i18n';
+import { OverlapModal } from './insights/OverlapModal';
 import type { Audience, AudienceStatus, Evaluation } from './types';
 
 export const STATUS_COLOR: Record<AudienceStatus, string> = { draft: 'gray', published: 'green', archived: 'orange' };
@@ -23,7 +25,24 @@ export function AudienceList() {
   const { t } = useTranslation([ns, 'common']);
   const navigate = useNavigate();
   const list = useAudiences();
+  // Audiences picked for the overlap (2–3), in the order picked: A, B, C.
+  const [picked, setPicked] = useState<string[]>([]);
+  const [overlapOpen, setOverlapOpen] = useState(false);
+  const toggle = (id: string, on: boolean) => setPicked((p) => (on ? [...p.filter((x) => x !== id), id] : p.filter((x) => x !== id)));
   const columns: ColumnDef<Audience>[] = [
+    {
+      id: 'pick',
+      header: '',
+      enableSorting: false,
+      cell: (c) => (
+        <Checkbox
+          aria-label={t('overlap.select', { name: c.row.original.name })}
+          checked={picked.includes(c.row.original.id)}
+          disabled={!picked.includes(c.row.original.id) && picked.length >= 3}
+          onChange={(e) => toggle(c.row.original.id, e.currentTarget.checked)}
+        />
+      ),
+    },
     { accessorKey: 'name', header: t('common:name'), cell: (c) => <Anchor component={Link} to={`/audiences/${c.row.original.id}`}>{c.getValue<string>()}</Anchor> },
     { accessorKey: 'size', header: t('size'), cell: (c) => formatNumber(c.getValue<number | null>()) },
     { accessorKey: 'status', header: t('common:status'), cell: (c) => <StatusBadge status={c.getValue<AudienceStatus>()} /> },
@@ -52,8 +71,18 @@ export function AudienceList() {
           <Title order={2}>{t('title')}</Title>
           <Text size="sm" c="dimmed">{t('intro')}</Text>
         </div>
-        <GuardedButton permission="audiences.write" onClick={() => navigate('/audiences/new')}>{t('create')}</GuardedButton>
+        <Group>
+          <Tooltip label={t('overlap.needs')} disabled={picked.length >= 2}>
+            <span>
+              <GuardedButton permission="audiences.read" variant="default" disabled={picked.length < 2} onClick={() => setOverlapOpen(true)} data-testid="overlap-action">
+                {t('overlap.action')}{picked.length ? ` (${picked.length})` : ''}
+              </GuardedButton>
+            </span>
+          </Tooltip>
+          <GuardedButton permission="audiences.write" onClick={() => navigate('/audiences/new')}>{t('create')}</GuardedButton>
+        </Group>
       </Group>
+      <OverlapModal audienceIds={picked} opened={overlapOpen} onClose={() => setOverlapOpen(false)} />
       <ProblemAlert error={list.error} />
       {list.isLoading ? <Text size="sm">{t('common:loading')}</Text> : <DataTable label={t('title')} data={list.data ?? []} columns={columns} />}
     </Stack>

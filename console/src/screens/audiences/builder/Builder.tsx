@@ -17,6 +17,8 @@ import { useNamespaces, useProspectAttributes } from '../api';
 import { ns } from '../i18n';
 import type { Audience, AudienceStatus, Estimate } from '../types';
 import { AttributeRail } from './AttributeRail';
+import { fieldsOfRule } from '../insights/api';
+import { InsightsPanel } from '../insights/InsightsPanel';
 import { EstimatePanel } from './EstimatePanel';
 import { Attribute, compile, emptyGroup, FieldKind, findNode, fromJson, Group as CanvasGroup, Json, newCondition, nodeAt, toText, updateNode } from './model';
 import { RuleCanvas } from './RuleCanvas';
@@ -197,6 +199,9 @@ export function Builder({ audience }: { audience?: Audience }) {
           </Stack>
         </Grid.Col>
       </Grid>
+      {estimate.data && !estimate.error && debounced !== null && !waiting && (
+        <InsightsPanel source={{ rule: estimate.data.rule.json as Json }} ruleFields={fieldsOfRule(estimate.data.rule.json)} />
+      )}
     </Stack>
   );
 }
