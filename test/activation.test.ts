@@ -232,6 +232,28 @@ describe('label enforcement', () => {
     expect(edit.type).toMatch(/policy-violation/);
   });
 
+  it('a policy violated through an implied label (C4 → C7) names where C4 came from in its lineage', async () => {
+    const dest = await s3Destination('Implied S3');
+    await api.as(governance).post(`/v1/schemas/${p.schemaId}/labels`, { labels: ['C4'], fields: ['person.name.firstName'] }).expect((r) => expect(r.status).toBeLessThan(300));
+    const policy = (await api.as(governance).post('/v1/policies', { name: 'No C7 exports', status: 'ENABLED', marketingActions: ['exportToThirdParty'], deny: { label: 'C7' } }).expect(201)).body;
+    try {
+      const body = {
+        name: 'Seoul first names',
+        destinationId: dest.id,
+        audienceIds: [seoulId],
+        schedule: { type: 'after_evaluation' },
+        mapping: { identity: { namespace: p.namespaceCode, column: 'id' }, attributes: [{ field: 'person.name.firstName', column: 'first_name' }] },
+      };
+      const dry = (await api.as(marketer).post('/v1/activations/dry-run', body).expect(200)).body;
+      const violation = dry.verdict.violations.find((v: { policy: { id: string } }) => v.policy.id === policy.id);
+      expect(violation.labels).toEqual(['C7']);
+      expect(violation.lineage).toEqual([expect.objectContaining({ label: 'C7', impliedBy: 'C4', dataset: expect.objectContaining({ id: p.datasetId }), field: 'person.name.firstName' })]);
+    } finally {
+      await api.as(governance).patch(`/v1/policies/${policy.id}`, { status: 'DISABLED' }).expect(200);
+      await api.as(governance).delete(`/v1/schemas/${p.schemaId}/labels`).send({ labels: ['C4'], fields: ['person.name.firstName'] }).expect((r) => expect(r.status).toBeLessThan(300));
+    }
+  });
+
   it("another account's activations, destinations and runs answer 404", async () => {
     const list = await api.as(marketer).get('/v1/activations').expect(200);
     const other = await api.otherAccount();

@@ -948,7 +948,13 @@ export class ActivationService {
       matched: v.matched,
       marketingActions: v.marketingActions,
       labels: v.labels,
-      lineage: v.labels.flatMap((l: string) => lineage.get(l) ?? []),
+      // A label in play only through another (C4 implies C5–C7) takes the lineage of its origin.
+      lineage: v.labels.flatMap((l: string) => {
+        const direct = lineage.get(l);
+        if (direct?.length) return direct;
+        const origins = [...new Set(v.sources.filter((x) => x.label === l && x.impliedBy).map((x) => x.impliedBy!))];
+        return origins.flatMap((origin) => (lineage.get(origin) ?? []).map((e) => ({ ...e, label: l, impliedBy: origin })));
+      }),
     }));
     return { allowed: violations.length === 0, marketingActions: actions, labels, violations };
   }
