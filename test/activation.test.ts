@@ -254,6 +254,19 @@ describe('label enforcement', () => {
     }
   });
 
+  it('the exported identity is governed by its field: C2 on partnerID blocks an S3 export without attributes', async () => {
+    const dest = await s3Destination('Identity S3');
+    await api.as(governance).post(`/v1/schemas/${p.schemaId}/labels`, { labels: ['C2'], fields: ['partnerID'] }).expect((r) => expect(r.status).toBeLessThan(300));
+    try {
+      const body = { name: 'Seoul ids', destinationId: dest.id, audienceIds: [seoulId], schedule: { type: 'after_evaluation' }, mapping: { identity: { namespace: p.namespaceCode, column: 'id' } } };
+      const dry = (await api.as(marketer).post('/v1/activations/dry-run', body).expect(200)).body;
+      expect(dry.verdict.allowed).toBe(false);
+      expect(dry.verdict.violations[0].lineage).toEqual(expect.arrayContaining([expect.objectContaining({ label: 'C2', dataset: expect.objectContaining({ id: p.datasetId }), field: 'partnerID' })]));
+    } finally {
+      await api.as(governance).delete(`/v1/schemas/${p.schemaId}/labels`).send({ labels: ['C2'], fields: ['partnerID'] }).expect((r) => expect(r.status).toBeLessThan(300));
+    }
+  });
+
   it("another account's activations, destinations and runs answer 404", async () => {
     const list = await api.as(marketer).get('/v1/activations').expect(200);
     const other = await api.otherAccount();

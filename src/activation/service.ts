@@ -920,11 +920,16 @@ export class ActivationService {
       for (const p of a.resolved.plans) datasetNames.set(p.datasetId, (await this.datasets.findRow(this.db, caller, p.datasetId)).name);
       const sources = await this.audiences.labelSources(caller, a.resolved);
       for (const [label, list] of sources) for (const s of list) add(label, s, { id: a.id, name: a.name }, null);
-      // mapped attributes of the datasets this audience reads
+      // mapped attributes of the datasets this audience reads, and the identity field the exported
+      // identities are read from (a label on partnerID or an email identity governs its export too)
       const mapped = plan.attributes.map((x) => x.field);
-      if (mapped.length && a.resolved.plans.length) {
+      if (a.resolved.plans.length) {
         const bySchema = new Map<string, string[]>();
-        for (const p of a.resolved.plans) bySchema.set(p.schemaId, mapped.filter((f) => p.columns.has(f)));
+        for (const p of a.resolved.plans) {
+          const paths = mapped.filter((f) => p.columns.has(f));
+          if (p.namespaceId === plan.namespace.id) paths.push(p.identityField);
+          bySchema.set(p.schemaId, [...new Set([...(bySchema.get(p.schemaId) ?? []), ...paths])]);
+        }
         const fields = [...bySchema].filter(([, paths]) => paths.length).map(([schemaId, paths]) => ({ schemaId, paths }));
         if (fields.length) {
           const attrSources = await this.governance.gatherLabels(caller, { fields });

@@ -126,6 +126,8 @@ interface DatasetPlan {
   schemaId: string;
   table: string;
   namespaceId: string;
+  /** The field the dataset's identity (primary, in namespaceId) is read from. */
+  identityField: string;
   /** rule field path → column */
   columns: Map<string, string>;
 }
@@ -233,7 +235,7 @@ export class AudienceService {
       const read = nullMatches ? group : group.filter((d) => used.some((path) => column(d.id, path) !== undefined));
       if (read.length === 0) continue;
       const exported = group.filter((d) => !read.includes(d) && alsoRead.some((path) => column(d.id, path) !== undefined));
-      for (const d of [...read, ...exported]) plans.push({ datasetId: d.id, schemaId: d.schema_id, table: d.table_name, namespaceId, columns: columnsByDataset.get(d.id)! });
+      for (const d of [...read, ...exported]) plans.push({ datasetId: d.id, schemaId: d.schema_id, table: d.table_name, namespaceId, identityField: d.primary_field, columns: columnsByDataset.get(d.id)! });
       const visible = `${ident(SYS.current)} and ${ident(SYS.profile)}`;
       if (read.length === 1) {
         const [d] = read;

@@ -14,9 +14,13 @@
  * - An audience reads, per identity namespace, the profile-enabled prospect datasets holding any of
  *   its rule fields — all of them when an all-null profile satisfies the rule (such a profile is a
  *   member wherever it lives) — plus, for an export, those holding a mapped attribute. The labels in
- *   play are: each read dataset's dataset labels, and the labels of the rule fields and mapped
- *   attributes on the schema of each read dataset holding them.
+ *   play are: each read dataset's dataset labels, and the labels of the rule fields, mapped
+ *   attributes and the exported identity's field (the primary identity, IDENTITY_FIELD) on the
+ *   schema of each read dataset holding them.
  */
+
+/** Every dataset of the test identifies its people by this field, in the exported namespace. */
+export const IDENTITY_FIELD = 'partnerID';
 
 export type Deny = { label: string } | { operator: 'AND' | 'OR'; operands: Deny[] };
 
@@ -151,7 +155,8 @@ export function sourcesInPlay(datasets: readonly ModelDataset[], state: LabelSta
     }
   };
   for (const a of audiences) {
-    const inPlay = new Set([...ruleFields(a.rule), ...mapped]);
+    // The exported identity is read from each dataset's primary identity field (partnerID here).
+    const inPlay = new Set([...ruleFields(a.rule), ...mapped, IDENTITY_FIELD]);
     for (const d of readSet(datasets, a.rule, mapped)) {
       for (const label of state.datasets.get(d.id) ?? []) push({ label, datasetId: d.id, field: null, audienceId: a.id });
       const byPath = state.fields.get(d.schemaId) ?? new Map<string, Set<string>>();
