@@ -12,6 +12,13 @@
  *      like audience_members (same primary key and index). Goal: ≤ 1.2× the baseline's time.
  *      The second and third evaluations (entered/exited against the previous snapshot, the oldest
  *      snapshot dropped) are shown as details.
+ * 2c. audience insights (issue 16 §3), each vs a hand-written statement of the same work on the same
+ *    table (medians of 3 after a warm-up, alternating), over HTTP. Goal: each ≤ 1.5× the baseline's time.
+ *    - breakdown: `POST /v1/audiences/breakdown` of `consumer.age >= 30` (most profiles) by city
+ *      (top 10, other, nulls) and by income (20 equal-width bins, nulls);
+ *    - sample: the 5-condition rule's 50 profiles with 8 attributes — its statement (milliseconds:
+ *      over HTTP the request's fixed cost would be the figure; that time is shown too);
+ *    - overlap: `POST /v1/audiences/overlap` of three evaluated audiences (set-up, not measured).
  * 3. export: an audience of every profile is evaluated (set-up), then an activation to the local
  *    S3-compatible store (gzip CSV: partner id, city, age range) is run over HTTP until it
  *    succeeded, vs `COPY (the same rows, same order) TO STDOUT (format csv, header)` through gzip
@@ -113,6 +120,7 @@ export async function runProspects(size: Size, names: string[]): Promise<BenchRe
     const col = (p: string) => columns.get(p)!;
 
     if (names.includes('audience')) results.push(await audienceBench(stack, size, profiles, ds, table, col, tableSize));
+    if (names.includes('audience')) results.push(await insightsBench(stack, size, profiles, table, col));
     if (names.includes('export')) results.push(await exportBench(stack, profiles, ds, table, col, s3!.info, wd.dir));
     // Last: its second dataset makes the namespace's audiences merged ones.
     if (names.includes('audience-merged')) results.push(await mergedAudienceBench(stack, size, profiles, ds, table, col));
@@ -348,6 +356,150 @@ async function exportBench(
       `project bytes ${(projBytes / 1e6).toFixed(1)} MB`,
       'PostgreSQL during the run (backends of the service; sampled every 20 ms):',
       ...sampled.top.map((l) => `  ${l}`),
+    ],
+  };
+}
+
+export const BREAKDOWN_RULE = 'consumer.age >= 30';
+const SAMPLE_FIELDS = ['homeAddress.city', 'consumer.age', 'consumer.ageRange', 'consumer.income', 'consumer.carOwner', 'consumer.interests', 'consumer.lastPurchaseDate', 'person.name.lastName'];
+const OVERLAP_RULES = ['homeAddress.city in ["Seoul", "Busan"]', 'consumer.age >= 40', 'consumer.carOwner = true'];
+
+/** Sample, breakdowns and overlap vs hand-written statements of the same work (workload 2c). */
+async function insightsBench(stack: Stack, size: Size, profiles: number, table: string, col: (p: string) => string): Promise<BenchResult> {
+  const { api, pg } = stack;
+  const reps = 3;
+  const visible = `"_cdp_current" and "_cdp_profile"`;
+  /** Alternating project / baseline, first pair a warm-up; medians, and both answers of the last pair. */
+  const pair = async <P, B>(project: () => Promise<P>, baseline: () => Promise<B>) => {
+    const p: number[] = [];
+    const b: number[] = [];
+    let last: { p: P; b: B } | undefined;
+    let peakRssMb = 0;
+    for (let i = 0; i < reps + 1; i++) {
+      const bb = await measure(baseline);
+      const pp = await measure(project);
+      if (i === 0) continue;
+      b.push(bb.ms);
+      p.push(pp.ms);
+      peakRssMb = Math.max(peakRssMb, pp.peakRssMb);
+      last = { p: pp.value, b: bb.value };
+    }
+    return { projectMs: median(p), baselineMs: median(b), peakRssMb, ...last! };
+  };
+
+  // Breakdown by a string: top 10 with other and nulls.
+  const city = col('homeAddress.city');
+  const age = col('consumer.age');
+  const byCity = await pair(
+    () => api.post('/v1/audiences/breakdown', { rule: BREAKDOWN_RULE, field: 'homeAddress.city', top: 10 }),
+    async () =>
+      (
+        await pg.query(
+          `with g as (select ${city} as value, count(*) as n from ${table} where ${visible} and ${age} >= 30 group by 1),
+                t as (select value, n from g where value is not null order by n desc, value collate "C" limit 10)
+           select 'top' as part, value, n from t
+           union all select 'null', null, coalesce(sum(n), 0) from g where value is null
+           union all select 'other', null, (select coalesce(sum(n), 0) from g where value is not null) - (select coalesce(sum(n), 0) from t)`,
+        )
+      ).rows as { part: string; value: string | null; n: string }[],
+  );
+  const handTop = byCity.b.filter((r) => r.part === 'top').map((r) => ({ value: r.value, count: Number(r.n) }));
+  if (JSON.stringify(byCity.p.attribute.values) !== JSON.stringify(handTop) || byCity.p.attribute.other !== Number(byCity.b.find((r) => r.part === 'other')!.n)) {
+    throw new Error(`the city breakdown differs from the hand-written one: ${JSON.stringify(byCity.p.attribute).slice(0, 400)}`);
+  }
+
+  // Breakdown by a number: 20 equal-width bins and nulls.
+  const income = col('consumer.income');
+  const byIncome = await pair(
+    () => api.post('/v1/audiences/breakdown', { rule: BREAKDOWN_RULE, field: 'consumer.income', bins: 20 }),
+    async () =>
+      (
+        await pg.query(
+          `with g as (select ${income}::double precision as k, count(*) as n from ${table} where ${visible} and ${age} >= 30 group by 1),
+                s as (select min(k) as lo, max(k) as hi from g)
+           select least(floor((k - lo) / ((hi - lo) / 20))::int, 19) as b, sum(n)::bigint as n from g, s where k is not null group by 1
+           union all select -1, coalesce(sum(n), 0)::bigint from g where k is null`,
+        )
+      ).rows as { b: number; n: string }[],
+  );
+  const handBins = byIncome.b.filter((r) => r.b >= 0).sort((x, y) => x.b - y.b).map((r) => Number(r.n));
+  const projBins = byIncome.p.attribute.bins.map((x: { count: number }) => x.count).filter((n: number) => n > 0);
+  if (JSON.stringify(projBins) !== JSON.stringify(handBins)) throw new Error(`the income histogram differs from the hand-written one: ${JSON.stringify(projBins)} vs ${JSON.stringify(handBins)}`);
+
+  // Sample: 50 profiles of the 5-condition rule with 8 attributes.
+  const handWhere = `${visible}
+      and ${col('homeAddress.city')} in ('Seoul', 'Busan', 'Incheon') and ${col('consumer.age')} >= 30 and ${col('consumer.income')} >= 60000000
+      and ${col('consumer.interests')} && array['travel', 'golf'] and ${col('consumer.carOwner')}`;
+  const sample = await pair(
+    () => api.post('/v1/audiences/sample', { rule: AUDIENCE_RULE, limit: 50, fields: SAMPLE_FIELDS }),
+    async () => (await pg.query(`select "_cdp_identity" as identity, ${SAMPLE_FIELDS.map((f) => `to_jsonb(${col(f)})`).join(', ')} from ${table} where ${handWhere} limit 50`)).rows,
+  );
+  if (sample.p.items.length !== sample.b.length) throw new Error(`the sample has ${sample.p.items.length} profiles, the hand-written one ${sample.b.length}`);
+  // A few ms of work: over HTTP the request's fixed cost (key, rule catalog and planning, 6 small
+  // queries) dominates, so the sample's goal is judged on its statement, timed alone as the baseline is.
+  const s = stack.runtime.services;
+  const caller = { keyId: 'bench', role: 'marketer' as const, organizationId: stack.organizationId, adAccountId: stack.adAccountId, orgWide: false };
+  const statement = await s.insights.sampleRuleStatement(caller, { rule: AUDIENCE_RULE, limit: 50, fields: SAMPLE_FIELDS });
+  const sampleSql = await pair(
+    async () => (await s.db.raw(statement.sql, statement.bindings as never[])).rows,
+    async () => (await pg.query(`select "_cdp_identity" as identity, ${SAMPLE_FIELDS.map((f) => `to_jsonb(${col(f)})`).join(', ')} from ${table} where ${handWhere} limit 50`)).rows,
+  );
+  if (sampleSql.p.length !== sampleSql.b.length) throw new Error(`the sample statement found ${sampleSql.p.length} profiles, the hand-written one ${sampleSql.b.length}`);
+
+  // Overlap of three evaluated audiences (set-up: the evaluations).
+  const t0 = Date.now();
+  const audienceIds: string[] = [];
+  for (const [i, rule] of OVERLAP_RULES.entries()) {
+    const a = await api.post('/v1/audiences', { name: `Overlap ${i} ${Date.now()}`, rule, status: 'published' });
+    const ev = await api.post(`/v1/audiences/${a.id}/evaluations`);
+    const done = await api.poll(`/v1/audiences/${a.id}/evaluations/${ev.id}`, (x) => x.status === 'success' || x.status === 'failed', { intervalMs: 50, timeoutMs: 3_600_000 });
+    if (done.status !== 'success') throw new Error(`set-up evaluation failed: ${done.error}`);
+    audienceIds.push(a.id);
+  }
+  await pg.query('vacuum analyze audience_members');
+  const setupMs = Date.now() - t0;
+  const evaluations = (await Promise.all(audienceIds.map((id) => api.get(`/v1/audiences/${id}/evaluations`)))).map((l) => l.items[0].id as string);
+  const overlap = await pair(
+    () => api.post('/v1/audiences/overlap', { audienceIds }),
+    async () =>
+      (
+        await pg.query(
+          `select mask, count(*)::bigint as n from (
+             select bit_or(case evaluation_id when $1 then 1 when $2 then 2 when $3 then 4 end) as mask
+             from audience_members where evaluation_id in ($1, $2, $3) group by namespace_id, identity) t group by mask`,
+          evaluations,
+        )
+      ).rows as { mask: number; n: string }[],
+  );
+  const handUnion = overlap.b.reduce((sum, r) => sum + Number(r.n), 0);
+  if (overlap.p.union !== handUnion) throw new Error(`the overlap union ${overlap.p.union} differs from the hand-written ${handUnion}`);
+
+  const figures = [
+    { name: 'breakdown by city (top 10)', ...byCity },
+    { name: 'breakdown by income (20 bins)', ...byIncome },
+    { name: 'sample statement (50 × 8 attributes)', ...sampleSql },
+    { name: 'overlap of 3 audiences', ...overlap },
+  ].map((f) => ({ ...f, ratio: f.projectMs / f.baselineMs }));
+  const worst = figures.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  const project: Side = { what: `the slowest insight relative to its baseline: ${worst.name}, over HTTP (median of ${reps})`, ms: worst.projectMs, amount: profiles, unit: 'profiles', peakRssMb: Math.max(...figures.map((f) => f.peakRssMb)) };
+  const baseline: Side = { what: `its hand-written statement on the same table (median of ${reps})`, ms: worst.baselineMs, amount: profiles, unit: 'profiles', peakRssMb: worst.peakRssMb };
+  const members = byCity.p.total as number;
+  return {
+    name: 'audience-insights',
+    workload: 'audience insights: breakdowns, sample and overlap (exact counts)',
+    size: `${fmtInt(profiles)} profiles${size === 'small' ? ' (small)' : ''}`,
+    project,
+    baseline,
+    ratioKind: 'time',
+    ratio: worst.ratio,
+    ratioNote: figures.map((f) => `${f.name} ${fmtRatio(f.ratio)}`).join(', '),
+    goal: '≤ 1.5× time, each insight',
+    checks: figures.map((f) => ({ label: `${f.name} ≤ 1.5× time`, ok: ratioAtMost(f.ratio, 1.5), actual: fmtRatio(f.ratio) })),
+    details: [
+      `breakdowns of "${BREAKDOWN_RULE}": ${fmtInt(members)} members (${((members / profiles) * 100).toFixed(1)} %)`,
+      ...figures.map((f) => `${f.name}: ${f.projectMs.toFixed(f.projectMs < 100 ? 1 : 0)} ms vs hand-written ${f.baselineMs.toFixed(f.baselineMs < 100 ? 1 : 0)} ms → ${fmtRatio(f.ratio)}`),
+      `sample over HTTP (POST /v1/audiences/sample): ${sample.projectMs.toFixed(1)} ms — the request's fixed cost, not the statement's`,
+      `overlap: audiences of ${overlap.p.audiences.map((a: { size: number }) => fmtInt(a.size)).join(', ')} members, union ${fmtInt(overlap.p.union)}; set-up evaluations ${fmtSec(setupMs)}`,
     ],
   };
 }
