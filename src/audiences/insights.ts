@@ -8,7 +8,7 @@
  *
  * Every figure is an exact count, each one SQL statement inside PostgreSQL. Attribute values are
  * the merged profile's (per namespace, each profile-enabled prospect dataset's current record, the
- * most recently merged batch's non-null value winning: `cdp_last(v order by seq)`), as the profile
+ * most recently merged batch's non-null value winning: profiles/merge.ts), as the profile
  * view, the evaluation and the export merge. A rule's breakdown reads the rule's fields and the
  * broken-down field in one pass (one GROUP BY identity, or a plain scan when one dataset holds them
  * all); a saved audience's breakdown joins its snapshot to the merged values.
@@ -18,6 +18,7 @@ import { Conflict, ruleError } from '../core/errors';
 import { ident } from '../core/sql';
 import type { Caller } from '../core/types';
 import { qualifiedData, SYS, type ValueKind } from '../datasets/storage';
+import { mergedProfilesSql } from '../profiles/merge';
 import type { NamespaceService } from '../namespaces/service';
 import { compileRule } from './rules';
 import type { AudienceService, RuleCatalog } from './service';
@@ -202,7 +203,7 @@ export class InsightService {
     for (const [namespaceId, datasetIds] of byNamespace) {
       const key = keys.push(namespaceId) - 1;
       const wanted = field && !resolved.fields.includes(field.path) ? [...resolved.fields, field.path] : resolved.fields;
-      const alias = (path: string) => ident(`f${wanted.indexOf(path)}`);
+      const alias = (path: string) => ident(`v${wanted.indexOf(path)}`);
       const valueOf = (col: (path: string) => string) => (field ? col(field.path) : 'null::text');
       if (datasetIds.length === 1) {
         const [d] = datasetIds;
@@ -212,15 +213,9 @@ export class InsightService {
         bindings.push(...predicate.bindings);
         continue;
       }
-      const records = datasetIds.map(
-        (d) => `select ${ident(SYS.identity)} as identity, ${ident(SYS.seq)} as seq${wanted.map((path) => `, ${columnOf(catalog, d, path) ?? absent(catalog, path)} as ${alias(path)}`).join('')}
-           from ${qualifiedData(tableOf(catalog, d))} where ${VISIBLE}`,
-      );
+      const merged = mergedProfilesSql(datasetIds.map((d) => ({ table: tableOf(catalog, d), values: wanted.map((path) => columnOf(catalog, d, path) ?? absent(catalog, path)) })));
       const predicate = compileRule(resolved.ast, (path) => `m.${alias(path)}`);
-      parts.push(`select ${key} as namespace_id, ${valueOf((path) => `m.${alias(path)}`)} as value from (
-          select u.identity${wanted.map((path) => `, cdp_last(u.${alias(path)} order by u.seq) as ${alias(path)}`).join('')}
-          from (${records.join('\nunion all\n')}) u group by u.identity
-        ) m where (${predicate.sql})`);
+      parts.push(`select ${key} as namespace_id, ${valueOf((path) => `m.${alias(path)}`)} as value from (${merged}) m where (${predicate.sql})`);
       bindings.push(...predicate.bindings);
     }
     const x: Fragment = parts.length ? { sql: parts.join('\nunion all\n'), bindings } : { sql: `select null::int as namespace_id, ${field ? absent(catalog, field.path) : 'null::text'} as value where false`, bindings: [] };
@@ -464,27 +459,15 @@ function absent(catalog: RuleCatalog, path: string): string {
 }
 
 /**
- * The merged values of `fields` in one namespace, `(identity, v0…)`: the namespace's datasets
- * holding any of them, each attribute cdp_last over the current records by batch seq; one dataset
- * needs no grouping (one current record per identity). Undefined when no dataset holds any.
+ * The merged values of `fields` in one namespace, `(identity, seq, v0…)`: the namespace's datasets
+ * holding any of them, merged as profiles/merge.ts defines. Undefined when no dataset holds any.
  */
 function mergedValues(catalog: RuleCatalog, namespaceId: string, fields: string[], filter?: (alias: string) => string, filterBindings: unknown[] = []): Fragment | undefined {
   const datasets = catalog.datasets.filter((d) => d.class_kind === 'prospect' && d.primary_namespace_id === namespaceId && fields.some((f) => columnOf(catalog, d.id, f) !== undefined));
   if (datasets.length === 0) return undefined;
-  const v = (i: number) => ident(`v${i}`);
-  const bindings: unknown[] = [];
-  const one = datasets.length === 1;
-  const records = datasets.map((d) => {
-    if (filter) bindings.push(...filterBindings);
-    const values = fields.map((f, i) => `, ${columnOf(catalog, d.id, f) ? 'd.' + columnOf(catalog, d.id, f) : absent(catalog, f)} as ${v(i)}`).join('');
-    return `select d.${ident(SYS.identity)} as identity${one ? '' : `, d.${ident(SYS.seq)} as seq`}${values}
-      from ${qualifiedData(d.table_name)} d where d.${ident(SYS.current)} and d.${ident(SYS.profile)}${filter ? ` and ${filter('d')}` : ''}`;
-  });
-  if (one) return { sql: records[0]!, bindings };
-  return {
-    sql: `select u.identity${fields.map((_f, i) => `, cdp_last(u.${v(i)} order by u.seq) as ${v(i)}`).join('')} from (${records.join('\nunion all\n')}) u group by u.identity`,
-    bindings,
-  };
+  const bindings = filter ? datasets.flatMap(() => filterBindings) : [];
+  const sql = mergedProfilesSql(datasets.map((d) => ({ table: d.table_name, values: fields.map((f) => (columnOf(catalog, d.id, f) ? `d.${columnOf(catalog, d.id, f)}` : absent(catalog, f))), where: filter?.('d') })));
+  return { sql, bindings };
 }
 
 // ---- argument checks ---------------------------------------------------------------------------

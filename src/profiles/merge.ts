@@ -17,6 +17,8 @@ export interface MergeInput {
   table: string;
   /** One SQL expression per merged value over the dataset's columns (e.g. `"c_3"`, `null::integer`); trusted, never user text. */
   values: string[];
+  /** An extra condition on the dataset's records (table alias `d`), e.g. only a snapshot's identities; its bindings come in dataset order. */
+  where?: string;
 }
 
 /** `identity`, `seq` (the newest record's batch seq) and `v0…` (the merged values), one row per identity. */
@@ -24,8 +26,8 @@ export function mergedProfilesSql(datasets: readonly MergeInput[]): string {
   const width = datasets[0]?.values.length ?? 0;
   const v = (i: number) => ident(`v${i}`);
   const record = (d: MergeInput) =>
-    `select ${ident(SYS.identity)} as identity, ${ident(SYS.seq)} as seq${d.values.map((x, i) => `, ${x} as ${v(i)}`).join('')}
-     from ${qualifiedData(d.table)} where ${ident(SYS.current)} and ${ident(SYS.profile)}`;
+    `select d.${ident(SYS.identity)} as identity, d.${ident(SYS.seq)} as seq${d.values.map((x, i) => `, ${x} as ${v(i)}`).join('')}
+     from ${qualifiedData(d.table)} d where d.${ident(SYS.current)} and d.${ident(SYS.profile)}${d.where ? ` and (${d.where})` : ''}`;
   if (datasets.length === 1) return record(datasets[0]);
   const r = (k: number) => ident(`r${k}`);
   const all = datasets.map((_d, k) => k);
