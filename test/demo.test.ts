@@ -182,6 +182,39 @@ describe('cdp demo flow', () => {
       await screenshot(page, 'demo-activations-ko');
     });
 
+    it('shows the demo on the data engineer’s and governance screens: namespaces, schemas, source accounts and dataflows, profiles, destinations, policies, audit log', async () => {
+      const as = api.as(api.adminToken);
+      // An admin sees every screen (a marketer's key cannot read sources or the audit log).
+      const { context, page: admin } = await newConsole(browser, 'ko-KR');
+      await signIn(admin, api.url, await api.keyFor('admin'));
+      const adminRow = (name: string) => admin.getByRole('row').filter({ hasText: name });
+      const demoNamespace = ((await as.get('/v1/namespaces').expect(200)).body.items as { code: string; type: string }[]).find((n) => n.type === 'partner_id')!;
+      // [screen, a name it must show, the tab that lists it]
+      const screens: [string, string, string?][] = [
+        ['/identities', demoNamespace.code],
+        ['/schemas', ((await as.get('/v1/schemas').expect(200)).body.items as { title: string }[])[0].title],
+        ['/sources/accounts', ((await as.get('/v1/connections').expect(200)).body.items as { name: string }[])[0].name],
+        ['/sources/dataflows', ((await as.get('/v1/dataflows').expect(200)).body.items as { name: string }[])[0].name],
+        ['/destinations', ((await as.get('/v1/destinations').expect(200)).body.items as { name: string }[])[0].name, '찾아보기'],
+        ['/governance', ((await as.get('/v1/policies').expect(200)).body.items as { name: string; status: string }[]).find((x) => x.status === 'ENABLED')!.name],
+      ];
+      for (const [screen, name, tab] of screens) {
+        await admin.goto(`${api.url}${screen}`);
+        if (tab) await admin.getByRole('tab', { name: new RegExp(`^${tab}`) }).click();
+        await admin.getByText(name, { exact: true }).first().waitFor();
+      }
+      // A profile of the partner file, with the namespace column saying which vendor it came from.
+      const profile = ((await as.get('/v1/profiles?limit=1').expect(200)).body.items as { identity: string; namespace: { code: string } }[])[0];
+      await admin.goto(`${api.url}/profiles`);
+      await adminRow(profile.identity).first().waitFor();
+      await expect(adminRow(profile.identity).first().textContent()).resolves.toContain(profile.namespace.code);
+      // The audit log lists the demo's configuration changes.
+      await admin.goto(`${api.url}/audit`);
+      await admin.getByRole('row').nth(5).waitFor();
+      await screenshot(admin, 'demo-audit-ko');
+      await context.close();
+    }, 60_000);
+
     it('shows the blocked activation with the policy it violates and its lineage', async () => {
       const blocked = ((await api.as(api.adminToken).get('/v1/activations').expect(200)).body.items as { id: string; name: string }[]).find((a) => a.name.startsWith('Seoul 30s with emails'))!;
       await page.goto(`${api.url}/activations/${blocked.id}`);
