@@ -133,6 +133,11 @@ it('exports the merged values: each attribute from the newest batch that has it'
   const lines = files.join('').trim().split(/\r?\n/);
   // P1: age from the demographics file, city from the address file; P3: the address file's later Seoul; P4: its own Seoul.
   expect(lines).toEqual(['partner_id,age,city', 'P1,40,Seoul', 'P3,50,Seoul', 'P4,35,Seoul']);
+  // The audit log filters by these resource types too (they were missing from its query schema).
+  for (const [type, id] of [['audience', audience.id], ['destination', dest.id], ['activation', activation.id]]) {
+    const entries = (await api.as(api.adminToken).get(`/v1/audit-log?resourceType=${type}&resourceId=${id}`).expect(200)).body.items;
+    expect(entries.map((e: { action: string }) => e.action)).toContain('create');
+  }
 });
 
 it('reaches profiles one dataset holds when the rule matches missing values', async () => {

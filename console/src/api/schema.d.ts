@@ -2431,7 +2431,7 @@ export interface components {
         };
         "audit-log-query": {
             /** @enum {string} */
-            resourceType?: "namespace" | "field_group" | "schema" | "identity_descriptor" | "label" | "field_labels" | "dataset_labels" | "marketing_action" | "policy" | "api_key" | "ad_account" | "dataset" | "dataset_expiration" | "batch" | "connection" | "dataflow" | "target" | "talk_channel" | "tracker" | "tracker_right" | "mat_link_code" | "campaign" | "ad_group" | "message";
+            resourceType?: "namespace" | "field_group" | "schema" | "identity_descriptor" | "label" | "field_labels" | "dataset_labels" | "marketing_action" | "policy" | "api_key" | "ad_account" | "dataset" | "dataset_expiration" | "batch" | "connection" | "dataflow" | "target" | "talk_channel" | "tracker" | "tracker_right" | "mat_link_code" | "campaign" | "ad_group" | "message" | "audience" | "destination" | "activation";
             resourceId?: string;
             /** @enum {string} */
             action?: "create" | "update" | "delete";
@@ -15915,7 +15915,7 @@ export interface operations {
     getV1AuditLog: {
         parameters: {
             query?: {
-                resourceType?: "namespace" | "field_group" | "schema" | "identity_descriptor" | "label" | "field_labels" | "dataset_labels" | "marketing_action" | "policy" | "api_key" | "ad_account" | "dataset" | "dataset_expiration" | "batch" | "connection" | "dataflow" | "target" | "talk_channel" | "tracker" | "tracker_right" | "mat_link_code" | "campaign" | "ad_group" | "message";
+                resourceType?: "namespace" | "field_group" | "schema" | "identity_descriptor" | "label" | "field_labels" | "dataset_labels" | "marketing_action" | "policy" | "api_key" | "ad_account" | "dataset" | "dataset_expiration" | "batch" | "connection" | "dataflow" | "target" | "talk_channel" | "tracker" | "tracker_right" | "mat_link_code" | "campaign" | "ad_group" | "message" | "audience" | "destination" | "activation";
                 resourceId?: string;
                 action?: "create" | "update" | "delete";
                 actorKeyId?: string;

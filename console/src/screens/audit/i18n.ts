@@ -55,6 +55,9 @@ export const ns = translations('audit', {
       campaign: '캠페인',
       ad_group: '광고그룹',
       message: '메시지',
+      audience: '대상자',
+      destination: '대상',
+      activation: '활성화',
     },
   },
   en: {
@@ -111,6 +114,9 @@ export const ns = translations('audit', {
       campaign: 'Campaign',
       ad_group: 'Ad group',
       message: 'Message',
+      audience: 'Audience',
+      destination: 'Destination',
+      activation: 'Activation',
     },
   },
 });
