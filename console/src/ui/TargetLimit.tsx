@@ -3,7 +3,7 @@
  * /v1/targets answers them (`limit`, `counts`). Screens invalidate ['targets'] after a create or a
  * delete, so the number follows.
  */
-import { Text } from '@mantine/core';
+import { Group, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../api/client';
@@ -43,4 +43,17 @@ export function useLimitReason(kind: TargetKind): string | undefined {
   const { t } = useTranslation(targetLimitNs);
   const { full, limit } = useTargetLimit(kind);
   return full ? t('full', { limit: formatNumber(limit) }) : undefined;
+}
+
+/** A target list's heading: its title with `n / 30`, and the intro under it. */
+export function TargetListTitle({ kind, title, intro }: { kind: TargetKind; title: string; intro: string }) {
+  return (
+    <div>
+      <Group gap="xs">
+        <Text fw={600}>{title}</Text>
+        <TargetLimit kind={kind} />
+      </Group>
+      <Text size="sm" c="dimmed">{intro}</Text>
+    </div>
+  );
 }

@@ -14,7 +14,7 @@ import { GuardedButton } from '../../../ui/Guarded';
 import { Notice } from '../../../ui/Notice';
 import { PopulationBadge } from '../../../ui/PopulationBadge';
 import { ProblemAlert } from '../../../ui/Problem';
-import { TargetLimit, useLimitReason } from '../../../ui/TargetLimit';
+import { TargetListTitle, useLimitReason } from '../../../ui/TargetLimit';
 import { combinationLabel } from './draft';
 import { ns } from './i18n';
 import type { AdResponseTarget } from './types';
@@ -72,13 +72,7 @@ export function AdResponseList() {
   return (
     <Stack>
       <Group justify="space-between" align="flex-start">
-        <div>
-          <Group gap="xs">
-            <Text fw={600}>{t('title')}</Text>
-            <TargetLimit kind="ad_response" />
-          </Group>
-          <Text size="sm" c="dimmed">{t('intro')}</Text>
-        </div>
+        <TargetListTitle kind="ad_response" title={t('title')} intro={t('intro')} />
         {full ? (
           <Tooltip label={full} multiline w={280}>
             <Button disabled data-disabled-reason={full} aria-description={full}>{t('create')}</Button>

@@ -10,7 +10,7 @@ import { GuardedButton } from '../../../ui/Guarded';
 import { Notice } from '../../../ui/Notice';
 import { PopulationBadge } from '../../../ui/PopulationBadge';
 import { ProblemAlert } from '../../../ui/Problem';
-import { TargetLimit, useLimitReason } from '../../../ui/TargetLimit';
+import { TargetListTitle, useLimitReason } from '../../../ui/TargetLimit';
 import { useCustomerFiles } from './api';
 import { ns } from './i18n';
 import { RegisterWizard } from './RegisterWizard';
@@ -46,13 +46,7 @@ export function CustomerFileList() {
   return (
     <Stack>
       <Group justify="space-between" align="flex-start">
-        <div>
-          <Group gap="xs">
-            <Text fw={600}>{t('title')}</Text>
-            <TargetLimit kind="customer_file" />
-          </Group>
-          <Text size="sm" c="dimmed">{t('intro')}</Text>
-        </div>
+        <TargetListTitle kind="customer_file" title={t('title')} intro={t('intro')} />
         {full ? (
           <Tooltip label={full} multiline w={280}>
             <Button disabled data-disabled-reason={full} aria-description={full}>{t('register')}</Button>

@@ -10,7 +10,7 @@ import { GuardedButton } from '../../../ui/Guarded';
 import { Notice } from '../../../ui/Notice';
 import { PopulationBadge } from '../../../ui/PopulationBadge';
 import { ProblemAlert } from '../../../ui/Problem';
-import { TargetLimit, useLimitReason } from '../../../ui/TargetLimit';
+import { TargetListTitle, useLimitReason } from '../../../ui/TargetLimit';
 import { useFriendGroups } from './api';
 import { ns } from './i18n';
 import { RegisterWizard } from './RegisterWizard';
@@ -48,13 +48,7 @@ export function FriendGroupList() {
   return (
     <Stack>
       <Group justify="space-between" align="flex-start">
-        <div>
-          <Group gap="xs">
-            <Text fw={600}>{t('title')}</Text>
-            <TargetLimit kind="friend_group" />
-          </Group>
-          <Text size="sm" c="dimmed">{t('intro')}</Text>
-        </div>
+        <TargetListTitle kind="friend_group" title={t('title')} intro={t('intro')} />
         <Group gap="xs">
           <Button variant="default" component={Link} to="/targets/friend-groups/channels">{t('channels')}</Button>
           {full ? (

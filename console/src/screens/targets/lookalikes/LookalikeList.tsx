@@ -15,7 +15,7 @@ import { GuardedButton } from '../../../ui/Guarded';
 import { Notice } from '../../../ui/Notice';
 import { LookalikeStatusBadge, PopulationBadge } from '../../../ui/PopulationBadge';
 import { ProblemAlert } from '../../../ui/Problem';
-import { TargetLimit, useLimitReason } from '../../../ui/TargetLimit';
+import { TargetListTitle, useLimitReason } from '../../../ui/TargetLimit';
 import { LOOKALIKES_KEY, useLookalikes } from './api';
 import { ns } from './i18n';
 import { Lookalike, seedHref } from './types';
@@ -52,13 +52,7 @@ export function LookalikeList() {
   return (
     <Stack>
       <Group justify="space-between" align="flex-start">
-        <div>
-          <Group gap="xs">
-            <Text fw={600}>{t('title')}</Text>
-            <TargetLimit kind="lookalike" />
-          </Group>
-          <Text size="sm" c="dimmed">{t('intro')}</Text>
-        </div>
+        <TargetListTitle kind="lookalike" title={t('title')} intro={t('intro')} />
         {full ? (
           <Tooltip label={full} multiline w={280}>
             <Button disabled data-disabled-reason={full} aria-description={full}>{t('create')}</Button>

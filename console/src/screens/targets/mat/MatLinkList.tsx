@@ -13,7 +13,7 @@ import { GuardedButton } from '../../../ui/Guarded';
 import { Notice } from '../../../ui/Notice';
 import { PopulationBadge } from '../../../ui/PopulationBadge';
 import { ProblemAlert } from '../../../ui/Problem';
-import { TargetLimit, useLimitReason } from '../../../ui/TargetLimit';
+import { TargetListTitle, useLimitReason } from '../../../ui/TargetLimit';
 import { useLinkCodes, useMatLinks } from './api';
 import { ns } from './i18n';
 import { MatLinkDialog } from './MatLinkDialog';
@@ -38,13 +38,7 @@ export function MatLinkList() {
   return (
     <Stack>
       <Group justify="space-between" align="flex-start">
-        <div>
-          <Group gap="xs">
-            <Text fw={600}>{t('links.title')}</Text>
-            <TargetLimit kind="mat" />
-          </Group>
-          <Text size="sm" c="dimmed">{t('links.registeredHint')}</Text>
-        </div>
+        <TargetListTitle kind="mat" title={t('links.title')} intro={t('links.registeredHint')} />
         {blocked ? (
           <Tooltip label={blocked} multiline w={280}>
             <Button disabled data-disabled-reason={blocked} aria-description={blocked}>{t('links.create')}</Button>

@@ -10,7 +10,7 @@ import { GuardedButton } from '../../../ui/Guarded';
 import { Notice } from '../../../ui/Notice';
 import { PopulationBadge } from '../../../ui/PopulationBadge';
 import { ProblemAlert } from '../../../ui/Problem';
-import { TargetLimit, useLimitReason } from '../../../ui/TargetLimit';
+import { TargetListTitle, useLimitReason } from '../../../ui/TargetLimit';
 import { usePixelTargets, useTrackers } from './api';
 import { ns } from './i18n';
 import { PixelTargetDialog } from './PixelTargetDialog';
@@ -36,13 +36,7 @@ export function PixelTargetList() {
   return (
     <Stack>
       <Group justify="space-between" align="flex-start">
-        <div>
-          <Group gap="xs">
-            <Text fw={600}>{t('targets.title')}</Text>
-            <TargetLimit kind="pixel" />
-          </Group>
-          <Text size="sm" c="dimmed">{t('targets.intro')}</Text>
-        </div>
+        <TargetListTitle kind="pixel" title={t('targets.title')} intro={t('targets.intro')} />
         {blocked ? (
           <Tooltip label={blocked} multiline w={280}>
             <Button disabled data-disabled-reason={blocked} aria-description={blocked}>{t('targets.create')}</Button>
