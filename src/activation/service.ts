@@ -1111,7 +1111,10 @@ export class ActivationService {
     const attrs = plan.attributes;
     const a = (i: number) => ident(`a${i}`);
     if (datasets.size === 0) return `select null::text as identity, 0::bigint as seq${attrs.map((_x, i) => `, null::text as ${a(i)}`).join('')} where false`;
-    const merged = mergedProfilesSql([...datasets.values()].map((d) => ({ table: d.table, values: attrs.map((x) => `${d.columns.get(x.field) ?? 'null'}::text`) })));
+    const merged = mergedProfilesSql(
+      [...datasets.values()].map((d) => ({ table: d.table, values: attrs.map((x) => (d.columns.has(x.field) ? `${d.columns.get(x.field)}::text` : undefined)) })),
+      attrs.map(() => 'null::text'),
+    );
     return `select m.identity, m.seq${attrs.map((_x, i) => `, m.${ident(`v${i}`)} as ${a(i)}`).join('')} from (${merged}) m`;
   }
 

@@ -213,7 +213,7 @@ export class InsightService {
         bindings.push(...predicate.bindings);
         continue;
       }
-      const merged = mergedProfilesSql(datasetIds.map((d) => ({ table: tableOf(catalog, d), values: wanted.map((path) => columnOf(catalog, d, path) ?? absent(catalog, path)) })));
+      const merged = mergedProfilesSql(datasetIds.map((d) => ({ table: tableOf(catalog, d), values: wanted.map((path) => columnOf(catalog, d, path)) })), wanted.map((path) => absent(catalog, path)));
       const predicate = compileRule(resolved.ast, (path) => `m.${alias(path)}`);
       parts.push(`select ${key} as namespace_id, ${valueOf((path) => `m.${alias(path)}`)} as value from (${merged}) m where (${predicate.sql})`);
       bindings.push(...predicate.bindings);
@@ -466,7 +466,10 @@ function mergedValues(catalog: RuleCatalog, namespaceId: string, fields: string[
   const datasets = catalog.datasets.filter((d) => d.class_kind === 'prospect' && d.primary_namespace_id === namespaceId && fields.some((f) => columnOf(catalog, d.id, f) !== undefined));
   if (datasets.length === 0) return undefined;
   const bindings = filter ? datasets.flatMap(() => filterBindings) : [];
-  const sql = mergedProfilesSql(datasets.map((d) => ({ table: d.table_name, values: fields.map((f) => (columnOf(catalog, d.id, f) ? `d.${columnOf(catalog, d.id, f)}` : absent(catalog, f))), where: filter?.('d') })));
+  const sql = mergedProfilesSql(
+    datasets.map((d) => ({ table: d.table_name, values: fields.map((f) => (columnOf(catalog, d.id, f) ? `d.${columnOf(catalog, d.id, f)}` : undefined)), where: filter?.('d') })),
+    fields.map((f) => absent(catalog, f)),
+  );
   return { sql, bindings };
 }
 

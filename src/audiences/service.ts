@@ -243,7 +243,7 @@ export class AudienceService {
         sources.push({ namespaceId, sql: `select ${ident(SYS.identity)} as identity from ${qualifiedData(d.table_name)} where ${visible} and (${predicate.sql})`, bindings: predicate.bindings });
         continue;
       }
-      const merged = mergedProfilesSql(read.map((d) => ({ table: d.table_name, values: used.map((path) => column(d.id, path) ?? absent(path)) })));
+      const merged = mergedProfilesSql(read.map((d) => ({ table: d.table_name, values: used.map((path) => column(d.id, path)) })), used.map(absent));
       const predicate = compileRule(ast, (path) => `m.${ident(`v${used.indexOf(path)}`)}`);
       sources.push({ namespaceId, sql: `select m.identity from (${merged}) m where (${predicate.sql})`, bindings: predicate.bindings });
     }
