@@ -1,6 +1,7 @@
 /**
- * COPY … FROM STDIN on one pooled connection: the one place the service drives pg-copy-streams for
- * loads (batch files, customer-file and friend-group uploads).
+ * COPY on one pooled connection: the one place the service drives pg-copy-streams — `copyIn` for
+ * loads (batch files, customer-file and friend-group uploads), `withConnection` for the exports'
+ * `COPY … TO STDOUT`.
  *
  * Why not plain `copy.destroy(err)` to give up: pg-copy-streams answers destroy() with a CopyFail
  * message on its connection, and once the backend has gone (a restart, pg_terminate_backend) it has
@@ -11,6 +12,7 @@
  */
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { Queryable } from './db';
 
 type CopyStream = ReturnType<typeof copyFrom> & { connection?: unknown };
 /** What knex hands out from acquireConnection(): a pg client it may mark as disposed. */
@@ -77,4 +79,39 @@ export class CopyIn {
       // the connection died in this very tick: it is disposed of above
     }
   }
+}
+
+/**
+ * Runs `work` on a connection of its own (a transaction's own connection inside a transaction) and
+ * gives it back. A failed `work` may leave it mid-COPY or in a failed transaction: it is then
+ * closed and the pool makes a new one.
+ */
+export async function withConnection<T>(q: Queryable, work: (connection: PooledConnection & { query: (...args: any[]) => any }) => Promise<T>): Promise<T> {
+  const connection = await q.client.acquireConnection();
+  try {
+    return await work(connection);
+  } catch (err) {
+    connection.__knex__disposed ??= (err as Error).message || 'aborted';
+    if (!q.isTransaction) connection.end?.().catch(() => undefined);
+    throw err;
+  } finally {
+    q.client.releaseConnection(connection);
+  }
+}
+
+/**
+ * `COPY … FROM STDIN`: `feed` writes the rows (awaiting back-pressure); returns the rows PostgreSQL
+ * counted once it committed the COPY. Any failure rolls the COPY back and rethrows.
+ */
+export async function copyIn(q: Queryable, sql: string, feed: (copy: Pick<CopyIn, 'write'>) => Promise<void>): Promise<number> {
+  return withConnection(q, async (connection) => {
+    const copy = new CopyIn(connection, sql);
+    try {
+      await feed(copy);
+      return await copy.end();
+    } catch (err) {
+      copy.abort(err as Error);
+      throw err;
+    }
+  });
 }

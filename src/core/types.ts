@@ -40,6 +40,14 @@ export interface Caller {
   orgWide: boolean;
 }
 
+/**
+ * The caller of work the service does on its own — a scheduled run, an evaluation, an expiration —
+ * for one ad account. `on` names it in the audit log and in logs (`system:dataflow:df_…`).
+ */
+export function systemCaller(adAccountId: string, role: Role, on: string): Caller {
+  return { keyId: `system:${on}`, role, organizationId: '', adAccountId, orgWide: false };
+}
+
 /** Cursor page returned by list endpoints. */
 export interface Page<T> {
   items: T[];
