@@ -1,5 +1,5 @@
 /**
- * The streaming ingestion core (src/ingestion/records.ts) against a corpus of bad partner files:
+ * The streaming ingestion core (src/ingestion/records/) against a corpus of bad partner files:
  * every problem must come out as a precise row error or FileError, never a crash, and the result
  * must not depend on how the bytes were chunked.
  */

@@ -30,7 +30,7 @@ export const SYS = {
   loadedAt: '_cdp_loaded_at',
 } as const;
 
-/** Parser value kinds (src/ingestion/records.ts ColumnPlan.type). */
+/** Parser value kinds (src/ingestion/records/types.ts ColumnPlan.type). */
 export type ValueKind = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'date-time' | 'string[]' | 'json';
 
 export interface StoredColumn {

@@ -10,7 +10,7 @@
  */
 import { Transform, TransformCallback } from 'node:stream';
 
-/** Value kinds a column can hold (src/ingestion/records.ts ColumnPlan.type). */
+/** Value kinds a column can hold (src/ingestion/records/types.ts ColumnPlan.type). */
 export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'date-time' | 'string[]' | 'json';
 export type CopyValue = string | number | boolean | null | undefined | string[] | object;
 

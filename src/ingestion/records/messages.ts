@@ -1,0 +1,20 @@
+/** What a partner reads in a row error about a value: what was expected, with an example. */
+export const MSG = {
+  integer: 'Expected a whole number such as 42 (digits with an optional sign; no decimal point, spaces or thousands separators)',
+  integerJson: 'Expected a JSON number that is a whole number, e.g. 42 (not the string "42", not 4.2)',
+  number: 'Expected a number such as 3.14 or -2.5e3 (use . as the decimal separator; no thousands separators, hex, NaN or Infinity)',
+  numberJson: 'Expected a finite JSON number, e.g. 3.14 (not a string)',
+  boolean: 'Expected a boolean: true/false, 1/0 or yes/no (any case)',
+  booleanJson: 'Expected a JSON boolean: true or false (not a string or a number)',
+  date: 'Expected a real calendar date written YYYY-MM-DD, e.g. 2024-02-29',
+  dateTime: 'Expected an ISO 8601 date and time with a timezone, e.g. 2024-05-01T09:30:00+09:00 or 2024-05-01T00:30:00Z',
+  dateTimeRange: 'The date and time must fall between the years 0001 and 9999 in UTC',
+  array: 'Expected a JSON array of strings, e.g. ["a","b"] (in a CSV cell quote it and double the inner quotes: "[""a"",""b""]"); for cells such as a;b declare a multiValueSeparator',
+  arrayJson: 'Expected a JSON array of strings, e.g. ["a","b"] (no null, numbers or objects inside)',
+  json: 'Expected valid JSON text',
+  string: 'Expected a JSON string',
+  identityJson: 'Expected the identifier as a JSON string (numbers lose digits beyond 2^53: write "1234", not 1234)',
+  nul: 'Remove the NUL character (\\0): text values cannot contain it',
+  encoding: 'The value contains bytes that are not valid UTF-8 (shown as �); save the file as UTF-8 and upload it again',
+  safeInteger: 'Too large: whole numbers must lie between -9007199254740991 and 9007199254740991',
+};
