@@ -21,7 +21,8 @@ import { qualifiedData, SYS, type ValueKind } from '../datasets/storage';
 import { mergedProfilesSql } from '../profiles/merge';
 import type { NamespaceService } from '../namespaces/service';
 import { compileRule } from './rules';
-import type { AudienceService, RuleCatalog } from './service';
+import type { AudienceService } from './service';
+import type { RuleCatalog } from './types';
 
 export const SAMPLE_DEFAULT = 10;
 export const SAMPLE_MAX = 50;

@@ -1,5 +1,5 @@
 /**
- * Prospect audiences: a rule over prospect attributes (text or JSON, one AST — rules.ts), evaluated
+ * Prospect audiences: a rule over prospect attributes (text or JSON, one AST — rules/), evaluated
  * in batch only, on demand or daily at a set UTC time. Each evaluation stores a membership snapshot
  * and counts (members, entered, exited against the previous snapshot).
  *
@@ -18,136 +18,22 @@
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import { Db, Queryable } from '../core/db';
+import { drainDue } from '../core/due';
 import { Conflict, Duplicate, isCdpError, NotFound, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
+import { nextDailyAt } from '../core/schedule';
 import { ident } from '../core/sql';
-import type { Caller } from '../core/types';
+import { systemCaller, type Caller } from '../core/types';
 import type { DatasetService } from '../datasets/service';
 import { qualifiedData, SYS } from '../datasets/storage';
 import { mergedProfilesSql } from '../profiles/merge';
 import type { GovernanceService, LabelSource } from '../governance/service';
 import { checkRule, compileRule, fieldsOf, parseRuleJson, parseRuleText, postgresRegexMessage, regexPatterns, RuleAst, RuleField, ruleToJson, ruleToText } from './rules';
+import type { Audience, AudienceInput, AudienceRow, AudienceSchedule, AudienceStatus, DatasetPlan, EvaluationRow, EvaluationSummary, MemberSource, ResolvedRule, RuleCatalog } from './types';
 
-export type AudienceStatus = 'draft' | 'published' | 'archived';
-
-export interface AudienceSchedule {
-  /** Daily evaluation time, `HH:MM` in UTC. */
-  dailyAt: string;
-}
-
-export interface AudienceInput {
-  name: string;
-  description?: string;
-  /** PQL-like text or a JSON condition tree. */
-  rule: string | Record<string, unknown>;
-  status?: AudienceStatus;
-  schedule?: AudienceSchedule | null;
-}
-
-export interface EvaluationSummary {
-  id: string;
-  audienceId: string;
-  status: 'queued' | 'running' | 'success' | 'failed';
-  trigger: 'manual' | 'schedule';
-  rule: string;
-  counts: { members: number | null; entered: number | null; exited: number | null };
-  datasets: string[];
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface Audience {
-  id: string;
-  name: string;
-  description: string;
-  status: AudienceStatus;
-  rule: { text: string; json: unknown };
-  fields: string[];
-  /** Labels of the rule's fields and of the datasets the audience reads. */
-  labels: string[];
-  schedule: AudienceSchedule | null;
-  nextEvaluationAt: string | null;
-  /** Size of the last successful evaluation. */
-  size: number | null;
-  lastEvaluation: EvaluationSummary | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-interface AudienceRow {
-  id: string;
-  ad_account_id: string;
-  name: string;
-  description: string;
-  status: AudienceStatus;
-  rule_text: string;
-  rule: unknown;
-  schedule: AudienceSchedule | null;
-  next_evaluation_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-interface EvaluationRow {
-  id: string;
-  ad_account_id: string;
-  audience_id: string;
-  status: EvaluationSummary['status'];
-  trigger: EvaluationSummary['trigger'];
-  rule_text: string;
-  members: string | null;
-  entered: string | null;
-  exited: string | null;
-  datasets: string[];
-  error: string | null;
-  snapshot_kept: boolean;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-export interface RuleCatalog {
-  datasets: Awaited<ReturnType<DatasetService['profileDatasets']>>;
-  known: Map<string, RuleField>;
-  columnsByDataset: Map<string, Map<string, string>>;
-  /** dataset → field path → PostgreSQL type of its column. */
-  typesByDataset: Map<string, Map<string, string>>;
-  /** field path → the PostgreSQL type rules read it as (prospect datasets' first). */
-  typeOf: Map<string, string>;
-}
-
-/** One dataset an audience reads. */
-interface DatasetPlan {
-  datasetId: string;
-  schemaId: string;
-  table: string;
-  namespaceId: string;
-  /** The field the dataset's identity (primary, in namespaceId) is read from. */
-  identityField: string;
-  /** rule field path → column */
-  columns: Map<string, string>;
-}
-
-/** The members of one namespace: a statement selecting `identity`. */
-interface MemberSource {
-  namespaceId: string;
-  sql: string;
-  bindings: unknown[];
-}
-
-export interface ResolvedRule {
-  ast: RuleAst;
-  text: string;
-  json: unknown;
-  fields: string[];
-  /** Every dataset the evaluation reads (labels and lineage follow them). */
-  plans: DatasetPlan[];
-  sources: MemberSource[];
-}
+export type { Audience, AudienceInput, AudienceSchedule, AudienceStatus, EvaluationSummary, ResolvedRule, RuleCatalog } from './types';
 
 export const EVALUATE_JOB = 'audiences.evaluate';
 export const AUDIENCE_TICK_JOB = 'audiences.tick';
@@ -340,7 +226,7 @@ export class AudienceService {
         rule_text: resolved.text,
         rule: JSON.stringify(resolved.json),
         schedule: schedule ? JSON.stringify(schedule) : null,
-        next_evaluation_at: schedule ? nextDaily(schedule, this.clock.now()) : null,
+        next_evaluation_at: schedule ? nextDailyAt(schedule.dailyAt, this.clock.now()) : null,
         created_by: caller.keyId,
       });
       const audience = await this.load(tx, caller, id);
@@ -380,7 +266,7 @@ export class AudienceService {
           ...(patch.status !== undefined ? { status: patch.status } : {}),
           ...(resolved ? { rule_text: resolved.text, rule: JSON.stringify(resolved.json) } : {}),
           ...(schedule !== undefined
-            ? { schedule: schedule ? JSON.stringify(schedule) : null, next_evaluation_at: schedule ? nextDaily(schedule, this.clock.now()) : null }
+            ? { schedule: schedule ? JSON.stringify(schedule) : null, next_evaluation_at: schedule ? nextDailyAt(schedule.dailyAt, this.clock.now()) : null }
             : {}),
           updated_at: tx.fn.now(),
         });
@@ -440,7 +326,7 @@ export class AudienceService {
     if (!row || row.status === 'success' || row.status === 'failed') return row ? toEvaluation(row) : null;
     const audience = await this.db<AudienceRow>('audiences').where({ id: row.audience_id }).first();
     if (!audience) return null;
-    const caller: Caller = { keyId: `system:audience:${audience.id}`, role: 'marketer', organizationId: '', adAccountId: audience.ad_account_id, orgWide: false };
+    const caller = systemCaller(audience.ad_account_id, 'marketer', `audience:${audience.id}`);
     await this.db('audience_evaluations').where({ id: evaluationId }).update({ status: 'running', started_at: this.clock.now() });
     try {
       const resolved = await this.resolveRule(caller, audience.rule_text);
@@ -509,19 +395,20 @@ export class AudienceService {
 
   /** Scheduler tick: queue an evaluation for every audience whose daily time has come. */
   async queueDueEvaluations(): Promise<number> {
-    let queued = 0;
-    for (;;) {
-      const due = await this.db.transaction(async (tx) => {
-        const row = await tx<AudienceRow>('audiences').whereNot('status', 'archived').where('next_evaluation_at', '<=', this.clock.now()).forUpdate().skipLocked().first();
-        if (!row) return undefined;
-        await tx('audiences').where({ id: row.id }).update({ next_evaluation_at: row.schedule ? nextDaily(row.schedule, this.clock.now()) : null });
-        return row;
-      });
-      if (!due) return queued;
-      const caller: Caller = { keyId: 'system:scheduler', role: 'marketer', organizationId: '', adAccountId: due.ad_account_id, orgWide: false };
-      await this.evaluate(caller, due.id, 'schedule');
-      queued += 1;
-    }
+    return drainDue<AudienceRow>(
+      this.db,
+      () => this.clock.now(),
+      {
+        table: 'audiences',
+        due: 'next_evaluation_at',
+        where: (q) => q.whereNot('status', 'archived'),
+        key: (row) => ({ id: row.id }),
+        advance: (row, now) => ({ next_evaluation_at: row.schedule ? nextDailyAt(row.schedule.dailyAt, now) : null }),
+      },
+      async (row) => {
+        await this.evaluate(systemCaller(row.ad_account_id, 'marketer', 'scheduler'), row.id, 'schedule');
+      },
+    );
   }
 
   /** The latest successful evaluation (activations export its snapshot). */
@@ -644,14 +531,6 @@ function checkSchedule(s: AudienceSchedule | null): AudienceSchedule | null {
   if (s === null) return null;
   if (!DAILY_AT.test(s.dailyAt)) throw ruleError('/schedule/dailyAt', 'time', 'dailyAt is a UTC time of day, HH:MM (00:00–23:59)');
   return { dailyAt: s.dailyAt };
-}
-
-/** Next occurrence of HH:MM UTC strictly after `after`. */
-export function nextDaily(s: AudienceSchedule, after: Date): Date {
-  const [h, m] = s.dailyAt.split(':').map(Number);
-  const next = new Date(Date.UTC(after.getUTCFullYear(), after.getUTCMonth(), after.getUTCDate(), h, m));
-  if (next.getTime() <= after.getTime()) next.setUTCDate(next.getUTCDate() + 1);
-  return next;
 }
 
 function toEvaluation(r: EvaluationRow): EvaluationSummary {
