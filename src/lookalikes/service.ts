@@ -25,163 +25,53 @@
  * - Names, the limit of 30, usage in ad group targeting and delete-while-used are the registry's. A
  *   seed used by lookalikes cannot be deleted (its usage lists them); a lookalike is never a seed.
  */
-import { createHash } from 'node:crypto';
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import type { Db, Queryable } from '../core/db';
+import { claimDue, drainDue, type DueSpec } from '../core/due';
 import { Conflict, isCdpError, ruleError } from '../core/errors';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
-import type { Caller } from '../core/types';
+import { systemCaller, type Caller } from '../core/types';
 import type { DatasetService } from '../datasets/service';
 import type { ChannelUser, FriendGroupService } from '../friend-groups/service';
 import { DAY_MS, type PopulationService } from '../populations/service';
-import type { TargetBase, TargetRow, TargetService, TargetUser } from '../targets/service';
+import type { TargetRow, TargetService, TargetUser } from '../targets/service';
 import type { SqlFragment, UniverseService } from '../universe/service';
-import { BehaviourSource, densify, FeatureReader, vocabulary } from './features';
-import { auc, holdOut, recallAt, Standardizer, TopScores, train } from './model';
+import { trainAndScore } from './build';
+import { BehaviourSource, FeatureReader } from './features';
+import { candidate, minimumMessage, SeedRefused, seedOfTarget } from './seeds';
+import { autoName, autoUpdateDelayMs, checkSize } from './settings';
+import {
+  BuildReport,
+  CHUNK_PEOPLE,
+  Computed,
+  DEFAULT_SIZE,
+  Lookalike,
+  LOOKALIKE_MINIMUM,
+  LookalikeInput,
+  LookalikeRow,
+  MAX_NAME,
+  ResolvedSeed,
+  SEED_MINIMUM,
+  SEED_TYPE_LABELS,
+  SeedCandidate,
+  SeedType,
+  STATUS_LABELS,
+} from './types';
+
+export { autoName, autoUpdateDelayMs } from './settings';
+export { minimumMessage } from './seeds';
+export { AUTO_UPDATE_BASE_MS, AUTO_UPDATE_SPREAD_MS, CHUNK_PEOPLE, type Lookalike, type LookalikeInput, type SeedCandidate } from './types';
 
 export const LOOKALIKE_BUILD_JOB = 'lookalikes.build';
 export const LOOKALIKE_TICK_JOB = 'lookalikes.tick';
 
-export const SEED_TYPES = ['CUSTOMER_FILE', 'KAKAO_USERS'] as const;
-export type SeedType = (typeof SEED_TYPES)[number];
-export type SeedKind = 'customer_file' | 'talk_channel' | 'ad_response';
-
-/** Kakao: customer files of at least 2,000 people, Kakao users of at least 1,000. */
-export const SEED_MINIMUM: Record<SeedType, number> = { CUSTOMER_FILE: 2000, KAKAO_USERS: 1000 };
-/** A result below this many people is 모수부족 (SEED_NOT_ENOUGH). */
-export const LOOKALIKE_MINIMUM = 1000;
-export const DEFAULT_SIZE = 5;
-export const MAX_SIZE = 10;
-/** People scored per query while streaming over the universe. */
-export const CHUNK_PEOPLE = 50_000;
-/** Seed people sampled for training and hold-out (as many non-seed people are sampled). */
-export const MAX_SEED_SAMPLE = 4000;
-export const AUTO_UPDATE_BASE_MS = 7 * DAY_MS;
-export const AUTO_UPDATE_SPREAD_MS = 2 * DAY_MS;
 const LEASE_MS = 30 * 60_000;
 const RETRY_MS = 60_000;
 const REBUILD_RETRY_MS = 60 * 60_000;
 const MAX_ATTEMPTS = 3;
-const MAX_NAME = 100;
 const KIND = 'lookalike';
-
-export type LookalikeStatus = 'STANDBY' | 'AVAILABLE' | 'ERROR' | 'SEED_NOT_ENOUGH';
-export const STATUS_LABELS: Record<LookalikeStatus, string> = {
-  STANDBY: '준비중',
-  AVAILABLE: '사용가능',
-  ERROR: '사용불가',
-  SEED_NOT_ENOUGH: '모수부족',
-};
-const SEED_TYPE_LABELS: Record<SeedType, string> = { CUSTOMER_FILE: '고객파일', KAKAO_USERS: '카카오 사용자' };
-
-export interface SeedCandidate {
-  type: SeedType;
-  kind: SeedKind;
-  id: string;
-  name: string;
-  /** People of the account's universe in the seed now (null: not counted yet). */
-  population: number | null;
-  minimum: number;
-  selectable: boolean;
-  reason?: string;
-}
-
-export interface LookalikeQuality {
-  /** Area under the ROC curve of held-out seed people vs an equal held-out non-seed sample. */
-  auc: number | null;
-  /** Share of held-out seed people who score within the chosen size (the top `size` % cut-off). */
-  recallAtSize: number | null;
-  heldOutSeed: number;
-  heldOutOthers: number;
-}
-
-export interface BuildReport {
-  number: number;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  seedPopulation: number;
-  universePeople: number;
-  scoredPeople: number;
-  /** People among the members when the build completed. */
-  resultPeople: number;
-  trainingSeed: number;
-  trainingOthers: number;
-  features: number;
-  /** The strongest features (standardised weights), most seed-like first. */
-  topFeatures: { feature: string; weight: number }[];
-  quality: LookalikeQuality | null;
-}
-
-export interface Lookalike extends Omit<TargetBase, 'updatedAt'> {
-  status: LookalikeStatus;
-  statusLabel: string;
-  seed: { type: SeedType; typeLabel: string; kind: SeedKind; id: string; name: string; population: number; minimum: number };
-  size: number;
-  autoUpdate: boolean;
-  /** 타겟 업데이트 일시: when the last build completed (null before the first). */
-  updatedAt: string | null;
-  /** When it was created or last renamed (the registry row). */
-  modifiedAt: string;
-  nextBuildAt: string | null;
-  building: boolean;
-  builds: number;
-  quality: LookalikeQuality | null;
-  lastBuild: BuildReport | null;
-  error: string | null;
-  usage: TargetUser[];
-}
-
-export interface LookalikeInput {
-  seed: { type: SeedType; id: string };
-  name?: string;
-  size?: number;
-  autoUpdate?: boolean;
-}
-
-interface LookalikeRow {
-  target_id: string;
-  ad_account_id: string;
-  seed_type: SeedType;
-  seed_kind: SeedKind;
-  seed_id: string;
-  seed_name: string;
-  seed_population: string;
-  size: number;
-  auto_update: boolean;
-  status: LookalikeStatus;
-  error: string | null;
-  revision: number;
-  builds: number;
-  attempts: number;
-  built_at: Date | null;
-  next_build_at: Date | null;
-  lease_until: Date | null;
-  last_build: BuildReport | null;
-}
-
-type ResolvedSeed = Omit<SeedCandidate, 'selectable' | 'reason'> & {
-  /** Why it cannot be counted (not counted yet, failed). */
-  unavailable?: string;
-};
-
-/** The seed cannot be used (gone, too small): the build is refused rather than retried. */
-class SeedRefused extends Error {}
-
-/** 7 days + a deterministic offset within 48 h from a hash of the target id. */
-export function autoUpdateDelayMs(targetId: string): number {
-  const h = createHash('sha256').update(targetId).digest().readUIntBE(0, 6);
-  return AUTO_UPDATE_BASE_MS + (h % AUTO_UPDATE_SPREAD_MS);
-}
-
-export function minimumMessage(type: SeedType, name: string, population: number | null): string {
-  const min = SEED_MINIMUM[type].toLocaleString('en-US');
-  const ko = type === 'CUSTOMER_FILE' ? `모수가 ${min}명 이상인 고객파일만 선택할 수 있습니다` : `모수가 ${min}명 이상인 카카오 콘텐츠만 선택할 수 있습니다`;
-  const what = type === 'CUSTOMER_FILE' ? 'customer file' : 'Kakao users';
-  return `${ko} / a ${what} seed needs a population of at least ${min}: "${name}" has ${population === null ? 'not been counted yet' : population.toLocaleString('en-US')}`;
-}
 
 export class LookalikeService {
   private readonly features: FeatureReader;
@@ -348,20 +238,14 @@ export class LookalikeService {
 
   /** Tick: runs every due build (first builds, size changes, auto-updates). Returns how many ran. */
   async tick(): Promise<number> {
-    let built = 0;
-    for (;;) {
-      const row = await this.claim(null);
-      if (!row) return built;
-      await this.build(row);
-      built++;
-    }
+    return drainDue(this.db, () => this.clock.now(), this.dueBuild(null), (row) => this.build(row));
   }
 
   /** Job: builds one lookalike if it is due and no other worker holds it. */
   async buildNow(targetId: string): Promise<boolean> {
-    const row = await this.claim(targetId);
-    if (!row) return false;
-    await this.build(row);
+    const claimed = await claimDue(this.db, this.clock.now(), this.dueBuild(targetId));
+    if (!claimed) return false;
+    await this.build(claimed.row);
     return true;
   }
 
@@ -374,28 +258,25 @@ export class LookalikeService {
     }
   }
 
-  private async claim(targetId: string | null): Promise<LookalikeRow | null> {
-    const now = this.clock.now();
-    return this.db.transaction(async (tx) => {
-      const q = tx<LookalikeRow>('lookalikes')
-        .where('next_build_at', '<=', now)
-        .where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', now))
-        .orderBy('next_build_at')
-        .limit(1)
-        .forUpdate()
-        .skipLocked();
-      if (targetId) q.where({ target_id: targetId });
-      const [row] = await q;
-      if (!row) return null;
-      await tx('lookalikes').where({ target_id: row.target_id }).update({ lease_until: new Date(now.getTime() + LEASE_MS), updated_at: tx.fn.now() });
-      return row;
-    });
+  /** A due build (of one lookalike, or any) whose lease is free; claiming it takes the lease. */
+  private dueBuild(targetId: string | null): DueSpec<LookalikeRow> {
+    return {
+      table: 'lookalikes',
+      due: 'next_build_at',
+      where: (q, now) => {
+        q.where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', now));
+        if (targetId) q.where({ target_id: targetId });
+      },
+      key: (row) => ({ target_id: row.target_id }),
+      advance: (_row, now) => ({ lease_until: new Date(now.getTime() + LEASE_MS), updated_at: this.db.fn.now() }),
+      orderBy: 'next_build_at',
+    };
   }
 
   private async build(row: LookalikeRow): Promise<void> {
     const startedAt = this.clock.now();
     const t0 = Date.now();
-    const caller: Caller = { keyId: `system:lookalike:${row.target_id}`, role: 'marketer', organizationId: '', adAccountId: row.ad_account_id, orgWide: false };
+    const caller = systemCaller(row.ad_account_id, 'marketer', `lookalike:${row.target_id}`);
     try {
       const result = await this.compute(caller, row, startedAt);
       await this.finish(row, result, startedAt, Date.now() - t0);
@@ -406,10 +287,9 @@ export class LookalikeService {
     }
   }
 
-  /** Trains, scores the universe into lookalike_scores and returns what finish() needs. */
+  /** Resolves the seed and the feature plan, then trains and scores (build.ts). */
   private async compute(caller: Caller, row: LookalikeRow, now: Date): Promise<Computed> {
     const a = row.ad_account_id;
-    const id = row.target_id;
     await this.universe.linkPending(a);
     const seedSeen = await this.resolveSeed(this.db, caller, { type: row.seed_type, id: row.seed_id }).catch((err) => {
       if (isCdpError(err)) throw new SeedRefused(`The seed ${row.seed_name} (${row.seed_id}) is no longer there`);
@@ -419,95 +299,7 @@ export class LookalikeService {
     const everyone = this.universe.allPeople(a);
     const excluded = new Set(row.seed_kind === 'talk_channel' ? [`friend:${row.seed_id}`] : []);
     const plan = await this.features.plan(caller, excluded);
-    // One transaction holds the build's temporary tables (the seed's people, every person's
-    // features), so each source is read once, not once per chunk of the universe.
-    return this.db.transaction(async (tx) => {
-      await tx.raw(`create temp table lookalike_seed (person_id bigint primary key) on commit drop`);
-      await tx.raw(`insert into lookalike_seed (person_id) select distinct s.person_id from (${seed.sql}) s`, [...seed.bindings]);
-      await tx.raw(`analyze lookalike_seed`);
-      const seedPopulation = await this.count(tx, { sql: 'select person_id from lookalike_seed', bindings: [] });
-      if (seedPopulation < SEED_MINIMUM[row.seed_type]) throw new SeedRefused(minimumMessage(row.seed_type, seedSeen.name, seedPopulation));
-      const universePeople = await this.count(tx, everyone);
-      const salt = `${id}:${row.builds + 1}`;
-
-      // Samples in a random order fixed by the build (md5 of person and salt): reproducible, and the
-      // first 20 % of each is the hold-out.
-      const seedSample = await this.ids(tx, `select s.person_id::text as id from lookalike_seed s order by md5(s.person_id::text || ?), s.person_id limit ?`, [
-        salt,
-        MAX_SEED_SAMPLE,
-      ]);
-      const otherSample = await this.ids(
-        tx,
-        `select p.person_id::text as id from (${everyone.sql}) p
-         where not exists (select 1 from lookalike_seed s where s.person_id = p.person_id)
-         order by md5(p.person_id::text || ?), p.person_id limit ?`,
-        [...everyone.bindings, salt, seedSample.length],
-      );
-      const base = { seedPopulation, universePeople, seedName: seedSeen.name };
-      if (otherSample.length === 0) {
-        return { ...base, k: 0, scored: 0, trainingSeed: 0, trainingOthers: 0, features: 0, topFeatures: [], quality: null };
-      }
-
-      const store = await this.features.load(tx, a, plan, now);
-      const sample = await store.read({ ids: [...seedSample, ...otherSample] });
-      const vocab = vocabulary(plan, sample);
-      const seedSplit = holdOut(seedSample);
-      const otherHoldout = otherSample.slice(0, seedSplit.holdout.length);
-      const otherTrain = otherSample.slice(seedSplit.holdout.length);
-      const raw = (ids: readonly string[]) => ids.map((p) => densify(vocab, sample.get(p)));
-      const standardizer = Standardizer.fit([...raw(seedSplit.train), ...raw(otherTrain)], vocab.keys.length);
-      const x = (ids: readonly string[]) => raw(ids).map((r) => standardizer.transform(r));
-      const model = train(x(seedSplit.train), x(otherTrain));
-      const heldSeed = model.scores(x(seedSplit.holdout));
-      const heldOthers = model.scores(x(otherHoldout));
-
-      // Score every non-seed person, chunk by chunk (rows in one typed array, standardised in place);
-      // only the best `size` % can become members, so only they are kept and stored.
-      await tx('lookalike_scores').where({ target_id: id }).delete();
-      const width = vocab.keys.length;
-      const z = new Float64Array(width);
-      const top = new TopScores(Math.round((row.size / 100) * universePeople));
-      let after = '0';
-      let scored = 0;
-      for (;;) {
-        const people = await this.ids(tx, `select p.person_id::text as id from (${everyone.sql}) p where p.person_id > ? order by p.person_id limit ?`, [
-          ...everyone.bindings,
-          after,
-          this.chunkPeople,
-        ]);
-        if (people.length === 0) break;
-        const range = { after, upTo: people[people.length - 1] };
-        const inSeed = new Set(await this.ids(tx, `select s.person_id::text as id from lookalike_seed s where s.person_id > ? and s.person_id <= ?`, [range.after, range.upTo]));
-        const candidates = inSeed.size ? people.filter((p) => !inSeed.has(p)) : people;
-        const rows = await store.readRows(vocab, candidates, range);
-        for (let i = 0; i < candidates.length; i++) top.add(candidates[i], model.score(standardizer.transformInto(rows, z, i * width)));
-        scored += candidates.length;
-        after = range.upTo;
-      }
-
-      // k = min(scored, size % of the universe): the people kept.
-      const best = top.ranked();
-      const k = best.people.length;
-      for (let i = 0; i < k; i += this.chunkPeople) {
-        await tx.raw(`insert into lookalike_scores (target_id, person_id, score) select ?, t.p, t.s from unnest(?::bigint[], ?::float8[]) as t(p, s)`, [
-          id,
-          best.people.slice(i, i + this.chunkPeople),
-          best.scores.slice(i, i + this.chunkPeople),
-        ]);
-      }
-      const recallAtSize = k > 0 ? round(recallAt(heldSeed, best.scores[k - 1])) : null;
-      const weights = model.weights.slice(1).map((w, j) => ({ feature: vocab.labels[j], weight: round(w) }));
-      return {
-        ...base,
-        k,
-        scored,
-        trainingSeed: seedSplit.train.length,
-        trainingOthers: otherTrain.length,
-        features: vocab.keys.length,
-        topFeatures: weights.filter((w) => w.weight !== 0).sort((p, q) => Math.abs(q.weight) - Math.abs(p.weight)).slice(0, 10),
-        quality: { auc: finite(auc(heldSeed, heldOthers)), recallAtSize, heldOutSeed: heldSeed.length, heldOutOthers: heldOthers.length },
-      };
-    });
+    return trainAndScore(this.db, this.features, { row, seedName: seedSeen.name, seed, everyone, plan, now, chunkPeople: this.chunkPeople });
   }
 
   /** Swaps the members in one transaction and records the build; the population is counted at once. */
@@ -621,16 +413,6 @@ export class LookalikeService {
     return this.universe.peopleOfNodes(adAccountId, { sql: 'select node from lookalike_members where target_id = ?', bindings: [targetId] }, { unique: true });
   }
 
-  private async count(q: Queryable, people: SqlFragment): Promise<number> {
-    const { rows } = await q.raw(`select count(*)::bigint as n from (${people.sql}) p`, [...people.bindings]);
-    return Number(rows[0].n);
-  }
-
-  private async ids(q: Queryable, sql: string, bindings: readonly unknown[]): Promise<string[]> {
-    const { rows } = await q.raw(sql, bindings as never);
-    return (rows as { id: string }[]).map((r) => r.id);
-  }
-
   /** A generated name that is free: "… (2)", "… (3)" after a clash. */
   private async freeName(q: Queryable, caller: Caller, base: string): Promise<string> {
     const taken = new Set((await this.targets.list(q, caller, KIND)).map((t) => t.name.toLowerCase()));
@@ -684,67 +466,4 @@ export class LookalikeService {
       };
     });
   }
-}
-
-interface Computed {
-  seedPopulation: number;
-  universePeople: number;
-  seedName: string;
-  /** Members to keep: the top k scores. */
-  k: number;
-  scored: number;
-  trainingSeed: number;
-  trainingOthers: number;
-  features: number;
-  topFeatures: { feature: string; weight: number }[];
-  quality: LookalikeQuality | null;
-}
-
-function checkSize(size: number): void {
-  if (!Number.isInteger(size) || size < 1 || size > MAX_SIZE) {
-    throw ruleError('/size', 'range', `size is 1 to ${MAX_SIZE} (% of the universe): 1 keeps the most similar people, ${MAX_SIZE} reaches the most`);
-  }
-}
-
-function seedOfTarget(target: TargetRow, view: { state: string; count: number | null; label: string } | null | undefined): ResolvedSeed {
-  const type: SeedType = target.kind === 'customer_file' ? 'CUSTOMER_FILE' : 'KAKAO_USERS';
-  const counted = view && view.count !== null && view.state !== 'failed';
-  return {
-    type,
-    kind: target.kind === 'customer_file' ? 'customer_file' : 'ad_response',
-    id: target.id,
-    name: target.name,
-    population: counted ? view.count : null,
-    minimum: SEED_MINIMUM[type],
-    unavailable: counted ? undefined : `"${target.name}" has no population yet (${view?.label ?? '준비중'}); choose it once it is counted`,
-  };
-}
-
-function candidate(seed: ResolvedSeed): SeedCandidate {
-  const selectable = !seed.unavailable && seed.population !== null && seed.population >= seed.minimum;
-  return {
-    type: seed.type,
-    kind: seed.kind,
-    id: seed.id,
-    name: seed.name,
-    population: seed.population,
-    minimum: seed.minimum,
-    selectable,
-    ...(selectable ? {} : { reason: seed.unavailable ?? minimumMessage(seed.type, seed.name, seed.population) }),
-  };
-}
-
-/** `<seed name> 유사타겟 5%`, at most MAX_NAME characters. */
-export function autoName(seedName: string, size: number): string {
-  const tail = ` 유사타겟 ${size}%`;
-  const room = MAX_NAME - tail.length;
-  return (seedName.length > room ? `${seedName.slice(0, Math.max(1, room - 1))}…` : seedName) + tail;
-}
-
-function round(x: number): number {
-  return Math.round(x * 10_000) / 10_000;
-}
-
-function finite(x: number): number | null {
-  return Number.isFinite(x) ? round(x) : null;
 }
