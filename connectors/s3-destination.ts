@@ -22,7 +22,8 @@ import type { DestinationPart, DestinationWriter, PublishedFile, StartedUpload, 
 import { createS3Client, s3Prefix } from './s3';
 import { assertFinalName, assertRemotePath } from './remote-path';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, S3Spec } from './types';
-import { describe, networkCode, withTimeout } from './util';
+import { s3Endpoint, s3Error, type S3Op } from './s3-errors';
+import { describe, withTimeout } from './util';
 
 export interface S3DestinationOptions {
   /** Bytes per uploaded part: at least 5 MiB (S3's minimum); default 8 MiB. */
@@ -46,7 +47,7 @@ export function createS3Destination(spec: S3DestinationSpec, opts: S3Destination
   return new S3Destination(spec, opts);
 }
 
-type Op = 'list' | 'check' | 'write' | 'abort';
+type Op = Exclude<S3Op, 'read'>;
 
 /** What a file name's extension says about its bytes. */
 function contentType(name: string): string {
@@ -84,7 +85,7 @@ class S3Destination implements DestinationWriter {
       throw new ConnectorError('protocol', `partSizeBytes ${this.partSize} is below S3's 5 MiB minimum part size`, false);
     }
     this.queueSize = Math.max(1, opts.queueSize ?? 2);
-    this.where = spec.endpoint ?? `s3.${spec.region}.amazonaws.com`;
+    this.where = s3Endpoint(spec);
     this.client = createS3Client(spec, this.timeoutMs, opts.maxAttempts ?? 3);
     if (opts.journal) journalUploads(this.client, opts.journal);
   }
@@ -196,75 +197,7 @@ class S3Destination implements DestinationWriter {
   }
 
   asConnectorError(err: unknown, op: Op, key: string): ConnectorError {
-    if (err instanceof ConnectorError) return err;
-    const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
-    const name = e.Code ?? e.name ?? '';
-    const code = networkCode(err) ?? '';
-    const status = e.$metadata?.httpStatusCode;
-    const msg = describe(err);
-    const keyId = this.spec.accessKeyId;
-    const at = this.location(key);
-    const verb = { list: 'listing', check: 'checking', write: 'writing', abort: 'aborting the upload of' }[op];
-    const cause = { cause: err };
-    switch (name) {
-      case 'InvalidAccessKeyId':
-        return new ConnectorError('auth_failed', `S3 does not know access key ${keyId}: check the access key ID`, false, cause);
-      case 'SignatureDoesNotMatch':
-        return new ConnectorError('auth_failed', `S3 rejected the request signature of access key ${keyId}: check the secret access key`, false, cause);
-      case 'ExpiredToken':
-      case 'TokenRefreshRequired':
-        return new ConnectorError('auth_failed', `the session token of access key ${keyId} has expired: issue new temporary credentials`, false, cause);
-      case 'InvalidToken':
-        return new ConnectorError('auth_failed', `S3 rejected the session token of access key ${keyId}: check the session token`, false, cause);
-      case 'NoSuchBucket':
-        return new ConnectorError('no_such_folder', `no such bucket ${this.spec.bucket} at ${this.where}: check the destination's bucket name`, false, cause);
-      case 'NoSuchUpload':
-        return new ConnectorError('unknown', `the multipart upload of ${at} is gone (aborted elsewhere, or removed by a lifecycle rule); the next run writes the file again`, true, cause);
-      case 'AuthorizationHeaderMalformed':
-      case 'PermanentRedirect':
-      case 'IllegalLocationConstraintException':
-        return new ConnectorError('protocol', `bucket ${this.spec.bucket} is not in region ${this.spec.region} (${msg}): set the bucket's region`, false, cause);
-      case 'RequestTimeTooSkewed':
-        return new ConnectorError('protocol', `S3 refused the request because our clock differs too much from ${this.where}'s: fix the server clock (NTP)`, true, cause);
-      case 'AccessDenied':
-      case 'AllAccessDisabled':
-      case 'Forbidden':
-        return this.denied(op, key, cause);
-      case 'TimeoutError':
-      case 'RequestTimeout':
-        return new ConnectorError('timeout', `S3 endpoint ${this.where} did not answer while ${verb} ${at} within ${this.timeoutMs / 1000} s: check the endpoint, or raise timeoutMs if it is just slow`, true, cause);
-    }
-    if (code === 'ECONNREFUSED') {
-      return new ConnectorError('host_unreachable', `cannot reach S3 endpoint ${this.where} (connection refused): check the endpoint (service URL)`, true, cause);
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return new ConnectorError('host_unreachable', `S3 endpoint ${this.where} does not resolve: check the endpoint (service URL) and region`, true, cause);
-    }
-    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-      return new ConnectorError('host_unreachable', `cannot reach S3 endpoint ${this.where} (${code}): check the endpoint and network access`, true, cause);
-    }
-    if (code === 'ETIMEDOUT') {
-      return new ConnectorError('timeout', `S3 endpoint ${this.where} timed out: check the endpoint, or raise timeoutMs`, true, cause);
-    }
-    if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|closed before the end/i.test(msg)) {
-      return new ConnectorError('host_unreachable', `the connection to S3 endpoint ${this.where} was lost while ${verb} ${at} (${msg}); the next run retries`, true, cause);
-    }
-    if (status === 403) return this.denied(op, key, cause);
-    if (status === 404) return new ConnectorError('no_such_folder', `${at} not found at ${this.where}: check the destination's bucket and folder`, false, cause);
-    if (status !== undefined && status >= 500) {
-      return new ConnectorError('unknown', `S3 endpoint ${this.where} failed (${status} ${name || msg}) while ${verb} ${at}; the next run retries`, true, cause);
-    }
-    return new ConnectorError('unknown', `S3 error while ${verb} ${at}: ${name && name !== 'Error' ? `${name}: ` : ''}${msg}`, false, cause);
-  }
-
-  private denied(op: Op, key: string, cause: { cause: unknown }): ConnectorError {
-    const action = { list: 's3:ListBucket', check: 's3:GetObject (and s3:ListBucket, so missing files answer 404)', write: 's3:PutObject', abort: 's3:AbortMultipartUpload' }[op];
-    return new ConnectorError(
-      'permission_denied',
-      `access key ${this.spec.accessKeyId} may not ${op} ${this.location(key)}: grant ${action} on the destination's folder to that key, or check the bucket and folder`,
-      false,
-      cause,
-    );
+    return s3Error(err, { spec: this.spec, timeoutMs: this.timeoutMs, owner: 'destination', op, key });
   }
 }
 

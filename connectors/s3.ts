@@ -6,7 +6,8 @@ import { GetObjectCommand, ListObjectsV2Command, ListObjectsV2CommandOutput, S3C
 import type { Readable } from 'node:stream';
 import { ConnectionTestResult, ConnectorError, DEFAULT_TIMEOUT_MS, RemoteFile, S3Spec, SourceConnector } from './types';
 import { assertRemotePath } from './remote-path';
-import { baseName, describe, globToRegExp, guardStream, networkCode, sortFiles } from './util';
+import { s3Endpoint, s3Error } from './s3-errors';
+import { baseName, globToRegExp, guardStream, sortFiles } from './util';
 
 export interface S3SourceOptions {
   /** MaxKeys per ListObjectsV2 page (S3's maximum and default: 1000); tests page through small ones. */
@@ -19,7 +20,6 @@ export function createS3Source(spec: S3Spec, opts: S3SourceOptions = {}): Source
   return new S3Source(spec, opts);
 }
 
-/** Folder → key prefix: no leading slash, one trailing slash ("" for the whole bucket). */
 /** The one way this project builds an S3 client (sources and destinations alike). */
 export function createS3Client(spec: S3Spec, timeoutMs: number, maxAttempts: number): S3Client {
   return new S3Client({
@@ -40,6 +40,7 @@ export function createS3Client(spec: S3Spec, timeoutMs: number, maxAttempts: num
   });
 }
 
+/** Folder → key prefix: no leading slash, one trailing slash ("" for the whole bucket). */
 export function s3Prefix(folder: string): string {
   const p = folder.replace(/^\/+/, '');
   return p === '' || p.endsWith('/') ? p : `${p}/`;
@@ -59,7 +60,7 @@ class S3Source implements SourceConnector {
   ) {
     this.timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.pageSize = Math.min(Math.max(opts.pageSize ?? 1000, 1), 1000);
-    this.where = spec.endpoint ?? `s3.${spec.region}.amazonaws.com`;
+    this.where = s3Endpoint(spec);
     this.client = createS3Client(spec, this.timeoutMs, opts.maxAttempts ?? 3);
   }
 
@@ -167,75 +168,6 @@ class S3Source implements SourceConnector {
   }
 
   private asConnectorError(err: unknown, ctx: Ctx): ConnectorError {
-    if (err instanceof ConnectorError) return err;
-    const e = err as { name?: string; code?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
-    const name = e.Code ?? e.name ?? '';
-    const code = networkCode(err) ?? '';
-    const status = e.$metadata?.httpStatusCode;
-    const msg = describe(err);
-    const key = this.spec.accessKeyId;
-    const at = this.location(ctx.key);
-    const cause = { cause: err };
-    switch (name) {
-      case 'InvalidAccessKeyId':
-        return new ConnectorError('auth_failed', `S3 does not know access key ${key}: check the access key ID`, false, cause);
-      case 'SignatureDoesNotMatch':
-        return new ConnectorError('auth_failed', `S3 rejected the request signature of access key ${key}: check the secret access key`, false, cause);
-      case 'ExpiredToken':
-      case 'TokenRefreshRequired':
-        return new ConnectorError('auth_failed', `the session token of access key ${key} has expired: issue new temporary credentials`, false, cause);
-      case 'InvalidToken':
-        return new ConnectorError('auth_failed', `S3 rejected the session token of access key ${key}: check the session token`, false, cause);
-      case 'NoSuchBucket':
-        return new ConnectorError('no_such_folder', `no such bucket ${this.spec.bucket} at ${this.where}: check the bucket name`, false, cause);
-      case 'NoSuchKey':
-        return new ConnectorError('no_such_folder', `no such file ${at}: it was moved or deleted after it was listed; the next run lists the folder again`, true, cause);
-      case 'PreconditionFailed':
-        return new ConnectorError('unknown', `${at} changed after it was listed: the next run picks up the new version`, true, cause);
-      case 'AuthorizationHeaderMalformed':
-      case 'PermanentRedirect':
-      case 'IllegalLocationConstraintException':
-        return new ConnectorError('protocol', `bucket ${this.spec.bucket} is not in region ${this.spec.region} (${msg}): set the bucket's region`, false, cause);
-      case 'RequestTimeTooSkewed':
-        return new ConnectorError('protocol', `S3 refused the request because our clock differs too much from ${this.where}'s: fix the server clock (NTP)`, true, cause);
-      case 'AccessDenied':
-      case 'AllAccessDisabled':
-      case 'Forbidden':
-        return this.denied(ctx, cause);
-      case 'TimeoutError':
-      case 'RequestTimeout':
-        return new ConnectorError('timeout', `S3 endpoint ${this.where} did not answer ${ctx.op === 'list' ? 'listing' : 'reading'} ${at} within ${this.timeoutMs / 1000} s: check the endpoint, or raise timeoutMs if it is just slow`, true, cause);
-    }
-    if (code === 'ECONNREFUSED') {
-      return new ConnectorError('host_unreachable', `cannot reach S3 endpoint ${this.where} (connection refused): check the endpoint (service URL)`, true, cause);
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return new ConnectorError('host_unreachable', `S3 endpoint ${this.where} does not resolve: check the endpoint (service URL) and region`, true, cause);
-    }
-    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-      return new ConnectorError('host_unreachable', `cannot reach S3 endpoint ${this.where} (${code}): check the endpoint and network access`, true, cause);
-    }
-    if (code === 'ETIMEDOUT') {
-      return new ConnectorError('timeout', `S3 endpoint ${this.where} timed out: check the endpoint, or raise timeoutMs`, true, cause);
-    }
-    if (code === 'ECONNRESET' || code === 'EPIPE' || /aborted|socket hang up|closed before the end/i.test(msg)) {
-      return new ConnectorError('host_unreachable', `the connection to S3 endpoint ${this.where} was lost while ${ctx.op === 'list' ? 'listing' : 'reading'} ${at} (${msg}); the next run retries`, true, cause);
-    }
-    if (status === 403) return this.denied(ctx, cause);
-    if (status === 404) return new ConnectorError('no_such_folder', `${at} not found at ${this.where}: check the bucket and the dataflow's folder`, false, cause);
-    if (status !== undefined && status >= 500) {
-      return new ConnectorError('unknown', `S3 endpoint ${this.where} failed (${status} ${name || msg}); the next run retries`, true, cause);
-    }
-    return new ConnectorError('unknown', `S3 error while ${ctx.op === 'list' ? 'listing' : 'reading'} ${at}: ${name && name !== 'Error' ? `${name}: ` : ''}${msg}`, false, cause);
-  }
-
-  private denied(ctx: Ctx, cause: { cause: unknown }): ConnectorError {
-    const action = ctx.op === 'list' ? 's3:ListBucket' : 's3:GetObject';
-    return new ConnectorError(
-      'permission_denied',
-      `access key ${this.spec.accessKeyId} may not ${ctx.op} ${this.location(ctx.key)}: grant ${action} on it to that key, or check the bucket and folder`,
-      false,
-      cause,
-    );
+    return s3Error(err, { spec: this.spec, timeoutMs: this.timeoutMs, owner: 'source', ...ctx });
   }
 }
