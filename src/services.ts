@@ -119,7 +119,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   const dataflows = new DataflowService(db, audit, datasets, batches, jobs, secrets, clock, log);
   const audiences = new AudienceService(db, audit, datasets, governance, jobs, clock, log);
   profiles.useMemberships((caller, namespaceId, identity) => audiences.membershipsOf(caller, namespaceId, identity));
-  const activation = new ActivationService(db, audit, audiences, datasets, governance, namespaces, jobs, secrets, clock, log);
+  const activation = new ActivationService({ db, audit, audiences, datasets, governance, namespaces, jobs, secrets, clock, log });
   audiences.useActivationChecks({
     beforeRuleChange: (caller, audienceId, resolved) => activation.checkAudienceChange(caller, audienceId, resolved),
     usedBy: (q, caller, audienceId) => activation.activationsUsing(q, caller, audienceId),

@@ -239,7 +239,7 @@ describe('a COPY that stops half-way', () => {
   }
   // The private writer, driven directly: a COPY far larger than the socket buffers is still running when it stops.
   const copyParts = (writer: DestinationWriter, sql: string) =>
-    (api.runtime.services.activation as unknown as { copyParts: (...a: unknown[]) => Promise<unknown> }).copyParts(writer, 'big.csv', sql, { sql: 'select 1 as received', bindings: [] }, null, '"', 1000, true);
+    (api.runtime.services.activation as unknown as { files: { copyParts: (...a: unknown[]) => Promise<unknown> } }).files.copyParts(writer, 'big.csv', sql, { sql: 'select 1 as received', bindings: [] }, null, '"', 1000, true);
   const poolAnswers = () => Promise.all(Array.from({ length: 12 }, () => api.db.raw('select 1')));
 
   it('an injected crash aborts the part, closes the connection and leaves the pool usable', async () => {
