@@ -30,7 +30,7 @@
  * Custom namespaces use the rule of their type (a custom `email` namespace gets the plain email rule).
  */
 import { parsePhoneNumberFromString, type PhoneNumber, type PhoneNumberType } from 'libphonenumber-js/max';
-import type { NamespaceType } from './service';
+import type { NamespaceType } from './types';
 
 export type NormalizeResult = { ok: true; value: string } | { ok: false; rule: string; message: string };
 export type IdentityNormalizer = (raw: string) => NormalizeResult;

@@ -12,63 +12,25 @@ import { Conflict, Duplicate, FieldError, NotFound, ruleError, UnprocessableRequ
 import { newId } from '../core/ids';
 import type { Caller } from '../core/types';
 import { identityNormalizer, isStitchable } from './identity';
+import {
+  NAMESPACE_TYPES,
+  type Namespace,
+  type NamespaceCreate,
+  type NamespaceListQuery,
+  type NamespaceType,
+  type NamespaceUpdate,
+  type NormalizedValue,
+  type NormalizeReport,
+} from './types';
 
-export type NamespaceType = 'cookie' | 'cross_device' | 'device' | 'email' | 'phone' | 'non_people' | 'partner_id';
-
-export const NAMESPACE_TYPES: readonly NamespaceType[] = ['cookie', 'cross_device', 'device', 'email', 'phone', 'non_people', 'partner_id'];
+export { NAMESPACE_TYPES } from './types';
+export type { Namespace, NamespaceCreate, NamespaceListQuery, NamespaceType, NamespaceUpdate, NormalizedValue, NormalizeReport } from './types';
 
 /** Identity symbol: letters, digits, `_`, `.`, `-`; 1–64 characters (same as schemas/namespace-create.json). */
 export const NAMESPACE_CODE_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 export const NAMESPACE_NAME_MAX = 200;
 export const NAMESPACE_DESCRIPTION_MAX = 2000;
 export const NORMALIZE_MAX_VALUES = 1000;
-
-export interface Namespace {
-  id: string;
-  name: string;
-  code: string;
-  type: NamespaceType;
-  description: string;
-  standard: boolean;
-  /** False for Partner ID and non-people namespaces: they never join an identity graph. */
-  stitchable: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface NamespaceCreate {
-  name: string;
-  code: string;
-  type: NamespaceType;
-  description?: string;
-}
-
-/** `code` and `type` are accepted only to answer "immutable" when they differ. */
-export interface NamespaceUpdate {
-  name?: string;
-  description?: string;
-  code?: string;
-  type?: NamespaceType;
-}
-
-export interface NamespaceListQuery {
-  type?: NamespaceType;
-  standard?: boolean;
-}
-
-export interface NormalizedValue {
-  input: string;
-  value?: string;
-  error?: { rule: string; message: string };
-  /** True when an earlier value of the same request normalised to the same identity. */
-  duplicate?: boolean;
-}
-
-export interface NormalizeReport {
-  namespace: { id: string; code: string; type: NamespaceType };
-  counts: { received: number; valid: number; invalid: number; duplicate: number };
-  items: NormalizedValue[];
-}
 
 interface StandardNamespace {
   name: string;

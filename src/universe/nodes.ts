@@ -8,7 +8,7 @@
  * `Phone_E.164` both hold E.164. Partner ids and non-people ids have no kind: they never join the
  * graph.
  */
-import type { NamespaceType } from '../namespaces/service';
+import type { NamespaceType } from '../namespaces/types';
 
 export const NODE_KINDS = ['adid', 'phone', 'phone_sha256', 'email', 'email_sha256', 'app_user_id', 'cookie'] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
