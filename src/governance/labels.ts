@@ -134,3 +134,14 @@ export const CORE_MARKETING_ACTIONS_BY_NAME: ReadonlyMap<string, MarketingAction
 
 /** Names (custom label codes, custom marketing actions) users may choose. */
 export const CUSTOM_NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+const CORE_LABEL_ORDER = new Map(CORE_LABELS.map((l, i) => [l.code, i]));
+/** Core labels in catalog order (C1…C12, I1…), then custom ones by code. */
+export function compareLabels(a: string, b: string): number {
+  const ia = CORE_LABEL_ORDER.get(a) ?? Number.MAX_SAFE_INTEGER;
+  const ib = CORE_LABEL_ORDER.get(b) ?? Number.MAX_SAFE_INTEGER;
+  if (ia !== ib) return ia - ib;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const sortLabels = (labels: Iterable<string>): string[] => [...new Set(labels)].sort(compareLabels);
