@@ -131,7 +131,12 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     const used = await tx('datasets').where({ ad_account_id: caller.adAccountId, schema_id: schemaId }).select('id');
     if (used.length > 0) throw new Conflict(`Schema ${schemaId} is used by datasets ${used.map((d: { id: string }) => d.id).join(', ')}; delete them first`);
   });
-  const universe = new UniverseService(db, datasets, log);
+  // Before the universe: its linker's tick lists the ad accounts through this service.
+  const accounts = new AccountService(db, audit, [
+    (tx, id) => namespaces.seedStandard(tx, id),
+    (tx, id) => governance.seedCore(tx, id),
+  ]);
+  const universe = new UniverseService(db, datasets, accounts, log);
   batches.onMerged((tx, storage, batchId) => universe.onBatchMerged(tx, storage, batchId));
   const populations = new PopulationService(db, universe, jobs, clock, log);
   universe.onRelinked((adAccountId) => populations.markAccountDue(adAccountId));
@@ -165,10 +170,6 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   // A seed used by lookalikes is part of their usage: deleting it is refused while they exist.
   targets.useUsage((q, caller, ids) => lookalikes.seedUsage(q, caller, ids));
   friendGroups.useChannelUsage((q, caller, channelId) => lookalikes.channelUsage(q, caller, channelId));
-  const accounts = new AccountService(db, audit, [
-    (tx, id) => namespaces.seedStandard(tx, id),
-    (tx, id) => governance.seedCore(tx, id),
-  ]);
   return {
     db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, audiences, insights, activation, clock,
     universe, populations, targets, scheduler: new Scheduler(db, jobs, log),

@@ -161,8 +161,7 @@ export class AccountService {
    * core policies). Seeders are idempotent; runs at every start.
    */
   async reseedAll(onError: (accountId: string, err: unknown) => void): Promise<void> {
-    const accounts: { id: string }[] = await this.db('ad_accounts').select('id');
-    for (const { id } of accounts) {
+    for (const id of await this.accountIds()) {
       try {
         await this.db.transaction(async (tx) => {
           for (const seed of this.seeders) await seed(tx, id);
@@ -171,6 +170,11 @@ export class AccountService {
         onError(id, err);
       }
     }
+  }
+
+  /** Every ad account's id, for work done per account (reseeding, the universe linker's tick). */
+  async accountIds(): Promise<string[]> {
+    return (await this.db('ad_accounts').select('id')).map((r: { id: string }) => r.id);
   }
 
   async listAllAccounts(): Promise<(AdAccount & { organizationName: string })[]> {

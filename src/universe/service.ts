@@ -15,6 +15,7 @@
  * it from the sources when that matters.
  */
 import type { Knex } from 'knex';
+import type { AccountService } from '../accounts/service';
 import type { Db, Queryable, Tx } from '../core/db';
 import { InvalidRequest } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -72,6 +73,7 @@ export class UniverseService {
   constructor(
     private readonly db: Db,
     private readonly datasets: DatasetService,
+    private readonly accounts: AccountService,
     private readonly log: Logger,
   ) {
     this.sources.push({ name: 'datasets', replay: (tx, caller) => this.replayDatasets(tx, caller) });
@@ -146,9 +148,12 @@ export class UniverseService {
 
   /** Tick: links the pending records of every account (accounts another worker holds are skipped). */
   async linkAllPending(): Promise<number> {
-    // One index probe per account instead of a distinct over the whole inbox.
+    // One index probe per account instead of a distinct over the whole inbox; the account ids come
+    // from the accounts module, which owns ad_accounts.
     const accounts: { id: string }[] = (
-      await this.db.raw(`select a.id from ad_accounts a where exists (select 1 from universe_inbox i where i.ad_account_id = a.id)`)
+      await this.db.raw(`select a.id from unnest(?::text[]) as a(id) where exists (select 1 from universe_inbox i where i.ad_account_id = a.id)`, [
+        await this.accounts.accountIds(),
+      ])
     ).rows;
     let total = 0;
     for (const { id } of accounts) total += await this.linkPending(id, { skipIfBusy: true });
