@@ -71,12 +71,8 @@ export class CustomerFileService {
       // The entries by their upload id (unique by the primary key); peopleOfNodes picks probes or
       // one join by their exact number, whatever the statistics know of this upload.
       people: async (q, adAccountId, subjectId) => {
-        const upload = await q('target_uploads').where({ target_id: subjectId, ad_account_id: adAccountId }).first('id');
-        return this.universe.peopleOfNodes(
-          adAccountId,
-          { sql: `select e.node from target_upload_entries e where e.upload_id = ?`, bindings: [upload?.id ?? null] },
-          { unique: true },
-        );
+        const { nodes } = await this.uploads.savedEntries(q, adAccountId, subjectId);
+        return this.universe.peopleOfNodes(adAccountId, nodes, { unique: true });
       },
     });
   }

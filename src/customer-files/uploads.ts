@@ -15,12 +15,13 @@ import { Slots, streamSlots } from '../core/slots';
 import { isUtf8 } from 'node:buffer';
 import { Readable, Transform, TransformCallback } from 'node:stream';
 import * as iconv from 'iconv-lite';
-import { CopyIn, PooledConnection } from '../core/copy';
+import { copyIn } from '../core/copy';
 import type { Db, Queryable, Tx } from '../core/db';
 import type { Clock } from '../core/clock';
 import { CdpError, Conflict, NotFound, PayloadTooLarge, ruleError, UnprocessableRequest } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Caller } from '../core/types';
+import type { SqlFragment } from '../universe/service';
 import { ColumnType, copyTextLine, CopyLineBatcher } from '../ingestion/copy-format';
 import { FileError, readRecords } from '../ingestion/records';
 import { CheckedFile, checkHeader, HeaderSpec } from './upload-header';
@@ -236,13 +237,12 @@ export class UploadStore {
       skipEmptyRecords: true,
     });
     const emptyCell = `The ${file.column === null ? spec.header : JSON.stringify(file.column)} cell is empty; fill in the ${spec.noun} or delete the row`;
-    // The transaction's own connection (knex hands it out again inside the transaction).
-    const copy = new CopyIn((await tx.client.acquireConnection()) as PooledConnection, 'copy upload_staging (row_number, value, rule, message) from stdin');
     const kinds: ColumnType[] = ['integer', 'string', 'string', 'string'];
     let received = 0;
     let valid = 0;
     let failed = 0;
-    try {
+    // On the transaction's own connection (knex hands it out again inside the transaction).
+    await copyIn(tx, 'copy upload_staging (row_number, value, rule, message) from stdin', async (copy) => {
       const batcher = new CopyLineBatcher();
       for await (const rows of records.batches()) {
         for (const row of rows) {
@@ -262,11 +262,7 @@ export class UploadStore {
       }
       const rest = batcher.flush();
       if (rest) await copy.write(rest);
-      await copy.end();
-    } catch (err) {
-      copy.abort(err as Error);
-      throw err;
-    }
+    });
     // Sorted, so the primary key index is filled in order (far cheaper than random inserts). The
     // sort is by the identifiers in "C" order (byte order, abbreviated keys: several times faster
     // than the database collation's), which is the index's order, or close to it, for identifiers
@@ -303,6 +299,20 @@ export class UploadStore {
   async ofTarget(q: Queryable, targetIds: readonly string[]): Promise<Map<string, UploadRow>> {
     const rows = targetIds.length ? await q<UploadRow>('target_uploads').whereIn('target_id', targetIds) : [];
     return new Map(rows.map((r) => [r.target_id!, r]));
+  }
+
+  /**
+   * The upload a saved target was made of (in the account), and SQL yielding its identity nodes
+   * (`node`, distinct: the entries' primary key) for counting the target's people.
+   */
+  async savedEntries(q: Queryable, adAccountId: string, targetId: string): Promise<{ upload: UploadRow | undefined; nodes: SqlFragment }> {
+    const upload = await q<UploadRow>('target_uploads').where({ target_id: targetId, ad_account_id: adAccountId }).first();
+    return { upload, nodes: { sql: `select e.node from target_upload_entries e where e.upload_id = ?`, bindings: [upload?.id ?? null] } };
+  }
+
+  /** Deletes the unsaved uploads of a kind made with `options[option] = value` (e.g. for a deleted channel). */
+  async discardUnsaved(tx: Tx, caller: Caller, kind: UploadKind, option: string, value: string): Promise<void> {
+    await tx('target_uploads').where({ ad_account_id: caller.adAccountId, kind }).whereNot({ status: 'saved' }).whereRaw(`options->>?::text = ?`, [option, value]).delete();
   }
 
   /**

@@ -236,7 +236,7 @@ export class FriendGroupService {
         );
       }
       // Uploads made for this channel and never saved go with it.
-      await tx('target_uploads').where({ ad_account_id: caller.adAccountId, kind: KIND }).whereNot({ status: 'saved' }).whereRaw(`options->>'channelId' = ?`, [id]).delete();
+      await this.uploads.discardUnsaved(tx, caller, KIND, 'channelId', id);
       await tx('talk_channels').where({ id }).delete();
       await this.audit.record(tx, caller, { action: 'delete', resourceType: 'talk_channel', resourceId: id, before: { name: row.name, searchId: row.search_id } });
     });
@@ -383,9 +383,9 @@ export class FriendGroupService {
 
   /** People of the group (its identities in the universe) who are friends of its channel. */
   private async groupFriendsPeople(q: Queryable, adAccountId: string, targetId: string): Promise<SqlFragment> {
-    const upload = await q<UploadRow>('target_uploads').where({ target_id: targetId, ad_account_id: adAccountId }).first();
+    const { upload, nodes } = await this.uploads.savedEntries(q, adAccountId, targetId);
     if (!upload) throw new Error(`friend group ${targetId} has no upload`);
-    const members = this.universe.peopleOfNodes(adAccountId, { sql: `select node from target_upload_entries where upload_id = ?`, bindings: [upload.id] }, { unique: true });
+    const members = this.universe.peopleOfNodes(adAccountId, nodes, { unique: true });
     const friends = this.channelFriendsPeople(adAccountId, String(upload.options.channelId));
     // A set operation, not `in (…)`: hashed or sorted whatever the statistics say, never a loop
     // that recomputes the channel's friends once per member.
