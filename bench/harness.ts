@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/core/log';
-import { client as demoClient } from '../src/demo/flow';
+import { client as demoClient } from '../src/demo/client';
 import { Runtime, startRuntime } from '../src/runtime';
 
 export type Size = 'small' | 'full';

@@ -18,6 +18,7 @@ import * as firstPartyActivation from './20261123_012_first_party_activation';
 import * as audienceMembersUnchecked from './20261123_013_audience_members_unchecked';
 import * as uploadEntriesWithoutFk from './20261123_014_upload_entries_without_fk';
 import * as processOwnership from './20261202_015_process_ownership';
+import * as scheduleRecurrence from './20261202_016_schedule_recurrence';
 
 export interface Migration {
   name: string;
@@ -41,4 +42,5 @@ export const migrations: Migration[] = [
   { name: '20261123_013_audience_members_unchecked', ...audienceMembersUnchecked },
   { name: '20261123_014_upload_entries_without_fk', ...uploadEntriesWithoutFk },
   { name: '20261202_015_process_ownership', ...processOwnership },
+  { name: '20261202_016_schedule_recurrence', ...scheduleRecurrence },
 ];

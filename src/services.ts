@@ -9,6 +9,7 @@ import { auditRoutes } from './audit/routes';
 import { AuditService } from './audit/service';
 import { Clock, systemClock } from './core/clock';
 import { Scheduler } from './core/scheduler';
+import { dailyAt, EVERY_MINUTE, hourlyAt } from './core/schedule';
 import type { Db } from './core/db';
 import { datasetRoutes } from './datasets/routes';
 import { DatasetService } from './datasets/service';
@@ -237,22 +238,22 @@ export function defineJobs(s: Services): void {
   s.jobs.define<{ targetId: string }>(LOOKALIKE_BUILD_JOB, async ({ targetId }) => ({ built: await s.lookalikes.buildNow(targetId) }), { concurrency: 1 });
 }
 
-/** Recurring schedules (UTC cron), declared in PostgreSQL once workers run (src/core/scheduler.ts). */
+/** Recurring schedules (UTC), declared in PostgreSQL once workers run (src/core/scheduler.ts). */
 export async function scheduleJobs(s: Services): Promise<void> {
-  await s.scheduler.declare('datasets.expire', '* * * * *', 'datasets.expire');
-  await s.scheduler.declare(TICK_JOB, '* * * * *', TICK_JOB);
-  await s.scheduler.declare(AUDIENCE_TICK_JOB, '* * * * *', AUDIENCE_TICK_JOB);
-  await s.scheduler.declare(ACTIVATION_TICK_JOB, '* * * * *', ACTIVATION_TICK_JOB);
-  await s.scheduler.declare(LINK_TICK_JOB, '* * * * *', LINK_TICK_JOB);
-  await s.scheduler.declare(POPULATION_TICK_JOB, '* * * * *', POPULATION_TICK_JOB);
+  await s.scheduler.declare('datasets.expire', EVERY_MINUTE, 'datasets.expire');
+  await s.scheduler.declare(TICK_JOB, EVERY_MINUTE, TICK_JOB);
+  await s.scheduler.declare(AUDIENCE_TICK_JOB, EVERY_MINUTE, AUDIENCE_TICK_JOB);
+  await s.scheduler.declare(ACTIVATION_TICK_JOB, EVERY_MINUTE, ACTIVATION_TICK_JOB);
+  await s.scheduler.declare(LINK_TICK_JOB, EVERY_MINUTE, LINK_TICK_JOB);
+  await s.scheduler.declare(POPULATION_TICK_JOB, EVERY_MINUTE, POPULATION_TICK_JOB);
   // [schedule:customer-files]
   // Customer file and friend group uploads not saved within 24 hours.
-  await s.scheduler.declare(UPLOAD_PURGE_JOB, '17 * * * *', UPLOAD_PURGE_JOB);
+  await s.scheduler.declare(UPLOAD_PURGE_JOB, hourlyAt(17), UPLOAD_PURGE_JOB);
   // [schedule:trackers]
-  await s.scheduler.declare(TRACKER_PRUNE_JOB, '17 3 * * *', TRACKER_PRUNE_JOB);
-  await s.scheduler.declare(MAT_PRUNE_JOB, '27 3 * * *', MAT_PRUNE_JOB);
+  await s.scheduler.declare(TRACKER_PRUNE_JOB, dailyAt('03:17'), TRACKER_PRUNE_JOB);
+  await s.scheduler.declare(MAT_PRUNE_JOB, dailyAt('03:27'), MAT_PRUNE_JOB);
   // [schedule:campaigns]
   // [schedule:lookalikes]
   // Due lookalike builds (first builds, size changes, auto-updates every 7–9 days).
-  await s.scheduler.declare(LOOKALIKE_TICK_JOB, '* * * * *', LOOKALIKE_TICK_JOB);
+  await s.scheduler.declare(LOOKALIKE_TICK_JOB, EVERY_MINUTE, LOOKALIKE_TICK_JOB);
 }

@@ -2,18 +2,10 @@
  * One contract, two implementations: the in-process queue (embedded default) and Bull on a real
  * Redis must behave the same for the things handlers rely on.
  */
-import { BullJobQueue, InProcessJobQueue, JobQueue, validateCron } from '../src/core/jobs';
+import { BullJobQueue, InProcessJobQueue, JobQueue } from '../src/core/jobs';
+import { dailyAt, EVERY_MINUTE, hourlyAt, nextDailyAt, nextSlot } from '../src/core/schedule';
 import { redisUrl, testLog } from './helpers/harness';
-
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { eventually } from './helpers/poll';
 
 const implementations: [string, () => JobQueue][] = [
   ['in-process', () => new InProcessJobQueue(testLog, 2)],
@@ -35,10 +27,10 @@ describe.each(implementations)('%s job queue', (_kind, make) => {
     });
     await jobs.start();
     const id = await jobs.enqueue('double', { n: 21 });
-    const info = await waitFor(async () => {
+    const info = await eventually(async () => {
       const j = await jobs.get('double', id);
       return j?.status === 'completed' ? j : null;
-    });
+    }, 'the job to complete', 10_000);
     expect(info.result).toBe(42);
     expect(seen).toEqual([{ n: 21 }]);
   });
@@ -56,10 +48,10 @@ describe.each(implementations)('%s job queue', (_kind, make) => {
     await jobs.start();
     const flaky = await jobs.enqueue('flaky', {}, { attempts: 3, backoffMs: 10 });
     const broken = await jobs.enqueue('broken', {}, { attempts: 2, backoffMs: 10 });
-    const a = await waitFor(async () => ((await jobs.get('flaky', flaky))?.status === 'completed' ? jobs.get('flaky', flaky) : null));
+    const a = await eventually(async () => ((await jobs.get('flaky', flaky))?.status === 'completed' ? jobs.get('flaky', flaky) : null), 'the flaky job to complete', 10_000);
     expect(a?.attemptsMade).toBe(2);
     expect(calls).toBe(2);
-    const b = await waitFor(async () => ((await jobs.get('broken', broken))?.status === 'failed' ? jobs.get('broken', broken) : null));
+    const b = await eventually(async () => ((await jobs.get('broken', broken))?.status === 'failed' ? jobs.get('broken', broken) : null), 'the broken job to fail', 10_000);
     expect(b?.attemptsMade).toBe(2);
     expect(b?.failedReason).toBe('always broken');
   });
@@ -75,9 +67,9 @@ describe.each(implementations)('%s job queue', (_kind, make) => {
     await jobs.start();
     await jobs.enqueue('once', {}, { jobId: 'file-1' });
     await jobs.enqueue('once', {}, { jobId: 'file-1' });
-    await waitFor(async () => (await jobs.get('once', 'file-1'))?.status === 'active');
+    await eventually(async () => (await jobs.get('once', 'file-1'))?.status === 'active', 'the job to start', 10_000);
     release();
-    await waitFor(async () => (await jobs.get('once', 'file-1'))?.status === 'completed');
+    await eventually(async () => (await jobs.get('once', 'file-1'))?.status === 'completed', 'the job to complete', 10_000);
     expect(calls).toBe(1);
   });
 
@@ -86,10 +78,10 @@ describe.each(implementations)('%s job queue', (_kind, make) => {
     await jobs.start();
     const queuedAt = Date.now();
     const id = await jobs.enqueue('later', {}, { delayMs: 300 });
-    const info = await waitFor(async () => {
+    const info = await eventually(async () => {
       const j = await jobs.get('later', id);
       return j?.status === 'completed' ? j : null;
-    });
+    }, 'the delayed job to complete', 10_000);
     expect(Number(info.result) - queuedAt).toBeGreaterThanOrEqual(250);
   });
 
@@ -98,10 +90,18 @@ describe.each(implementations)('%s job queue', (_kind, make) => {
   });
 });
 
-describe('cron validation', () => {
-  it('accepts UTC cron expressions and explains bad ones', () => {
-    expect(validateCron('0 3 * * *')).toBeNull();
-    expect(validateCron('61 3 * * *')).toMatch(/./);
+describe('the one schedule format', () => {
+  it('gives the next slot strictly after a time: every minute, hourly at :17, daily at 03:17, once', () => {
+    const at = new Date('2026-11-23T10:00:30Z');
+    expect(nextSlot(EVERY_MINUTE, at, at)?.toISOString()).toBe('2026-11-23T10:01:00.000Z');
+    expect(nextSlot(EVERY_MINUTE, at, new Date('2026-11-23T10:01:00Z'))?.toISOString()).toBe('2026-11-23T10:02:00.000Z');
+    expect(nextSlot(hourlyAt(17), at, at)?.toISOString()).toBe('2026-11-23T10:17:00.000Z');
+    expect(nextSlot(dailyAt('03:17'), at, at)?.toISOString()).toBe('2026-11-24T03:17:00.000Z');
+    expect(nextDailyAt('10:00', at).toISOString()).toBe('2026-11-24T10:00:00.000Z');
+    expect(nextDailyAt('10:01', at).toISOString()).toBe('2026-11-23T10:01:00.000Z');
+    const once = { frequency: 'once' as const, startAt: '2026-12-01T00:00:00Z' };
+    expect(nextSlot(once, at, null)?.toISOString()).toBe('2026-12-01T00:00:00.000Z');
+    expect(nextSlot(once, at, at)).toBeNull();
   });
 });
 
@@ -121,10 +121,10 @@ describe('several Bull workers on one Redis', () => {
       await Promise.all(workers.map((w) => w.start()));
       const ids: string[] = [];
       for (let n = 0; n < 40; n++) ids.push(await producer.enqueue('work', { n }));
-      await waitFor(async () => {
+      await eventually(async () => {
         const states = await Promise.all(ids.map((id) => producer.get('work', id)));
         return states.every((s) => s?.status === 'completed');
-      }, 20_000);
+      }, 'all 40 jobs to complete', 20_000);
       expect(Object.keys(ran)).toHaveLength(40);
       expect(Object.values(ran).every((who) => who.length === 1)).toBe(true);
       const byWorker = [0, 1].map((i) => Object.values(ran).filter((who) => who[0] === i).length);

@@ -335,8 +335,10 @@ export class AudienceService {
         // Held to the end: the audience's deletion waits for this snapshot (see delete()).
         if (!(await tx('audience_evaluations').where({ id: evaluationId }).forUpdate().first('id'))) return false;
         await tx('audience_members').where({ evaluation_id: evaluationId }).delete();
+        // In key order: both indexes are then filled left to right instead of at random places
+        // (3M + 1.5M merged records, hash-joined as at 10M: 16.0 s → 7.1 s; the sort is the cheap part).
         const inserted = await tx.raw(
-          `insert into audience_members (evaluation_id, namespace_id, identity) select ?, namespace_id, identity from (${sql}) m`,
+          `insert into audience_members (evaluation_id, namespace_id, identity) select ?, namespace_id, identity from (${sql}) m order by namespace_id, identity`,
           [evaluationId, ...bindings] as never[],
         );
         const previous = await tx<EvaluationRow>('audience_evaluations')

@@ -1,16 +1,16 @@
 /**
  * Background work behind one interface, implemented twice:
  * - BullJobQueue: Bull on Redis (REDIS_URL). Any number of `cdp worker` processes on any number
- *   of machines share the queues; Redis holds the jobs, retries and repeat schedules.
+ *   of machines share the queues; Redis holds the jobs and retries (periodic work is scheduled in
+ *   PostgreSQL by core/scheduler.ts, never by Bull's repeat jobs).
  * - InProcessJobQueue: the embedded default without Redis. Same semantics inside one process
- *   (job ids dedupe, retries with exponential backoff, delays, UTC cron repeats). Given a store, each
+ *   (job ids dedupe, retries with exponential backoff, delays). Given a store, each
  *   job is also written to PostgreSQL (local_jobs) under this process's instance id until it ends,
  *   so jobs of a process that was killed are taken over and run again (takeOver), as Bull retries a
  *   stalled job.
  * Handlers must be idempotent: Bull delivers at least once (a stalled job is retried).
  */
 import Bull from 'bull';
-import parser from 'cron-parser';
 import type { Db } from './db';
 import type { Logger } from './log';
 
@@ -53,9 +53,6 @@ export interface JobQueue {
   /** Begin processing the defined handlers (API-only processes never call this). */
   start(): Promise<void>;
   enqueue<T>(name: string, data: T, opts?: EnqueueOptions): Promise<string>;
-  /** Run `name` on a UTC cron schedule; `key` names the schedule so re-registering replaces it. */
-  repeat<T>(name: string, data: T, cron: string, key: string): Promise<void>;
-  cancelRepeat(name: string, key: string): Promise<void>;
   get(name: string, id: string): Promise<JobInfo | null>;
   /** Throws when the backing store does not answer (health check). */
   ping(): Promise<void>;
@@ -66,15 +63,6 @@ export interface JobQueue {
 
 const DEFAULT_ATTEMPTS = 3;
 const DEFAULT_BACKOFF_MS = 1000;
-
-export function validateCron(cron: string): string | null {
-  try {
-    parser.parseExpression(cron, { tz: 'UTC' });
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 export class BullJobQueue implements JobQueue {
   readonly kind = 'bull' as const;
@@ -138,19 +126,6 @@ export class BullJobQueue implements JobQueue {
     return String(job.id);
   }
 
-  async repeat<T>(name: string, data: T, cron: string, key: string): Promise<void> {
-    const q = this.queue(name);
-    await this.cancelRepeat(name, key);
-    await q.add(data, { repeat: { cron, tz: 'UTC', key } as Bull.CronRepeatOptions, jobId: key, removeOnComplete: 100 });
-  }
-
-  async cancelRepeat(name: string, key: string): Promise<void> {
-    const q = this.queue(name);
-    for (const r of await q.getRepeatableJobs()) {
-      if (r.id === key || r.key.includes(`:${key}:`)) await q.removeRepeatableByKey(r.key);
-    }
-  }
-
   async get(name: string, id: string): Promise<JobInfo | null> {
     const job = await this.queue(name).getJob(id);
     if (!job) return null;
@@ -211,7 +186,6 @@ export class InProcessJobQueue implements JobQueue {
   private readonly waiting = new Map<string, LocalJob[]>();
   private readonly active = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly repeats = new Map<string, NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
   private readonly finished: string[] = [];
   private started = false;
@@ -290,29 +264,6 @@ export class InProcessJobQueue implements JobQueue {
     return id;
   }
 
-  async repeat<T>(name: string, data: T, cron: string, key: string): Promise<void> {
-    await this.cancelRepeat(name, key);
-    const interval = parser.parseExpression(cron, { tz: 'UTC' });
-    const schedule = () => {
-      if (this.closed) return;
-      const next = interval.next().getTime();
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        void this.enqueue(name, data, { jobId: `repeat:${key}:${next}` });
-        schedule();
-      }, Math.max(0, next - Date.now()));
-      timer.unref();
-      this.repeats.set(`${name}:${key}`, timer);
-    };
-    schedule();
-  }
-
-  async cancelRepeat(name: string, key: string): Promise<void> {
-    const timer = this.repeats.get(`${name}:${key}`);
-    if (timer) clearTimeout(timer);
-    this.repeats.delete(`${name}:${key}`);
-  }
-
   async get(name: string, id: string): Promise<JobInfo | null> {
     const job = this.jobs.get(`${name}:${id}`);
     if (!job) return null;
@@ -327,9 +278,7 @@ export class InProcessJobQueue implements JobQueue {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
-    for (const t of this.repeats.values()) clearTimeout(t);
     this.timers.clear();
-    this.repeats.clear();
     await Promise.allSettled([...this.running]);
   }
 

@@ -31,6 +31,14 @@ export function nextSlot(s: Recurrence, anchor: Date, after: Date | null): Date 
   return new Date(start.getTime() + steps * period);
 }
 
+/** Every minute, on the minute. */
+export const EVERY_MINUTE: Recurrence = { frequency: 'minute', interval: 1, startAt: '2000-01-01T00:00:00.000Z' };
+
+/** Every hour at minute `mm` (0–59). */
+export function hourlyAt(mm: number): Recurrence {
+  return { frequency: 'hour', interval: 1, startAt: `2000-01-01T00:${String(mm).padStart(2, '0')}:00.000Z` };
+}
+
 /** Every day at HH:MM UTC. */
 export function dailyAt(hhmm: string): Recurrence {
   return { frequency: 'day', interval: 1, startAt: `2000-01-01T${hhmm}:00.000Z` };

@@ -12,14 +12,14 @@
  *   moves on to the next future slot (the jobs are ticks that look at what is due in PostgreSQL).
  * What a tick does is claimed in PostgreSQL as well (dataflow runs, evaluations, populations…).
  */
-import parser from 'cron-parser';
 import type { Db } from './db';
 import type { JobQueue } from './jobs';
 import type { Logger } from './log';
+import { nextSlot, Recurrence } from './schedule';
 
 export interface ScheduleInfo {
   name: string;
-  cron: string;
+  recurrence: Recurrence;
   jobName: string;
   nextRunAt: string;
   lastRunAt: string | null;
@@ -28,7 +28,7 @@ export interface ScheduleInfo {
 
 interface ScheduleRow {
   name: string;
-  cron: string;
+  recurrence: Recurrence;
   job_name: string;
   data: unknown;
   next_run_at: Date;
@@ -55,17 +55,17 @@ export class Scheduler {
   ) {}
 
   /**
-   * Declares a schedule (idempotent: every worker declares the same ones at start). A changed cron
-   * takes effect from now; an unchanged one keeps its next slot.
+   * Declares a schedule (idempotent: every worker declares the same ones at start). A changed
+   * recurrence takes effect from now; an unchanged one keeps its next slot.
    */
-  async declare(name: string, cron: string, jobName: string, data: unknown = {}): Promise<void> {
-    const next = nextSlot(cron, this.now());
+  async declare(name: string, recurrence: Recurrence, jobName: string, data: unknown = {}): Promise<void> {
+    const next = slotAfter(recurrence, this.now());
     await this.db.raw(
-      `insert into schedules (name, cron, job_name, data, next_run_at) values (?, ?, ?, ?::jsonb, ?)
+      `insert into schedules (name, recurrence, job_name, data, next_run_at) values (?, ?::jsonb, ?, ?::jsonb, ?)
        on conflict (name) do update set
-         next_run_at = case when schedules.cron = excluded.cron then schedules.next_run_at else excluded.next_run_at end,
-         cron = excluded.cron, job_name = excluded.job_name, data = excluded.data, updated_at = now()`,
-      [name, cron, jobName, JSON.stringify(data ?? {}), next],
+         next_run_at = case when schedules.recurrence = excluded.recurrence then schedules.next_run_at else excluded.next_run_at end,
+         recurrence = excluded.recurrence, job_name = excluded.job_name, data = excluded.data, updated_at = now()`,
+      [name, JSON.stringify(recurrence), jobName, JSON.stringify(data ?? {}), next],
     );
   }
 
@@ -82,7 +82,7 @@ export class Scheduler {
         await withTimeout(this.jobs.enqueue(row.job_name, row.data ?? {}, { jobId, attempts: 1 }), this.enqueueTimeoutMs, `enqueueing ${jobId}`);
         await tx('schedules')
           .where({ name: row.name })
-          .update({ next_run_at: nextSlot(row.cron, now), last_run_at: now, last_job_id: jobId, updated_at: tx.fn.now() });
+          .update({ next_run_at: slotAfter(row.recurrence, now), last_run_at: now, last_job_id: jobId, updated_at: tx.fn.now() });
         return true;
       });
       if (!done) return enqueued;
@@ -116,7 +116,7 @@ export class Scheduler {
     const rows = await this.db<ScheduleRow>('schedules').orderBy('name');
     return rows.map((r) => ({
       name: r.name,
-      cron: r.cron,
+      recurrence: r.recurrence,
       jobName: r.job_name,
       nextRunAt: r.next_run_at.toISOString(),
       lastRunAt: r.last_run_at?.toISOString() ?? null,
@@ -134,6 +134,11 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
-function nextSlot(cron: string, after: Date): Date {
-  return parser.parseExpression(cron, { tz: 'UTC', currentDate: after }).next().toDate();
+/** Slots counted from 2000-01-01T00:00Z unless the recurrence starts elsewhere: every minute is on the minute. */
+const EPOCH = new Date('2000-01-01T00:00:00.000Z');
+
+function slotAfter(recurrence: Recurrence, after: Date): Date {
+  const next = nextSlot(recurrence, EPOCH, after);
+  if (!next) throw new Error('a worker schedule recurs; `once` is not one');
+  return next;
 }

@@ -13,182 +13,35 @@
  *   again into a new batch (the failed one never became visible). Data problems (threshold) are final.
  */
 import type { Readable } from 'node:stream';
-import { ConnectorError, ConnectionTestResult, FailureReason, RemoteFile, SourceConnector } from '../../connectors/types';
-import { createSftpSource } from '../../connectors/sftp';
-import { createS3Source } from '../../connectors/s3';
+import { ConnectorError, ConnectionTestResult, RemoteFile, SourceConnector } from '../../connectors/types';
 import { baseName } from '../../connectors/util';
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import { Db, Queryable } from '../core/db';
+import { drainDue } from '../core/due';
 import { Conflict, NotFound, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
-import { checkRemotePath, type RemotePathKind } from '../core/remote-path';
+import { checkRemotePath } from '../core/remote-path';
+import { nextSlot } from '../core/schedule';
 import { requireCredentialsOnRetarget, type SecretBox } from '../core/secrets';
 import { assertNameFree, findOwned } from '../core/tenant';
-import type { Caller } from '../core/types';
+import { systemCaller, type Caller } from '../core/types';
 import { requestSchemas } from '../core/validation';
 import type { DatasetService } from '../datasets/service';
 import type { FileFormat } from '../ingestion/records';
 import { checkFileFormat, type BatchService } from '../ingestion/service';
 import { FilePreview, formatOfName, previewFile, UnreadableFile } from './preview';
-import { checkSchedule, nextRunAfter, Schedule } from './schedule';
+import { checkCredentials, defaultConnector, folderKind, notFoundAt, PreviewFailure } from './connector';
+import { toDataflow, toRun } from './rows';
+import { checkSchedule } from './schedule';
+import { Connection, ConnectionInput, ConnectionRow, Dataflow, DataflowInput, DataflowOptions, DataflowRow, DataflowRun, DEFAULTS, FileClaim, RunRow } from './types';
 
-export type ConnectionKind = 'sftp' | 's3';
-
-export interface SftpSettings {
-  host: string;
-  port?: number;
-  username: string;
-  hostKeyFingerprint?: string;
-}
-export interface SftpCredentials {
-  password?: string;
-  privateKey?: string;
-  passphrase?: string;
-}
-export interface S3Settings {
-  region: string;
-  endpoint?: string;
-  bucket: string;
-}
-export interface S3Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-export interface ConnectionInput {
-  name: string;
-  kind: ConnectionKind;
-  settings: SftpSettings | S3Settings;
-  credentials: SftpCredentials | S3Credentials;
-  timeoutMs?: number;
-}
-
-export interface Connection {
-  id: string;
-  name: string;
-  kind: ConnectionKind;
-  settings: Record<string, unknown>;
-  /** Names of the credentials that are set; their values are never returned. */
-  credentialsSet: string[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface DataflowInput {
-  name: string;
-  connectionId: string;
-  datasetId: string;
-  folder: string;
-  pattern?: string;
-  format: FileFormat;
-  mapping?: Record<string, string>;
-  errorThreshold?: number;
-  schedule: Schedule;
-  backfill?: boolean;
-  enabled?: boolean;
-}
-
-export interface Dataflow extends Required<Omit<DataflowInput, 'mapping'>> {
-  id: string;
-  mapping: Record<string, string> | null;
-  nextRunAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type RunStatus = 'queued' | 'processing' | 'success' | 'failed';
-
-export interface DataflowRun {
-  id: string;
-  dataflowId: string;
-  status: RunStatus;
-  trigger: 'schedule' | 'manual';
-  counts: { filesFound: number; filesIngested: number; filesFailed: number; input: number; output: number; failed: number };
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  files?: { path: string; fingerprint: string; size: number; status: string; batchId: string | null; attempts: number; error: string | null }[];
-}
-
-interface ConnectionRow {
-  id: string;
-  ad_account_id: string;
-  name: string;
-  kind: ConnectionKind;
-  settings: Record<string, unknown>;
-  secret: string;
-  created_at: Date;
-  updated_at: Date;
-}
-
-interface DataflowRow {
-  id: string;
-  ad_account_id: string;
-  name: string;
-  connection_id: string;
-  dataset_id: string;
-  folder: string;
-  pattern: string;
-  format: FileFormat;
-  mapping: Record<string, string> | null;
-  error_threshold: string;
-  schedule: Schedule;
-  backfill: boolean;
-  enabled: boolean;
-  next_run_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-interface RunRow {
-  id: string;
-  ad_account_id: string;
-  dataflow_id: string;
-  status: RunStatus;
-  trigger: 'schedule' | 'manual';
-  files_found: number;
-  files_ingested: number;
-  files_failed: number;
-  input_count: string;
-  output_count: string;
-  failed_count: string;
-  error: string | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-interface FileClaim {
-  id: string;
-  status: string;
-  batch_id: string | null;
-  attempts: number;
-}
-
-export interface DataflowOptions {
-  /** How long a claim on a file survives without its worker (renewed while loading). */
-  leaseMs: number;
-  /** Tries per file for transient failures before it is marked failed. */
-  maxFileAttempts: number;
-  /** Tries of a folder listing before the run fails. */
-  listAttempts: number;
-  retryBaseMs: number;
-  /** Connector factory; tests pass S3 page sizes or short timeouts through it. */
-  connectorFor?: (kind: ConnectionKind, settings: Record<string, unknown>, credentials: Record<string, unknown>, timeoutMs?: number) => SourceConnector;
-}
-
-const DEFAULTS: DataflowOptions = { leaseMs: 30 * 60_000, maxFileAttempts: 5, listAttempts: 3, retryBaseMs: 2000 };
+export type { Connection, ConnectionInput, Dataflow, DataflowInput, DataflowRun } from './types';
 
 export const RUN_JOB = 'dataflows.run';
 export const TICK_JOB = 'dataflows.tick';
-
-const SFTP_SECRETS = ['password', 'privateKey', 'passphrase'] as const;
-const S3_SECRETS = ['accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
 
 export class DataflowService {
   private readonly options: DataflowOptions;
@@ -349,7 +202,7 @@ export class DataflowService {
           schedule: JSON.stringify(input.schedule),
           backfill: input.backfill ?? false,
           enabled: input.enabled ?? true,
-          next_run_at: input.enabled === false ? null : nextRunAfter(input.schedule, now, null),
+          next_run_at: input.enabled === false ? null : nextSlot(input.schedule, now, null),
           created_by: caller.keyId,
           created_at: now,
         })
@@ -391,7 +244,7 @@ export class DataflowService {
           ...(patch.format !== undefined ? { format: JSON.stringify(patch.format) } : {}),
           schedule: JSON.stringify(schedule),
           enabled,
-          next_run_at: enabled ? (patch.schedule || (patch.enabled && !row.enabled) ? nextRunAfter(schedule, row.created_at, this.clock.now()) : row.next_run_at) : null,
+          next_run_at: enabled ? (patch.schedule || (patch.enabled && !row.enabled) ? nextSlot(schedule, row.created_at, this.clock.now()) : row.next_run_at) : null,
           updated_at: tx.fn.now(),
         })
         .returning('*');
@@ -437,18 +290,20 @@ export class DataflowService {
 
   /** The scheduler tick: queue a run for every enabled dataflow that is due. Safe on several workers. */
   async queueDueRuns(): Promise<number> {
-    let queued = 0;
-    for (;;) {
-      const flow = await this.db.transaction(async (tx) => {
-        const row = await tx<DataflowRow>('dataflows').where('enabled', true).where('next_run_at', '<=', this.clock.now()).forUpdate().skipLocked().first();
-        if (!row) return undefined;
-        await tx('dataflows').where({ id: row.id }).update({ next_run_at: nextRunAfter(row.schedule, row.created_at, this.clock.now()) });
-        return row;
-      });
-      if (!flow) return queued;
-      await this.queueRun(flow, 'schedule');
-      queued += 1;
-    }
+    return drainDue<DataflowRow>(
+      this.db,
+      () => this.clock.now(),
+      {
+        table: 'dataflows',
+        due: 'next_run_at',
+        where: (q) => q.where('enabled', true),
+        key: (row) => ({ id: row.id }),
+        advance: (row, now) => ({ next_run_at: nextSlot(row.schedule, row.created_at, now) }),
+      },
+      async (flow) => {
+        await this.queueRun(flow, 'schedule');
+      },
+    );
   }
 
   private async queueRun(flow: DataflowRow, trigger: 'schedule' | 'manual'): Promise<RunRow> {
@@ -468,7 +323,7 @@ export class DataflowService {
       await this.db('dataflow_runs').where({ id: runId }).update({ status: 'failed', error: 'the dataflow was deleted', finished_at: this.clock.now() });
       return null;
     }
-    const caller: Caller = { keyId: `system:dataflow:${flow.id}`, role: 'data_engineer', organizationId: '', adAccountId: flow.ad_account_id, orgWide: false };
+    const caller = systemCaller(flow.ad_account_id, 'data_engineer', `dataflow:${flow.id}`);
     await this.db('dataflow_runs').where({ id: runId }).update({ status: 'processing', started_at: this.clock.now() });
     const totals = { found: 0, ingested: 0, failed: 0, input: 0, output: 0, rowsFailed: 0 };
     let error: string | null = null;
@@ -636,82 +491,4 @@ export class DataflowService {
   private assertFree(q: Queryable, table: 'connections' | 'dataflows', caller: Caller, name: string): Promise<void> {
     return assertNameFree(q, table, caller, name, table === 'connections' ? 'connection' : 'dataflow');
   }
-}
-
-export function defaultConnector(kind: ConnectionKind, settings: Record<string, unknown>, credentials: Record<string, unknown>, timeoutMs?: number): SourceConnector {
-  if (kind === 'sftp') {
-    const s = settings as unknown as SftpSettings;
-    const c = credentials as SftpCredentials;
-    return createSftpSource({ host: s.host, port: s.port, username: s.username, hostKeyFingerprint: s.hostKeyFingerprint, ...c, timeoutMs });
-  }
-  const s = settings as unknown as S3Settings;
-  const c = credentials as unknown as S3Credentials;
-  return createS3Source({ region: s.region, endpoint: s.endpoint, bucket: s.bucket, ...c, timeoutMs });
-}
-
-/** A dataflow's folder is a key prefix on S3 and a path (absolute or login-relative) on SFTP. */
-export type PreviewFailure = { ok: false; reason: FailureReason | 'unreadable'; message: string };
-
-function folderKind(kind: ConnectionKind): RemotePathKind {
-  return kind === 's3' ? 's3-prefix' : 'sftp-folder';
-}
-
-function checkCredentials(kind: ConnectionKind, c: Record<string, unknown>): void {
-  const allowed: readonly string[] = kind === 'sftp' ? SFTP_SECRETS : S3_SECRETS;
-  const unknown = Object.keys(c).find((k) => !allowed.includes(k));
-  if (unknown) throw ruleError(`/credentials/${unknown}`, 'known-credential', `${unknown} is not a ${kind} credential; use ${allowed.join(', ')}`);
-  if (kind === 'sftp' && !c.password && !c.privateKey) {
-    throw ruleError('/credentials', 'password-or-key', 'An SFTP connection needs a password or an OpenSSH private key');
-  }
-  if (kind === 's3' && (!c.accessKeyId || !c.secretAccessKey)) {
-    throw ruleError('/credentials', 'access-key', 'An S3 connection needs accessKeyId and secretAccessKey');
-  }
-}
-
-function notFoundAt(pointer: string) {
-  return (err: unknown) => {
-    if (err instanceof NotFound) throw ruleError(pointer, 'exists', `${err.message} in this ad account`);
-    throw err;
-  };
-}
-
-function toDataflow(r: DataflowRow): Dataflow {
-  return {
-    id: r.id,
-    name: r.name,
-    connectionId: r.connection_id,
-    datasetId: r.dataset_id,
-    folder: r.folder,
-    pattern: r.pattern,
-    format: r.format,
-    mapping: r.mapping,
-    errorThreshold: Number(r.error_threshold),
-    schedule: r.schedule,
-    backfill: r.backfill,
-    enabled: r.enabled,
-    nextRunAt: r.next_run_at?.toISOString() ?? null,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-}
-
-function toRun(r: RunRow): DataflowRun {
-  return {
-    id: r.id,
-    dataflowId: r.dataflow_id,
-    status: r.status,
-    trigger: r.trigger,
-    counts: {
-      filesFound: r.files_found,
-      filesIngested: r.files_ingested,
-      filesFailed: r.files_failed,
-      input: Number(r.input_count),
-      output: Number(r.output_count),
-      failed: Number(r.failed_count),
-    },
-    error: r.error,
-    createdAt: r.created_at.toISOString(),
-    startedAt: r.started_at?.toISOString() ?? null,
-    finishedAt: r.finished_at?.toISOString() ?? null,
-  };
 }

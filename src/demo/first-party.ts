@@ -11,7 +11,7 @@
  * implies (who is in the file, who clicked and did not play, …) are counted here per generated
  * person, independently of the service: `implied` in the result, which the service's numbers match.
  */
-import type { DemoApi } from './flow';
+import type { DemoApi } from './client';
 import { FirstPartyPerson, firstPartyCsvStream, firstPartyPeople, firstPartySchemaBody, prng, randomAdid } from './generate';
 
 export interface FirstPartyOptions {
