@@ -305,34 +305,26 @@ export class DatasetService {
   // ---- for ingestion and profiles --------------------------------------------------------------
 
   /**
-   * The dataset's storage, with columns added for fields the schema gained since (additive schema
-   * evolution). A field whose type changed is refused: its stored values would no longer fit.
+   * The dataset's storage as it is: its stored columns (a field the schema gained since the last
+   * batch has none yet), the schema's fields and the primary identity's column. Never writes. A
+   * field whose type changed is refused: its stored values would no longer fit.
    */
   async storage(caller: Caller, id: string, q: Queryable = this.db): Promise<DatasetStorage> {
-    const dataset = await this.findRow(q, caller, id);
-    const fields = await this.schemas.leafFields(caller, dataset.schema_id);
-    let columns = await this.columnsOf(q, id);
-    const planned = planColumns(fields, columns);
-    for (const field of fields) {
-      const stored = columns.find((c) => c.fieldPath === field.path);
-      const wanted = planColumns([field])[0];
-      if (stored && stored.columnType !== wanted.columnType) {
-        throw new UnprocessableRequest(
-          `Field ${field.path} of schema ${dataset.schema_id} is now ${wanted.columnType} but dataset ${id} stores ${stored.columnType}; create a new dataset for the changed schema`,
-        );
-      }
-    }
-    if (planned.length > columns.length) {
-      const added = planned.slice(columns.length);
-      await inTransaction(q, async (tx) => {
-        await tx.raw(addColumnsSql(dataset.table_name, added));
-        await this.saveColumns(tx, id, added, columns.length);
-      });
-      columns = planned;
-    }
-    const primaryColumn = columns.find((c) => c.fieldPath === dataset.primary_field)?.columnName;
-    if (!primaryColumn) throw new Error(`dataset ${id}: primary field ${dataset.primary_field} has no column`);
-    return { dataset, columns, fields, primaryColumn };
+    return (await this.storagePlan(q, caller, id)).storage;
+  }
+
+  /**
+   * The write: adds columns for the fields the schema gained since (additive schema evolution),
+   * then answers as storage() does. A new batch calls it, so the batch stages every field.
+   */
+  async extendStorage(caller: Caller, id: string, q: Queryable = this.db): Promise<DatasetStorage> {
+    const { storage, added } = await this.storagePlan(q, caller, id);
+    if (added.length === 0) return storage;
+    await inTransaction(q, async (tx) => {
+      await tx.raw(addColumnsSql(storage.dataset.table_name, added));
+      await this.saveColumns(tx, id, added, storage.columns.length);
+    });
+    return toStorage(storage.dataset, storage.fields, [...storage.columns, ...added]);
   }
 
   /** Row of a dataset of the caller's account, or 404. */
@@ -371,6 +363,24 @@ export class DatasetService {
     await this.governance.forgetDatasetLabels(tx, caller, dataset.id);
     await tx('batches').where({ dataset_id: dataset.id }).delete(); // cascades to files and row errors
     await tx('datasets').where({ id: dataset.id }).delete(); // cascades to dataset_columns
+  }
+
+  /** The stored columns against the schema's fields now: the storage as stored, and the columns to add. */
+  private async storagePlan(q: Queryable, caller: Caller, id: string): Promise<{ storage: DatasetStorage; added: StoredColumn[] }> {
+    const dataset = await this.findRow(q, caller, id);
+    const fields = await this.schemas.leafFields(caller, dataset.schema_id);
+    const columns = await this.columnsOf(q, id);
+    const planned = planColumns(fields, columns);
+    for (const field of fields) {
+      const stored = columns.find((c) => c.fieldPath === field.path);
+      const wanted = planColumns([field])[0];
+      if (stored && stored.columnType !== wanted.columnType) {
+        throw new UnprocessableRequest(
+          `Field ${field.path} of schema ${dataset.schema_id} is now ${wanted.columnType} but dataset ${id} stores ${stored.columnType}; create a new dataset for the changed schema`,
+        );
+      }
+    }
+    return { storage: toStorage(dataset, fields, columns), added: planned.slice(columns.length) };
   }
 
   private async saveColumns(tx: Tx, id: string, columns: readonly StoredColumn[], offset = 0): Promise<void> {
@@ -433,4 +443,11 @@ export class DatasetService {
       updatedAt: r.updated_at.toISOString(),
     };
   }
+}
+
+/** The primary identity always has its column: it is stored from the dataset's creation. */
+function toStorage(dataset: DatasetRow, fields: SchemaField[], columns: StoredColumn[]): DatasetStorage {
+  const primaryColumn = columns.find((c) => c.fieldPath === dataset.primary_field)?.columnName;
+  if (!primaryColumn) throw new Error(`dataset ${dataset.id}: primary field ${dataset.primary_field} has no column`);
+  return { dataset, columns, fields, primaryColumn };
 }

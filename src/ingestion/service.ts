@@ -9,8 +9,8 @@
  */
 import { Slots, streamSlots } from '../core/slots';
 import type { Readable } from 'node:stream';
-import { CopyIn, PooledConnection } from '../core/copy';
 import type { AuditService } from '../audit/service';
+import { copyIn } from '../core/copy';
 import { Db, Queryable, Tx } from '../core/db';
 import { Conflict, NotFound, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
@@ -18,102 +18,25 @@ import type { Logger } from '../core/log';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../core/pagination';
 import type { Caller, Page } from '../core/types';
 import type { DatasetService, DatasetStorage } from '../datasets/service';
-import {
-  copyIntoStagingSql,
-  createStagingTableSql,
-  mergeBatchSql,
-  qualifiedData,
-  qualifiedStaging,
-  refreshCurrentSql,
-  stagingTable,
-  StoredColumn,
-  SYS,
-  XDM_INTEGER_RANGES,
-} from '../datasets/storage';
+import { copyIntoStagingSql, createStagingTableSql, mergeBatchSql, qualifiedData, qualifiedStaging, refreshCurrentSql, stagingTable, SYS } from '../datasets/storage';
 import { ident } from '../core/sql';
-import { identityNormalizer } from '../namespaces/identity';
-import type { NamespaceType } from '../namespaces/service';
 import type { SchemaService } from '../schemas/service';
-import { recordErrors } from '../schemas/validator';
 import { copyTextLine, CopyLineBatcher } from './copy-format';
-import { ColumnPlan, FileError, FileFormat, multiValueSeparatorProblem, readRecords, RowError } from './records';
+import { loadPlan } from './load';
+import { checkBatchOptions } from './options';
+import { FileError, readRecords } from './records';
+import { ROW_ERRORS_STORED, RowErrorLog } from './row-errors';
+import type { Batch, BatchFile, BatchOptions, BatchRow, BatchStatus, FileRow } from './types';
 
-export type BatchStatus = 'loading' | 'staged' | 'success' | 'failed' | 'aborted' | 'deleted';
+export { checkBatchOptions, checkFileFormat } from './options';
+export { ROW_ERRORS_STORED } from './row-errors';
+export type { Batch, BatchFile, BatchOptions, BatchStatus } from './types';
 
-/** FileFormat includes `multiValueSeparator` (CSV `string[]` cells split on it; default none: JSON arrays). */
-export interface BatchOptions extends FileFormat {
-  /** header (or JSON key) → field path; default: headers are field paths */
-  mapping?: Record<string, string>;
-  /** Percentage of failed rows above which the batch fails; default 5 (Adobe's UI default). */
-  errorThreshold?: number;
-}
-
-export interface BatchFile {
-  index: number;
-  name: string;
-  bytes: number;
-  status: 'loading' | 'loaded' | 'failed';
-  counts: { input: number; output: number; failed: number };
-  failureReason: string | null;
-}
-
-export interface Batch {
-  id: string;
-  datasetId: string;
-  status: BatchStatus;
-  format: FileFormat;
-  mapping: Record<string, string> | null;
-  errorThreshold: number;
-  counts: { input: number; output: number; failed: number };
-  failureReason: string | null;
-  files: BatchFile[];
-  source: string;
-  createdAt: string;
-  completedAt: string | null;
-}
-
-interface BatchRow {
-  id: string;
-  ad_account_id: string;
-  dataset_id: string;
-  status: BatchStatus;
-  format: FileFormat & { stagingColumns?: string[] };
-  mapping: Record<string, string> | null;
-  error_threshold: string;
-  input_count: string;
-  output_count: string;
-  failed_count: string;
-  failure_reason: string | null;
-  seq: string | null;
-  source: string;
-  created_by: string | null;
-  created_at: Date;
-  updated_at: Date;
-  completed_at: Date | null;
-}
-
-interface FileRow {
-  id: string;
-  batch_id: string;
-  file_index: number;
-  name: string;
-  bytes: string;
-  input_count: string;
-  output_count: string;
-  failed_count: string;
-  status: BatchFile['status'];
-  failure_reason: string | null;
-}
-
-const ERROR_FLUSH_ROWS = 1000;
-/** Row errors stored per batch; later ones are counted, not stored (a bomb of bad rows stays small). */
-export const ROW_ERRORS_STORED = 10_000;
 /** How often a load looks whether its batch was aborted (possibly by another process). */
 const STATUS_CHECK_MS = 500;
 
 /** The batch stopped being loadable while a file streamed (aborted, or failed by another file). */
 class BatchStopped extends Error {}
-
 
 type MergeHook = (tx: Tx, storage: DatasetStorage, batchId: string) => Promise<void>;
 
@@ -137,32 +60,8 @@ export class BatchService {
   }
 
   async create(caller: Caller, datasetId: string, options: BatchOptions, source = 'upload'): Promise<Batch> {
-    checkOptions(options);
-    const storage = await this.datasets.storage(caller, datasetId);
-    const id = newId('batch');
-    const staging = stagingTable(id);
-    const stagingColumns = storage.columns.filter((c) => !c.system).map((c) => c.columnName);
-    await this.db.transaction(async (tx) => {
-      await tx('batches').insert({
-        id,
-        ad_account_id: caller.adAccountId,
-        dataset_id: datasetId,
-        status: 'loading',
-        format: JSON.stringify({
-          format: options.format,
-          delimiter: options.delimiter,
-          quote: options.quote,
-          compression: options.compression ?? 'auto',
-          multiValueSeparator: options.multiValueSeparator,
-          stagingColumns,
-        }),
-        mapping: options.mapping ? JSON.stringify(options.mapping) : null,
-        error_threshold: options.errorThreshold ?? 5,
-        source,
-        created_by: caller.keyId,
-      });
-      await tx.raw(createStagingTableSql(staging, storage.columns));
-    });
+    checkBatchOptions(options, '');
+    const { id } = await this.open(caller, datasetId, options, source);
     return this.get(caller, id);
   }
 
@@ -192,196 +91,12 @@ export class BatchService {
    * read at all (FileError) fails the whole batch with its reason.
    */
   async uploadFile(caller: Caller, batchId: string, name: string, input: Readable): Promise<BatchFile> {
-    const batch = await this.findRow(this.db, caller, batchId);
-    if (batch.status !== 'loading') {
-      input.resume();
-      throw new Conflict(`Batch ${batchId} is ${batch.status}; files can only be added while it is loading`);
-    }
-    let storage: DatasetStorage;
-    let columns: StoredColumn[];
-    let plans: ColumnPlan[];
-    let validate: Awaited<ReturnType<BatchService['recordValidator']>>;
-    let fileIndex: number;
-    const fileId = newId('bf');
-    try {
-      storage = await this.datasets.storage(caller, batch.dataset_id);
-      const stagingColumns = new Set(batch.format.stagingColumns ?? []);
-      columns = storage.columns.filter((c) => !c.system && stagingColumns.has(c.columnName));
-      plans = await this.columnPlans(caller, storage, columns);
-      validate = await this.recordValidator(caller, storage.dataset.schema_id);
-      fileIndex = await this.fileSlot(batchId, fileId, name);
-    } catch (err) {
-      input.resume(); // drain what the client or the remote server is still sending
-      throw err;
-    }
-    const records = readRecords(input, {
-      format: batch.format.format,
-      delimiter: batch.format.delimiter,
-      quote: batch.format.quote,
-      compression: batch.format.compression,
-      multiValueSeparator: batch.format.multiValueSeparator,
-      columns: plans,
-      mapping: batch.mapping ?? undefined,
-      validate,
-      fileName: name,
-    });
-    const kinds: StoredColumn['kind'][] = ['integer', 'integer', ...columns.map((c) => c.kind)];
-    const threshold = Number(batch.error_threshold);
-    let input_ = 0;
-    let ok = 0;
-    let failed = 0;
-    const pendingErrors: RowError[] = [];
-    let storable = 0;
-    const flushErrors = async () => {
-      if (pendingErrors.length === 0) return;
-      // PostgreSQL text cannot hold NUL; the raw value shows it as \0 instead of failing the file.
-      const clean = (v: string | null) => (v === null ? null : v.replace(/\u0000/g, '\\0'));
-      const rows = pendingErrors.splice(0).slice(0, storable).map((e) => ({
-        batch_id: batchId,
-        file_index: fileIndex,
-        file_name: name,
-        row_number: e.row,
-        field: e.field,
-        rule: e.rule,
-        message: clean(e.message),
-        raw_value: clean(e.rawValue),
-      }));
-      storable -= rows.length;
-      if (rows.length) await this.db('batch_row_errors').insert(rows);
-    };
-
-    // Each load holds one connection for its COPY and briefly needs a second (row errors, status):
-    // at most half the pool loads at once, so loads can never take every connection and wait forever.
-    await this.loadSlots.acquire();
-    this.loading.add(fileId);
-    let connection: PooledConnection | undefined;
-    let copy: CopyIn | undefined;
-    try {
-      // Counts of the batch's earlier files, for the threshold and the stored-error cap.
-      const earlier = await this.db('batches').where({ id: batchId }).first('input_count', 'failed_count');
-      const [{ stored }] = await this.db('batch_row_errors').where({ batch_id: batchId }).count('* as stored');
-      storable = Math.max(0, ROW_ERRORS_STORED - Number(stored));
-      connection = (await this.db.client.acquireConnection()) as PooledConnection;
-      copy = new CopyIn(connection, copyIntoStagingSql(stagingTable(batchId), columns));
-      let checkedAt = Date.now();
-      // Rows are encoded straight into 256 KiB buffers; one await per input slice, not per row.
-      const batcher = new CopyLineBatcher();
-      for await (const rows of records.batches()) {
-        for (const row of rows) {
-          input_ += 1;
-          if (row.ok) {
-            ok += 1;
-            const chunk = batcher.add(copyTextLine([fileIndex, row.row, ...row.values], kinds));
-            if (chunk) await copy.write(chunk);
-          } else {
-            failed += 1;
-            if (pendingErrors.length < storable) pendingErrors.push(...row.errors.slice(0, storable - pendingErrors.length));
-          }
-        }
-        if (pendingErrors.length >= ERROR_FLUSH_ROWS) await flushErrors();
-        const batchFailed = Number(earlier.failed_count) + failed;
-        const batchInput = Number(earlier.input_count) + input_;
-        if (batchFailed >= ROW_ERRORS_STORED && (batchFailed / batchInput) * 100 > threshold) {
-          // Bounded work for any input: past the cap and the threshold, reading on cannot help.
-          throw new FileError(
-            'error-threshold',
-            `stopped reading at row ${input_}: ${batchFailed} of ${batchInput} rows failed (${((batchFailed / batchInput) * 100).toFixed(1)}%), above the error threshold of ${threshold}%; nothing was loaded. Download the row errors (the first ${ROW_ERRORS_STORED} are kept: GET /v1/batches/${batchId}/errors), fix the file and load it again.`,
-          );
-        }
-        if (Date.now() - checkedAt >= STATUS_CHECK_MS) {
-          checkedAt = Date.now();
-          const now = await this.db('batches').where({ id: batchId }).first('status');
-          if (now?.status !== 'loading') throw new BatchStopped(`the batch was ${now?.status ?? 'deleted'} while ${name} was loading`);
-        }
-      }
-      const rest = batcher.flush();
-      if (rest) await copy.write(rest);
-      await copy.end();
-      await flushErrors();
-    } catch (err) {
-      copy?.abort(err as Error);
-      if (connection && !copy) connection.__knex__disposed = 'load aborted';
-      input.resume();
-      const stopped = err instanceof BatchStopped;
-      const reason = err instanceof FileError || stopped ? `${name}: ${err.message}` : `${name}: could not be loaded (${(err as Error).message})`;
-      if (!(err instanceof FileError) && !stopped) this.log.warn({ batchId, file: name, err: (err as Error).message }, 'file load failed');
-      await flushErrors().catch(() => undefined);
-      // If the database itself is gone this fails too; the file is then failed by recoverLoads once
-      // it is back (this process no longer lists it as loading).
-      await this.db.transaction(async (tx) => {
-        await tx('batch_files').where({ id: fileId }).update({ status: 'failed', failure_reason: reason, input_count: input_, failed_count: failed });
-        if (!stopped) await this.failBatch(tx, batchId, reason);
-      });
-      this.loading.delete(fileId);
-      await this.dropStagingIfIdle(batchId);
-      if (stopped) throw new Conflict(`Batch ${batchId}: ${err.message}; the file was not loaded`);
-      return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
-    } finally {
-      this.loading.delete(fileId);
-      if (connection) this.db.client.releaseConnection(connection);
-      this.loadSlots.release();
-    }
-
-    const bytes = records.stats.bytesRead;
-    await this.db.transaction(async (tx) => {
-      await tx('batch_files').where({ id: fileId }).update({ status: 'loaded', bytes, input_count: input_, output_count: ok, failed_count: failed });
-      await tx('batches')
-        .where({ id: batchId })
-        .update({
-          input_count: tx.raw('input_count + ?', [input_]),
-          failed_count: tx.raw('failed_count + ?', [failed]),
-          updated_at: tx.fn.now(),
-        });
-    });
-    // Aborted while this file's last rows were committed: its staging table goes now.
-    await this.dropStagingIfIdle(batchId);
-    return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
+    return this.loadFile(caller, batchId, name, input);
   }
 
   /** Checks the error threshold, then merges staging into the dataset in one transaction. */
   async complete(caller: Caller, batchId: string): Promise<Batch> {
-    await this.db.transaction(async (tx) => {
-      const batch = await this.findRow(tx, caller, batchId, true);
-      if (batch.status === 'success') return; // completing twice is harmless and merges nothing
-      if (batch.status !== 'loading') throw new Conflict(`Batch ${batchId} is ${batch.status}; only a loading batch can be completed`);
-      const files = await tx<FileRow>('batch_files').where({ batch_id: batchId });
-      if (files.length === 0) throw ruleError('', 'no-files', `Batch ${batchId} has no files; upload at least one (PUT /v1/batches/${batchId}/files/{name}) before completing it`);
-      if (files.some((f) => f.status === 'loading')) throw new Conflict(`Batch ${batchId} still has a file being uploaded`);
-      const input = Number(batch.input_count);
-      const failedCount = Number(batch.failed_count);
-      const threshold = Number(batch.error_threshold);
-      const failedPercent = input === 0 ? 0 : (failedCount / input) * 100;
-      if (failedPercent > threshold) {
-        await this.failBatch(
-          tx,
-          batchId,
-          `${failedCount} of ${input} rows failed (${failedPercent.toFixed(1)}%), above the error threshold of ${threshold}%; nothing was loaded. Download the row errors (GET /v1/batches/${batchId}/errors), fix the file and load it again.`,
-        );
-        return;
-      }
-      // Staging tables are unlogged (fast COPY): a database crash empties them. Never merge less than
-      // was loaded — fail the batch and ask for the files again instead.
-      const [{ staged }] = (await tx.raw(`select count(*)::bigint as staged from ${qualifiedStaging(stagingTable(batchId))}`)).rows;
-      if (Number(staged) !== input - failedCount) {
-        await this.failBatch(tx, batchId, `The batch's loaded rows were lost (${staged} of ${input - failedCount} left, the database restarted while it was loading); nothing was merged. Upload the files again in a new batch.`);
-        return;
-      }
-      const dataset = await this.datasets.findRow(tx, caller, batch.dataset_id, true); // serialises merges per dataset
-      const storage = await this.datasets.storage(caller, batch.dataset_id, tx);
-      const stagingColumns = new Set(batch.format.stagingColumns ?? []);
-      const columns = storage.columns.filter((c) => c.system || stagingColumns.has(c.columnName));
-      const [{ seq }] = (await tx.raw(`select nextval('batch_merge_seq') as seq`)).rows;
-      const bindings = { batchId, seq, profile: dataset.profile_enabled, actor: caller.keyId };
-      let inserted: { rowCount?: number | null } = {};
-      for (const sql of mergeBatchSql(dataset.table_name, stagingTable(batchId), columns, storage.primaryColumn)) inserted = await tx.raw(sql, bindings);
-      await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
-      for (const hook of this.mergeHooks) await hook(tx, storage, batchId);
-      await tx('batches')
-        .where({ id: batchId })
-        .update({ status: 'success', seq, output_count: inserted.rowCount ?? 0, completed_at: tx.fn.now(), updated_at: tx.fn.now() });
-      await this.audit.record(tx, caller, { action: 'update', resourceType: 'batch', resourceId: batchId, after: { status: 'success', rows: inserted.rowCount } });
-    });
-    return this.get(caller, batchId);
+    return this.merge(caller, batchId);
   }
 
   /**
@@ -447,7 +162,10 @@ export class BatchService {
     return this.get(caller, batchId);
   }
 
-  /** create + upload + complete. The options come from the query string (errors point into it). */
+  /**
+   * create + upload + complete. The options come from the query string (errors point into it). The
+   * dataset's storage is read once, when the batch is created, and serves the file and the merge.
+   */
   async addData(caller: Caller, datasetId: string, options: BatchOptions, fileName: string, input: Readable): Promise<Batch> {
     try {
       checkBatchOptions(options, '/query');
@@ -455,10 +173,10 @@ export class BatchService {
       input.resume();
       throw err;
     }
-    const batch = await this.create(caller, datasetId, options);
-    const file = await this.uploadFile(caller, batch.id, fileName, input);
-    if (file.status === 'failed') return this.get(caller, batch.id);
-    return this.complete(caller, batch.id);
+    const { id, storage } = await this.open(caller, datasetId, options, 'upload');
+    const file = await this.loadFile(caller, id, fileName, input, storage);
+    if (file.status === 'failed') return this.get(caller, id);
+    return this.merge(caller, id, storage);
   }
 
   /** Row errors, oldest first, for streaming downloads. */
@@ -481,6 +199,200 @@ export class BatchService {
   /** Files are marked with the id of the process loading them (core/instances.ts). */
   useInstance(id: () => number): void {
     this.instance = id;
+  }
+
+  /** Inserts the batch and its staging table. Creating a batch is where the dataset's table grows to the schema's new fields. */
+  private async open(caller: Caller, datasetId: string, options: BatchOptions, source: string): Promise<{ id: string; storage: DatasetStorage }> {
+    const storage = await this.datasets.extendStorage(caller, datasetId);
+    const id = newId('batch');
+    const staging = stagingTable(id);
+    const stagingColumns = storage.columns.filter((c) => !c.system).map((c) => c.columnName);
+    await this.db.transaction(async (tx) => {
+      await tx('batches').insert({
+        id,
+        ad_account_id: caller.adAccountId,
+        dataset_id: datasetId,
+        status: 'loading',
+        format: JSON.stringify({
+          format: options.format,
+          delimiter: options.delimiter,
+          quote: options.quote,
+          compression: options.compression ?? 'auto',
+          multiValueSeparator: options.multiValueSeparator,
+          stagingColumns,
+        }),
+        mapping: options.mapping ? JSON.stringify(options.mapping) : null,
+        error_threshold: options.errorThreshold ?? 5,
+        source,
+        created_by: caller.keyId,
+      });
+      await tx.raw(createStagingTableSql(staging, storage.columns));
+    });
+    return { id, storage };
+  }
+
+  /** uploadFile; `storage` when the caller already read it (addData). */
+  private async loadFile(caller: Caller, batchId: string, name: string, input: Readable, storage?: DatasetStorage): Promise<BatchFile> {
+    const batch = await this.findRow(this.db, caller, batchId);
+    if (batch.status !== 'loading') {
+      input.resume();
+      throw new Conflict(`Batch ${batchId} is ${batch.status}; files can only be added while it is loading`);
+    }
+    let plan: ReturnType<typeof loadPlan>;
+    let fileIndex: number;
+    const fileId = newId('bf');
+    try {
+      const stored = storage ?? (await this.datasets.storage(caller, batch.dataset_id));
+      plan = loadPlan(stored, batch.format.stagingColumns ?? [], await this.schemas.validator(caller, stored.dataset.schema_id));
+      fileIndex = await this.fileSlot(batchId, fileId, name);
+    } catch (err) {
+      input.resume(); // drain what the client or the remote server is still sending
+      throw err;
+    }
+    const records = readRecords(input, {
+      format: batch.format.format,
+      delimiter: batch.format.delimiter,
+      quote: batch.format.quote,
+      compression: batch.format.compression,
+      multiValueSeparator: batch.format.multiValueSeparator,
+      columns: plan.plans,
+      mapping: batch.mapping ?? undefined,
+      validate: plan.validate,
+      fileName: name,
+    });
+    const threshold = Number(batch.error_threshold);
+    let input_ = 0;
+    let ok = 0;
+    let failed = 0;
+    const errors = new RowErrorLog(this.db, batchId, fileIndex, name);
+
+    // Each load holds one connection for its COPY and briefly needs a second (row errors, status):
+    // at most half the pool loads at once, so loads can never take every connection and wait forever.
+    await this.loadSlots.acquire();
+    this.loading.add(fileId);
+    try {
+      // Counts of the batch's earlier files, for the threshold and the stored-error cap.
+      const earlier = await this.db('batches').where({ id: batchId }).first('input_count', 'failed_count');
+      const [{ stored }] = await this.db('batch_row_errors').where({ batch_id: batchId }).count('* as stored');
+      errors.storable = Math.max(0, ROW_ERRORS_STORED - Number(stored));
+      await copyIn(this.db, copyIntoStagingSql(stagingTable(batchId), plan.columns), async (copy) => {
+        let checkedAt = Date.now();
+        // Rows are encoded straight into 256 KiB buffers; one await per input slice, not per row.
+        const batcher = new CopyLineBatcher();
+        for await (const rows of records.batches()) {
+          for (const row of rows) {
+            input_ += 1;
+            if (row.ok) {
+              ok += 1;
+              const chunk = batcher.add(copyTextLine([fileIndex, row.row, ...row.values], plan.kinds));
+              if (chunk) await copy.write(chunk);
+            } else {
+              failed += 1;
+              errors.add(row.errors);
+            }
+          }
+          if (errors.due) await errors.flush();
+          const batchFailed = Number(earlier.failed_count) + failed;
+          const batchInput = Number(earlier.input_count) + input_;
+          if (batchFailed >= ROW_ERRORS_STORED && (batchFailed / batchInput) * 100 > threshold) {
+            // Bounded work for any input: past the cap and the threshold, reading on cannot help.
+            throw new FileError(
+              'error-threshold',
+              `stopped reading at row ${input_}: ${batchFailed} of ${batchInput} rows failed (${((batchFailed / batchInput) * 100).toFixed(1)}%), above the error threshold of ${threshold}%; nothing was loaded. Download the row errors (the first ${ROW_ERRORS_STORED} are kept: GET /v1/batches/${batchId}/errors), fix the file and load it again.`,
+            );
+          }
+          if (Date.now() - checkedAt >= STATUS_CHECK_MS) {
+            checkedAt = Date.now();
+            const now = await this.db('batches').where({ id: batchId }).first('status');
+            if (now?.status !== 'loading') throw new BatchStopped(`the batch was ${now?.status ?? 'deleted'} while ${name} was loading`);
+          }
+        }
+        const rest = batcher.flush();
+        if (rest) await copy.write(rest);
+      });
+      await errors.flush();
+    } catch (err) {
+      input.resume();
+      const stopped = err instanceof BatchStopped;
+      const reason = err instanceof FileError || stopped ? `${name}: ${err.message}` : `${name}: could not be loaded (${(err as Error).message})`;
+      if (!(err instanceof FileError) && !stopped) this.log.warn({ batchId, file: name, err: (err as Error).message }, 'file load failed');
+      await errors.flush().catch(() => undefined);
+      // If the database itself is gone this fails too; the file is then failed by recoverLoads once
+      // it is back (this process no longer lists it as loading).
+      await this.db.transaction(async (tx) => {
+        await tx('batch_files').where({ id: fileId }).update({ status: 'failed', failure_reason: reason, input_count: input_, failed_count: failed });
+        if (!stopped) await this.failBatch(tx, batchId, reason);
+      });
+      this.loading.delete(fileId);
+      await this.dropStagingIfIdle(batchId);
+      if (stopped) throw new Conflict(`Batch ${batchId}: ${err.message}; the file was not loaded`);
+      return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
+    } finally {
+      this.loading.delete(fileId);
+      this.loadSlots.release();
+    }
+
+    const bytes = records.stats.bytesRead;
+    await this.db.transaction(async (tx) => {
+      await tx('batch_files').where({ id: fileId }).update({ status: 'loaded', bytes, input_count: input_, output_count: ok, failed_count: failed });
+      await tx('batches')
+        .where({ id: batchId })
+        .update({
+          input_count: tx.raw('input_count + ?', [input_]),
+          failed_count: tx.raw('failed_count + ?', [failed]),
+          updated_at: tx.fn.now(),
+        });
+    });
+    // Aborted while this file's last rows were committed: its staging table goes now.
+    await this.dropStagingIfIdle(batchId);
+    return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
+  }
+
+  /** complete; `storage` when the caller already read it (addData). */
+  private async merge(caller: Caller, batchId: string, storage?: DatasetStorage): Promise<Batch> {
+    await this.db.transaction(async (tx) => {
+      const batch = await this.findRow(tx, caller, batchId, true);
+      if (batch.status === 'success') return; // completing twice is harmless and merges nothing
+      if (batch.status !== 'loading') throw new Conflict(`Batch ${batchId} is ${batch.status}; only a loading batch can be completed`);
+      const files = await tx<FileRow>('batch_files').where({ batch_id: batchId });
+      if (files.length === 0) throw ruleError('', 'no-files', `Batch ${batchId} has no files; upload at least one (PUT /v1/batches/${batchId}/files/{name}) before completing it`);
+      if (files.some((f) => f.status === 'loading')) throw new Conflict(`Batch ${batchId} still has a file being uploaded`);
+      const input = Number(batch.input_count);
+      const failedCount = Number(batch.failed_count);
+      const threshold = Number(batch.error_threshold);
+      const failedPercent = input === 0 ? 0 : (failedCount / input) * 100;
+      if (failedPercent > threshold) {
+        await this.failBatch(
+          tx,
+          batchId,
+          `${failedCount} of ${input} rows failed (${failedPercent.toFixed(1)}%), above the error threshold of ${threshold}%; nothing was loaded. Download the row errors (GET /v1/batches/${batchId}/errors), fix the file and load it again.`,
+        );
+        return;
+      }
+      // Staging tables are unlogged (fast COPY): a database crash empties them. Never merge less than
+      // was loaded — fail the batch and ask for the files again instead.
+      const [{ staged }] = (await tx.raw(`select count(*)::bigint as staged from ${qualifiedStaging(stagingTable(batchId))}`)).rows;
+      if (Number(staged) !== input - failedCount) {
+        await this.failBatch(tx, batchId, `The batch's loaded rows were lost (${staged} of ${input - failedCount} left, the database restarted while it was loading); nothing was merged. Upload the files again in a new batch.`);
+        return;
+      }
+      const dataset = await this.datasets.findRow(tx, caller, batch.dataset_id, true); // serialises merges per dataset
+      // The row as locked: whether the dataset is enabled for profile is decided now.
+      const stored = storage ? { ...storage, dataset } : await this.datasets.storage(caller, batch.dataset_id, tx);
+      const stagingColumns = new Set(batch.format.stagingColumns ?? []);
+      const columns = stored.columns.filter((c) => c.system || stagingColumns.has(c.columnName));
+      const [{ seq }] = (await tx.raw(`select nextval('batch_merge_seq') as seq`)).rows;
+      const bindings = { batchId, seq, profile: dataset.profile_enabled, actor: caller.keyId };
+      let inserted: { rowCount?: number | null } = {};
+      for (const sql of mergeBatchSql(dataset.table_name, stagingTable(batchId), columns, stored.primaryColumn)) inserted = await tx.raw(sql, bindings);
+      await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
+      for (const hook of this.mergeHooks) await hook(tx, stored, batchId);
+      await tx('batches')
+        .where({ id: batchId })
+        .update({ status: 'success', seq, output_count: inserted.rowCount ?? 0, completed_at: tx.fn.now(), updated_at: tx.fn.now() });
+      await this.audit.record(tx, caller, { action: 'update', resourceType: 'batch', resourceId: batchId, after: { status: 'success', rows: inserted.rowCount } });
+    });
+    return this.get(caller, batchId);
   }
 
   /** Drops the staging table of a batch that no longer loads, once no file streams into it. */
@@ -525,38 +437,6 @@ export class BatchService {
     if (!busy) await q.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
   }
 
-  private async columnPlans(caller: Caller, storage: DatasetStorage, columns: readonly StoredColumn[]): Promise<ColumnPlan[]> {
-    const fields = new Map(storage.fields.map((f) => [f.path, f]));
-    return columns.map((c) => {
-      const field = fields.get(c.fieldPath);
-      const range = field && field.type === 'integer' ? XDM_INTEGER_RANGES[field.xdmType] : undefined;
-      const plan: ColumnPlan = { path: c.fieldPath, type: c.kind };
-      if (range) {
-        plan.minimum = range[0];
-        plan.maximum = range[1];
-      }
-      if (field?.identity) {
-        plan.normalize = identityNormalizer({ code: field.identity.namespace, type: field.identity.namespaceType as NamespaceType });
-      }
-      if (c.fieldPath === storage.dataset.primary_field) plan.required = true;
-      return plan;
-    });
-  }
-
-  private async recordValidator(caller: Caller, schemaId: string) {
-    const validate = await this.schemas.validator(caller, schemaId);
-    return (record: Record<string, unknown>) => {
-      if (validate(record)) return true;
-      return {
-        errors: recordErrors(validate).map((e) => ({
-          field: e.pointer ? e.pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.') : null,
-          rule: e.rule,
-          message: e.message,
-        })),
-      };
-    };
-  }
-
   private async findRow(q: Queryable, caller: Caller, id: string, lock: boolean | 'no key update' = false): Promise<BatchRow> {
     const query = q<BatchRow>('batches').where({ id, ad_account_id: caller.adAccountId });
     if (lock === 'no key update') query.forNoKeyUpdate();
@@ -564,28 +444,6 @@ export class BatchService {
     const row = await query.first();
     if (!row) throw new NotFound(`Batch ${id} not found`);
     return row;
-  }
-}
-
-function checkOptions(o: BatchOptions): void {
-  checkBatchOptions(o, '');
-}
-
-/** Entry checks of a file format (a batch's, or a dataflow's under `/format`); `prefix` places the pointers. */
-export function checkFileFormat(o: FileFormat, prefix: string): void {
-  if (o.delimiter !== undefined && [...o.delimiter].length !== 1) throw ruleError(`${prefix}/delimiter`, 'one-character', 'delimiter must be exactly one character');
-  if (o.quote !== undefined && [...o.quote].length !== 1) throw ruleError(`${prefix}/quote`, 'one-character', 'quote must be exactly one character');
-  if (o.delimiter !== undefined && /[\r\n]/.test(o.delimiter)) throw ruleError(`${prefix}/delimiter`, 'not-newline', 'delimiter cannot be a line break');
-  if (o.multiValueSeparator !== undefined) {
-    const problem = multiValueSeparatorProblem(o.multiValueSeparator, o.format, o.delimiter, o.quote);
-    if (problem) throw ruleError(`${prefix}/multiValueSeparator`, problem.rule, problem.message);
-  }
-}
-
-export function checkBatchOptions(o: BatchOptions, prefix: string): void {
-  checkFileFormat(o, prefix);
-  if (o.errorThreshold !== undefined && !(o.errorThreshold >= 0 && o.errorThreshold <= 100)) {
-    throw ruleError(`${prefix}/errorThreshold`, 'range', 'errorThreshold is a percentage between 0 and 100');
   }
 }
 
