@@ -3,7 +3,6 @@
  * Modules talk to each other only through these services.
  */
 import { accountRoutes } from './accounts/routes';
-import { Conflict } from './core/errors';
 import { AccountService } from './accounts/service';
 import { auditRoutes } from './audit/routes';
 import { AuditService } from './audit/service';
@@ -114,6 +113,9 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   // label lookup — each audience estimate, evaluation and activation.
   governance.useDatasetCheck((caller, id) => datasets.assertExists(caller, id));
   const batches = new BatchService(db, audit, datasets, schemas, log);
+  // The batch ledger is ingestion's: a dataset's counts come from it, and its batches go with it.
+  datasets.useBatchCounts((datasetId) => batches.datasetCounts(datasetId));
+  datasets.onDelete((tx, caller, datasetId) => batches.forgetDataset(tx, caller, datasetId));
   const profiles = new ProfileService(db, datasets, namespaces);
   let box: SecretBox | undefined;
   const secrets = () => (box ??= opts.secrets());
@@ -128,10 +130,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   audiences.onEvaluated((caller, audienceId) => activation.afterEvaluation(caller, audienceId));
   const insights = new InsightService(db, audiences, namespaces);
   // A schema with datasets cannot be deleted: its datasets would lose their definition.
-  schemas.onDelete(async (tx, caller, schemaId) => {
-    const used = await tx('datasets').where({ ad_account_id: caller.adAccountId, schema_id: schemaId }).select('id');
-    if (used.length > 0) throw new Conflict(`Schema ${schemaId} is used by datasets ${used.map((d: { id: string }) => d.id).join(', ')}; delete them first`);
-  });
+  schemas.onDelete((tx, caller, schemaId) => datasets.assertSchemaUnused(tx, caller, schemaId));
   // Before the universe: its linker's tick lists the ad accounts through this service.
   const accounts = new AccountService(db, audit, [
     (tx, id) => namespaces.seedStandard(tx, id),

@@ -6,26 +6,18 @@
  * prospect profiles and audiences; records loaded before stay in the dataset but are not profile
  * data until an identity is loaded again.
  */
+import type { Knex } from 'knex';
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
 import { Db, inTransaction, Queryable, Tx } from '../core/db';
+import { drainDue } from '../core/due';
 import { Conflict, Duplicate, NotFound, ruleError, UnprocessableRequest } from '../core/errors';
 import { newId } from '../core/ids';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../core/pagination';
-import type { Caller, Page } from '../core/types';
+import { Caller, Page, systemCaller } from '../core/types';
 import type { GovernanceService } from '../governance/service';
 import type { SchemaField, SchemaService } from '../schemas/service';
-import {
-  addColumnsSql,
-  createDataTableSql,
-  dataTable,
-  planColumns,
-  qualifiedData,
-  qualifiedStaging,
-  stagingTable,
-  StoredColumn,
-  SYS,
-} from './storage';
+import { addColumnsSql, createDataTableSql, dataTable, planColumns, qualifiedData, StoredColumn, SYS } from './storage';
 import { ident } from '../core/sql';
 
 /** Minimum lead time of an expiration (Adobe: at least 24 hours in the future). */
@@ -98,6 +90,11 @@ export interface DatasetStorage {
   primaryColumn: string;
 }
 
+/** SQL of one row `(records, batches)` for a dataset: the batch ledger is ingestion's. */
+export type BatchCounts = (datasetId: string) => { sql: string; bindings: readonly Knex.RawBinding[] };
+/** Runs in the transaction deleting a dataset, before its table and row go (ingestion forgets its batches). */
+export type DeleteHook = (tx: Tx, caller: Caller, datasetId: string) => Promise<void>;
+
 const toExpiration = (r: ExpirationRow): DatasetExpiration => ({
   id: r.id,
   datasetId: r.dataset_id,
@@ -109,6 +106,9 @@ const toExpiration = (r: ExpirationRow): DatasetExpiration => ({
 });
 
 export class DatasetService {
+  private readonly deleteHooks: DeleteHook[] = [];
+  private batchCounts: BatchCounts = () => ({ sql: 'select 0::bigint as records, 0::bigint as batches', bindings: [] });
+
   constructor(
     private readonly db: Db,
     private readonly audit: AuditService,
@@ -116,6 +116,16 @@ export class DatasetService {
     private readonly governance: GovernanceService,
     private readonly clock: Clock,
   ) {}
+
+  /** What else goes with a deleted (or expired) dataset: its batches and their staging tables. */
+  onDelete(hook: DeleteHook): void {
+    this.deleteHooks.push(hook);
+  }
+
+  /** Where a dataset's record and batch counts come from (the batch ledger). */
+  useBatchCounts(counts: BatchCounts): void {
+    this.batchCounts = counts;
+  }
 
   async create(caller: Caller, input: { name: string; description?: string; schemaId: string; labels?: string[] }): Promise<Dataset> {
     const summary = await this.schemas.getSummary(caller, input.schemaId).catch((err) => {
@@ -275,31 +285,29 @@ export class DatasetService {
    * `executing` by a crashed worker is picked up again and finishes idempotently.
    */
   async runDueExpirations(): Promise<number> {
-    let done = 0;
-    for (;;) {
-      const executed = await this.db.transaction(async (tx) => {
-        const row = await tx<ExpirationRow>('dataset_expirations')
-          .whereIn('status', ['pending', 'executing'])
-          .where('expires_at', '<=', this.clock.now())
-          .orderBy('expires_at')
-          .forUpdate()
-          .skipLocked()
-          .first();
-        if (!row) return false;
-        await tx('dataset_expirations').where({ id: row.id }).update({ status: 'executing', updated_at: tx.fn.now() });
+    return drainDue<ExpirationRow, void>(
+      this.db,
+      () => this.clock.now(),
+      {
+        table: 'dataset_expirations',
+        due: 'expires_at',
+        where: (q) => q.whereIn('status', ['pending', 'executing']),
+        key: (row) => ({ id: row.id }),
+        advance: () => ({ status: 'executing', updated_at: this.db.fn.now() }),
+        orderBy: 'expires_at',
+      },
+      async () => true,
+      async (tx, row) => {
         const dataset = await tx<DatasetRow>('datasets').where({ id: row.dataset_id }).forUpdate().first();
-        const system: Caller = { keyId: 'system:expiration', role: 'admin', organizationId: '', adAccountId: row.ad_account_id, orgWide: false };
+        const system = systemCaller(row.ad_account_id, 'admin', 'expiration');
         if (dataset) {
           const before = await this.toDataset(tx, system, dataset);
           await this.dropEverything(tx, system, before);
           await this.audit.record(tx, system, { action: 'delete', resourceType: 'dataset', resourceId: dataset.id, before });
         }
         await tx('dataset_expirations').where({ id: row.id }).update({ status: 'completed', completed_at: this.clock.now(), updated_at: tx.fn.now() });
-        return true;
-      });
-      if (!executed) return done;
-      done += 1;
-    }
+      },
+    );
   }
 
   // ---- for ingestion and profiles --------------------------------------------------------------
@@ -347,6 +355,12 @@ export class DatasetService {
     }));
   }
 
+  /** For schemas.onDelete: a schema with datasets cannot be deleted, its datasets would lose their definition. */
+  async assertSchemaUnused(q: Queryable, caller: Caller, schemaId: string): Promise<void> {
+    const used = await q('datasets').where({ ad_account_id: caller.adAccountId, schema_id: schemaId }).select('id');
+    if (used.length > 0) throw new Conflict(`Schema ${schemaId} is used by datasets ${used.map((d: { id: string }) => d.id).join(', ')}; delete them first`);
+  }
+
   /** Profile-enabled datasets of the account (optionally of one class kind). */
   async profileDatasets(caller: Caller, kind?: 'prospect' | 'first_party'): Promise<DatasetRow[]> {
     const q = this.db<DatasetRow>('datasets').where({ ad_account_id: caller.adAccountId, profile_enabled: true });
@@ -357,11 +371,9 @@ export class DatasetService {
   // ---- internals -------------------------------------------------------------------------------
 
   private async dropEverything(tx: Tx, caller: Caller, dataset: Dataset): Promise<void> {
-    const batches: { id: string }[] = await tx('batches').where({ dataset_id: dataset.id }).select('id');
-    for (const b of batches) await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(b.id))}`);
+    for (const hook of this.deleteHooks) await hook(tx, caller, dataset.id);
     await tx.raw(`drop table ${qualifiedData(dataTable(dataset.id))}`);
     await this.governance.forgetDatasetLabels(tx, caller, dataset.id);
-    await tx('batches').where({ dataset_id: dataset.id }).delete(); // cascades to files and row errors
     await tx('datasets').where({ id: dataset.id }).delete(); // cascades to dataset_columns
   }
 
@@ -415,15 +427,11 @@ export class DatasetService {
 
   private async toDataset(q: Queryable, caller: Caller, r: DatasetRow): Promise<Dataset> {
     const t = qualifiedData(r.table_name);
-    // Records come from the batch ledger (no scan of a large table); current records are counted
-    // on the partial unique index of current rows (an index-only scan).
+    // Records and batches come from the batch ledger (no scan of a large table); current records
+    // are counted on the partial unique index of current rows (an index-only scan).
+    const ledger = this.batchCounts(r.id);
     const [counts] = (
-      await q.raw(
-        `select (select coalesce(sum(output_count), 0) from batches where dataset_id = ? and status = 'success')::bigint as records,
-                (select count(*) from ${t} where ${ident(SYS.current)})::bigint as current,
-                (select count(*) from batches where dataset_id = ?)::bigint as batches`,
-        [r.id, r.id],
-      )
+      await q.raw(`select l.records, l.batches, (select count(*) from ${t} where ${ident(SYS.current)})::bigint as current from (${ledger.sql}) l`, [...ledger.bindings])
     ).rows;
     const expiration = await this.openExpiration(q, r.id);
     return {

@@ -9,6 +9,7 @@
  */
 import { Slots, streamSlots } from '../core/slots';
 import type { Readable } from 'node:stream';
+import type { Knex } from 'knex';
 import type { AuditService } from '../audit/service';
 import { copyIn } from '../core/copy';
 import { Db, Queryable, Tx } from '../core/db';
@@ -188,6 +189,27 @@ export class BatchService {
         .select('file_name as file', 'row_number as row', 'field', 'rule', 'message', 'raw_value as rawValue')
         .stream(),
     );
+  }
+
+  // ---- for datasets (wired in services.ts: datasets cannot import ingestion) ---------------------
+
+  /**
+   * SQL of one row `(records, batches)` for a dataset: rows merged by its successful batches (the
+   * ledger: no scan of a large table) and its batches of any status.
+   */
+  datasetCounts(datasetId: string): { sql: string; bindings: readonly Knex.RawBinding[] } {
+    return {
+      sql: `select (select coalesce(sum(output_count), 0) from batches where dataset_id = ? and status = 'success')::bigint as records,
+                   (select count(*) from batches where dataset_id = ?)::bigint as batches`,
+      bindings: [datasetId, datasetId],
+    };
+  }
+
+  /** In the transaction deleting a dataset: its batches' staging tables, the batches, their files and row errors. */
+  async forgetDataset(tx: Tx, caller: Caller, datasetId: string): Promise<void> {
+    const batches: { id: string }[] = await tx('batches').where({ ad_account_id: caller.adAccountId, dataset_id: datasetId }).select('id');
+    for (const b of batches) await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(b.id))}`);
+    await tx('batches').where({ ad_account_id: caller.adAccountId, dataset_id: datasetId }).delete(); // cascades to files and row errors
   }
 
   // ---- internals -------------------------------------------------------------------------------
