@@ -1,10 +1,11 @@
 /**
  * The export's SQL, one statement per function of its inputs (pg-boss plans.ts style): the merged
  * records of the datasets the audiences read, the members of the pinned evaluations and target
- * members, the rows a file holds with their exclusions, and the counts. Everything that reads the
- * audiences' tables (audience_members, audience_evaluations) is here, so it can move with them.
+ * members, the rows a file holds with their exclusions, and the counts. The snapshots come as
+ * fragments from the audiences module (audiences/snapshot-sql.ts), which alone names its tables.
  * Identifiers go through ident(); values are bindings.
  */
+import { snapshotMembersSql, snapshotSizeSql, snapshotsMembersSql } from '../audiences/snapshot-sql';
 import { ident } from '../core/sql';
 import { mergedProfilesSql } from '../profiles/merge';
 import type { SqlFragment, UniverseService } from '../universe/service';
@@ -103,8 +104,8 @@ function membersSql(evaluations: Pin[], namespaceId: string, withStatus: boolean
       statusNames.push(name);
     });
   }
-  const ids = evaluations.flatMap((e) => (withStatus && e.previous ? [e.current, e.previous] : [e.current]));
-  bindings.push(ids, namespaceId);
+  const snapshots = snapshotsMembersSql(evaluations.flatMap((e) => (withStatus && e.previous ? [e.current, e.previous] : [e.current])), namespaceId);
+  bindings.push(...snapshots.bindings);
   let fromTargets = '';
   if (targets) {
     fromTargets = `union all
@@ -113,8 +114,7 @@ function membersSql(evaluations: Pin[], namespaceId: string, withStatus: boolean
     bindings.push(targets.runId, targetIds);
   }
   const sql = `select u.identity${status}, bool_or(u.from_target) as from_target from (
-        select m.identity, m.evaluation_id as src, false as from_target from audience_members m
-        where m.evaluation_id = any(?::text[]) and m.namespace_id = ?
+        select s.identity, s.src, false as from_target from (${snapshots.sql}) s
         ${fromTargets}
       ) u group by u.identity`;
   return { sql, bindings, statusNames };
@@ -197,19 +197,14 @@ export function exportRows(plan: ExportPlan, evaluations: Pin[], withStatus: boo
   const recordCells = attrs.map((a) => `r.${a}`);
   if (!withStatus && !targets && evaluations.length === 1) {
     // Without a record the mandatory check fails: an inner join, straight off the snapshot's primary key.
-    const keys = [evaluations[0]!.current, plan.namespace.id];
-    // The members: the evaluation's stored count when the snapshot holds no other namespace (two
-    // primary-key probes), else counted — a second read of the snapshot.
+    const snapshot = snapshotMembersSql(evaluations[0]!.current, plan.namespace.id);
+    const size = snapshotSizeSql(evaluations[0]!.current, plan.namespace.id);
     return {
-      sql: `select ${cells('m.identity', [], recordCells)} from audience_members m join (${recordsSql(plan)}) r on r.identity = m.identity
-            where m.evaluation_id = ? and m.namespace_id = ?${mandatory} order by m.identity`,
-      bindings: keys,
-      countSql: `select case when exists (select 1 from audience_members where evaluation_id = ? and namespace_id < ?)
-                               or exists (select 1 from audience_members where evaluation_id = ? and namespace_id > ?)
-                          then (select count(*) from audience_members where evaluation_id = ? and namespace_id = ?)
-                          else (select members from audience_evaluations where id = ?) end as received,
-                     null::bigint as mandatory, 0::bigint as duplicates`,
-      countBindings: [...keys, ...keys, ...keys, keys[0]],
+      sql: `select ${cells('m.identity', [], recordCells)} from (${snapshot.sql}) m join (${recordsSql(plan)}) r on r.identity = m.identity
+            where true${mandatory} order by m.identity`,
+      bindings: snapshot.bindings,
+      countSql: `select ${size.sql} as received, null::bigint as mandatory, 0::bigint as duplicates`,
+      countBindings: size.bindings,
       legacy,
     };
   }
