@@ -1,7 +1,7 @@
 /**
  * Batch ingestion: create a batch → upload one or more files → complete (or one-step "add data").
  *
- * Each file streams through the parser (records.ts) straight into the batch's unlogged staging table
+ * Each file streams through the parser (records/) straight into the batch's unlogged staging table
  * with COPY; bad rows become row errors. Completing the batch checks the error threshold and then
  * merges staging into the dataset in ONE transaction (storage.ts mergeBatchSql), so a batch is all
  * or nothing: a crash before that commit leaves nothing visible, and a batch already merged is never
