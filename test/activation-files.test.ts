@@ -13,6 +13,7 @@ import type { DestinationWriter } from '../connectors/destination-types';
 import { createCsvEncoder, createJsonLinesEncoder, CsvDelimiter, neutraliseCell } from '../connectors/export-format';
 import { neutralisedSql, RowScanner } from '../src/activation/copy-export';
 import { startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 import { ProspectSetup, setUpProspects } from './helpers/prospects';
 import { startS3Server, TestS3Server } from './setup/s3-server';
 
@@ -54,13 +55,12 @@ function csvOf(rows: typeof PEOPLE): string {
 }
 
 async function waitDone(path: string) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  let status = '';
+  return eventually(async () => {
     const res = await api.as(marketer).get(path).expect(200);
-    if (res.body.status === 'success' || res.body.status === 'failed') return res.body;
-    if (Date.now() > deadline) throw new Error(`${path} still ${res.body.status}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
+    status = res.body.status;
+    return status === 'success' || status === 'failed' ? res.body : undefined;
+  }, () => `${path} to finish (still ${status})`, 20_000, 30);
 }
 
 async function evaluate(audienceId: string) {

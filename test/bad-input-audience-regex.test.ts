@@ -5,6 +5,7 @@
  * run. An audience saved before this check fails its evaluation in plain words, never with SQL.
  */
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 import { prospectCsv, ProspectSetup, setUpProspects } from './helpers/prospects';
 
 let api: TestApi;
@@ -48,13 +49,10 @@ const valueColumn = (pattern: string) => textRule(pattern).indexOf('"') + 1;
 
 async function evaluate(audienceId: string) {
   const started = await api.as(marketer).post(`/v1/audiences/${audienceId}/evaluations`, {}).expect(202);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
+  return eventually(async () => {
     const res = await api.as(marketer).get(`/v1/audiences/${audienceId}/evaluations/${started.body.id}`).expect(200);
-    if (res.body.status === 'success' || res.body.status === 'failed') return res.body;
-    if (Date.now() > deadline) throw new Error('evaluation did not finish');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+    return res.body.status === 'success' || res.body.status === 'failed' ? res.body : undefined;
+  }, 'the evaluation to finish', 10_000);
 }
 
 /** Saves an audience the way an older version could have: straight into its table, unchecked. */

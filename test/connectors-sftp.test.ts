@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { createSftpSource } from '../connectors/sftp';
 import { ConnectorError, SftpSpec, SourceConnector } from '../connectors/types';
+import { eventually } from './helpers/poll';
 import { startOpensshServer, TestOpensshServer } from './setup/openssh-server';
 import { freePort } from './setup/servers';
 import { startFaultProxy, startSftpServer, startSilentServer, TestSftpServer } from './setup/sftp-server';
@@ -45,11 +46,6 @@ async function sha256Of(stream: Readable): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of stream) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-async function until(cond: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
 async function rejection(p: Promise<unknown>): Promise<ConnectorError> {
@@ -304,13 +300,13 @@ describe('SFTP source: server-specific behaviour', () => {
   });
 
   it('keeps one connection per connector and closes it on close()', async () => {
-    await until(() => inproc.connectionCount() === 0); // earlier tests' connections wind down
+    await eventually(async () => inproc.connectionCount() === 0, "earlier tests' connections to wind down", 2_000, 10);
     const c = connect(targets['in-process']);
     await c.list('/in');
     await c.list('/in/sub');
     expect(inproc.connectionCount()).toBe(1);
     await c.close();
-    await until(() => inproc.connectionCount() === 0);
+    await eventually(async () => inproc.connectionCount() === 0, 'the connection to close', 2_000, 10);
     expect(inproc.connectionCount()).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 import { prospectCsv, ProspectSetup, setUpProspects } from './helpers/prospects';
 import { startS3Server, TestS3Server } from './setup/s3-server';
 import { startSftpServer, TestSftpServer } from './setup/sftp-server';
@@ -62,13 +63,12 @@ async function runNow(flowId: string) {
 }
 
 async function waitForRun(flowId: string, runId: string) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  let status = '';
+  return eventually(async () => {
     const res = await api.as(p.token).get(`/v1/dataflows/${flowId}/runs/${runId}`).expect(200);
-    if (res.body.status === 'success' || res.body.status === 'failed') return res.body;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${res.body.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    status = res.body.status;
+    return status === 'success' || status === 'failed' ? res.body : undefined;
+  }, () => `run ${runId} to finish (still ${status})`, 20_000, 50);
 }
 
 async function datasetRecords(datasetId: string): Promise<number> {

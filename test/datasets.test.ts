@@ -3,6 +3,7 @@
  * behind, and expiration executed by the scheduled job on an injected clock.
  */
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
+import { eventually, GiveUp } from './helpers/poll';
 import { prospectCsv, setUpProspects } from './helpers/prospects';
 
 let api: TestApi;
@@ -155,12 +156,10 @@ describe('dataset expiration', () => {
 });
 
 async function waitForJob(jobs: TestApi['runtime']['services']['jobs'], id: string): Promise<unknown> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
+  const info = await eventually(async () => {
     const info = await jobs.get('datasets.expire', id);
-    if (info?.status === 'completed') return info.result;
-    if (info?.status === 'failed') throw new Error(info.failedReason);
-    if (Date.now() > deadline) throw new Error('job did not finish');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    if (info?.status === 'failed') throw new GiveUp(info.failedReason);
+    return info?.status === 'completed' ? info : undefined;
+  }, `job ${id} to finish`, 10_000, 20);
+  return info.result;
 }

@@ -6,6 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -14,6 +15,7 @@ import type { DestinationPart, DestinationWriter } from '../connectors/destinati
 import { createCsvEncoder, fileNameFromTemplate, partName } from '../connectors/export-format';
 import { createS3Destination, S3DestinationOptions, S3DestinationSpec } from '../connectors/s3-destination';
 import { ConnectorError } from '../connectors/types';
+import { eventually } from './helpers/poll';
 import { startS3Server, TestS3Server } from './setup/s3-server';
 
 const BUCKET = 'cdp-exports';
@@ -81,12 +83,22 @@ async function csvOf(rowList: unknown[][]): Promise<Buffer> {
   return Buffer.concat(out);
 }
 
-async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Waits until the S3 server has received a request matching `line` (method and URL). */
+async function requested(line: RegExp, timeoutMs = 5_000): Promise<void> {
+  await eventually(async () => s3.requests.some((r) => line.test(r)), `a request matching ${line}`, timeoutMs, 10);
+}
+
+/**
+ * Whether part `n` of an unfinished multipart upload of `key` is stored: s3rver keeps such parts
+ * under <bucket>/._S3rver_uploads/<uploadId>/ and writes `<n>.md5` once the part's bytes are on disk.
+ */
+function partStored(key: string, n: number): boolean {
+  const uploads = path.join(s3.directory, BUCKET, '._S3rver_uploads');
+  if (!fs.existsSync(uploads)) return false;
+  return fs.readdirSync(uploads).some((id) => {
+    const dir = path.join(uploads, id);
+    return fs.existsSync(path.join(dir, `${n}.md5`)) && fs.readFileSync(path.join(dir, 'key'), 'utf8') === key;
+  });
 }
 
 /** Debian's aws CLI (apt-get install awscli when no aws is on the machine, as CI starts bare). */
@@ -164,7 +176,7 @@ describe('S3 destination', () => {
     const first = await w.openPart(names[0]!);
     // Nothing under the final name while writing.
     const firstPromise = writeRows(first, firstRows, true);
-    await until(() => s3.requests.some((r) => /partNumber=1&/.test(r)), 10_000);
+    await requested(/partNumber=1&/, 10_000);
     expect(await keys()).toEqual([]);
     const firstBytes = await firstPromise;
     expect(firstBytes.length).toBeGreaterThan(5 * MiB); // so it really went multipart
@@ -207,7 +219,7 @@ describe('S3 destination', () => {
     s3.requests.length = 0;
     const big = await w.openPart('big.csv');
     big.stream.write(randomBytes(6 * MiB));
-    await until(() => s3.requests.some((r) => /^PUT \/cdp-exports\/aborted\/big\.csv\?.*partNumber=1&/.test(r)));
+    await requested(/^PUT \/cdp-exports\/aborted\/big\.csv\?.*partNumber=1&/);
     await big.abort();
     await big.abort(); // twice is fine
     expect(s3.requests.some((r) => /^DELETE \/cdp-exports\/aborted\/big\.csv\?.*uploadId=/.test(r))).toBe(true);
@@ -228,8 +240,8 @@ describe('S3 destination', () => {
     const part = await w.openPart('export.csv');
     part.stream.write(randomBytes(6 * MiB));
     // The first part is stored on the server, but the upload is never completed.
-    await until(() => s3.requests.some((r) => /^PUT \/cdp-exports\/killed\/export\.csv\?.*partNumber=1&/.test(r)));
-    await new Promise((r) => setTimeout(r, 100));
+    await requested(/^PUT \/cdp-exports\/killed\/export\.csv\?.*partNumber=1&/);
+    await eventually(async () => partStored('killed/export.csv', 1), 'part 1 of killed/export.csv to be stored');
     const listing = await sdk.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'killed/' }));
     expect(listing.Contents ?? []).toEqual([]);
     expect(await destination({ prefix: 'killed' }).exists('export.csv')).toBe(false);

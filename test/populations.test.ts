@@ -4,6 +4,7 @@
  * failed (생성실패) with the reason while refresh failures keep the last number (조회실패).
  */
 import { startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 
 let api: TestApi;
 const DAY = 24 * 3600_000;
@@ -38,7 +39,8 @@ describe('populations', () => {
     });
     await track('pop_slow', 'test_slow');
     const counting = populations.refresh('pop_slow');
-    await new Promise((r) => setTimeout(r, 100));
+    // Its people() is asked only once it holds the lease: from then on it waits at the gate.
+    await eventually(async () => calls === 1, 'the first count to hold the lease');
     expect(await populations.refresh('pop_slow')).toBe(false); // leased: nobody counts it twice
     await populations.markDue(api.db, ['pop_slow']); // e.g. new friends arrived meanwhile
     release();

@@ -4,32 +4,21 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import Bull from 'bull';
 import { BullJobQueue } from '../src/core/jobs';
 import { Scheduler } from '../src/core/scheduler';
 import { openTestDatabase, testLog } from './helpers/harness';
-import { ensureRedisServer, startRedis } from './setup/servers';
+import { eventually } from './helpers/poll';
+import { ensureRedisServer, portOpen, startRedis } from './setup/servers';
 
 type Db = Awaited<ReturnType<typeof openTestDatabase>>;
 let database: Db;
 let redis: { url: string; process: ChildProcess };
 
 async function waitForPort(port: number, up: boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (open === up) return;
-    if (Date.now() > deadline) throw new Error(`redis port ${port} did not become ${up ? 'open' : 'closed'}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(async () => (await portOpen(port)) === up, `redis port ${port} to become ${up ? 'open' : 'closed'}`, 10_000, 50);
 }
 
 function restartRedis(port: number): ChildProcess {
@@ -55,11 +44,14 @@ function worker(prefix: string, ran: string[], now: () => Date) {
   return { jobs, scheduler: new Scheduler(database.db, jobs, testLog, now, 500) };
 }
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
+/** Tick jobs Redis still holds to run (waiting, delayed or running), read with a Bull queue of our own. */
+async function ticksToRun(prefix: string): Promise<number> {
+  const queue = new Bull('tick', redis.url, { prefix });
+  try {
+    const counts = await queue.getJobCounts();
+    return counts.waiting + counts.delayed + counts.active;
+  } finally {
+    await queue.close();
   }
 }
 
@@ -82,7 +74,7 @@ describe('scheduler', () => {
     now = new Date('2026-11-23T10:01:05Z');
     const both = await Promise.all([a.scheduler.runDue(), b.scheduler.runDue(), a.scheduler.runDue()]);
     expect(both.reduce((s, n) => s + n, 0)).toBe(1);
-    await until(() => ran.length === 1);
+    await eventually(async () => ran.length === 1, 'the first tick to run', 10_000);
     expect(ran).toEqual(['every-minute@2026-11-23T10:01:00.000Z']);
 
     // Redis stops: its queues are gone. The next slot falls due while it is down.
@@ -107,12 +99,13 @@ describe('scheduler', () => {
     await b2.jobs.start();
     const again = await Promise.all([a2.scheduler.runDue(), b2.scheduler.runDue()]);
     expect(again.reduce((s, n) => s + n, 0)).toBe(1);
-    await until(() => ran.length === 2);
+    await eventually(async () => ran.length === 2, 'the missed tick to run', 10_000);
     expect(ran[1]).toBe('every-minute@2026-11-23T10:02:00.000Z');
     expect(await a2.scheduler.runDue()).toBe(0);
     const [info] = await a2.scheduler.list();
     expect(info.nextRunAt).toBe('2026-11-23T10:03:00.000Z');
-    await new Promise((r) => setTimeout(r, 200));
+    // Nothing more comes: every job enqueued so far is in Redis, and none is left to run.
+    await eventually(async () => (await ticksToRun(prefix)) === 0, 'no tick left to run in Redis');
     expect(ran).toHaveLength(2);
     await a2.jobs.close();
     await b2.jobs.close();

@@ -7,6 +7,7 @@
  */
 import request from 'supertest';
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 import { loadPeople } from './helpers/universe';
 
 let api: TestApi;
@@ -335,15 +336,13 @@ describe('populations', () => {
 describe('rights added during collection', () => {
   /** Waits until a backend of this database waits for a lock in a statement starting like `start`. */
   async function lockWaiter(start: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
+    await eventually(async () => {
       const { rows } = await api.db.raw(
         `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like ?`,
         [`${start}%`],
       );
-      if (rows[0].n > 0) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`nothing waited for a lock in "${start}…"`);
+      return rows[0].n > 0;
+    }, `a statement "${start}…" to wait for a lock`, 10_000);
   }
 
   it('feeds a right added while a batch waits for the tracker lock (the batch reads the rights again)', async () => {
@@ -376,7 +375,9 @@ describe('stopping', () => {
     const t = await newTracker('Last words');
     api.runtime.services.trackers.configure({ flushMs: 60_000 });
     const pending = collect(t.trackId, { event: 'pageView', adid: ADID(901) }).then((r) => r); // .then sends it now
-    await new Promise((r) => setTimeout(r, 200));
+    // The collector holds it (its group-commit writer counts what waits for a batch; nothing public shows it).
+    const collector = api.runtime.services.trackers as unknown as { writer: { waiting: number } };
+    await eventually(async () => collector.writer.waiting === 1, 'the event to wait in the collector');
     expect(await eventRows(t.trackId)).toBe(0); // still waiting for its batch
     await api.runtime.services.trackers.stop();
     expect((await pending).status).toBe(202);

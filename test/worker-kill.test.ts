@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { prospectCsvStream } from '../src/demo/generate';
 import { redisUrl, startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 import { setUpProspects, ProspectSetup } from './helpers/prospects';
 import { startSftpServer, TestSftpServer } from './setup/sftp-server';
 
@@ -36,16 +37,6 @@ function startWorker(): ChildProcess {
   return child;
 }
 
-async function until<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 beforeAll(async () => {
   if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   api = await startTestApi({ jobs: 'bull', mode: 'api' });
@@ -69,7 +60,7 @@ it('a worker killed mid-export leaves no partial or duplicate file once another 
   const marketer = await api.keyFor('marketer');
   const audience = await api.as(marketer).post('/v1/audiences', { name: 'Everyone', rule: 'consumer.age >= 0', status: 'published' }).expect(201);
   const ev = await api.as(marketer).post(`/v1/audiences/${audience.body.id}/evaluations`, {}).expect(202);
-  await until(async () => (await api.as(marketer).get(`/v1/audiences/${audience.body.id}/evaluations/${ev.body.id}`)).body.status === 'success', 60_000, 'evaluation');
+  await eventually(async () => (await api.as(marketer).get(`/v1/audiences/${audience.body.id}/evaluations/${ev.body.id}`)).body.status === 'success', 'the evaluation', 60_000, 10);
 
   const dest = await api
     .as(api.adminToken)
@@ -94,16 +85,16 @@ it('a worker killed mid-export leaves no partial or duplicate file once another 
 
   // Kill the worker while the file is being written (only its temporary name exists).
   const uploads = path.join(lr.root, 'uploads');
-  await until(async () => fs.readdirSync(uploads).some((n) => n.endsWith('.part')), 60_000, 'export started');
+  await eventually(async () => fs.readdirSync(uploads).some((n) => n.endsWith('.part')), 'the export to start', 60_000, 10);
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
   expect(fs.readdirSync(uploads).filter((n) => n.endsWith('.csv'))).toEqual([]);
 
   startWorker();
-  const done = await until(async () => {
+  const done = await eventually(async () => {
     const res = await api.as(marketer).get(`/v1/activations/${activation.body.activation.id}/runs/${run.body.id}`);
     return res.body.status === 'success' || res.body.status === 'failed' ? res.body : undefined;
-  }, 90_000, 'retried run');
+  }, 'the retried run', 90_000, 10);
   expect(done.status).toBe('success');
   expect(done.attempts).toBeGreaterThanOrEqual(2);
   const files = fs.readdirSync(uploads).sort();

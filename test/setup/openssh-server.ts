@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { eventually, GiveUp } from '../helpers/poll';
 import { freePort } from './servers';
 
 export interface TestOpensshServer {
@@ -54,26 +55,27 @@ export function ensureSshd(): string {
 }
 
 async function waitForBanner(port: number, child: ChildProcess, log: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode}:\n${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.setTimeout(1000);
-      s.once('data', (d) => {
-        s.destroy();
-        resolve(d.toString('latin1').startsWith('SSH-'));
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new GiveUp(`sshd exited with ${child.exitCode}:\n${log()}`);
+      return new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1');
+        s.setTimeout(1000);
+        s.once('data', (d) => {
+          s.destroy();
+          resolve(d.toString('latin1').startsWith('SSH-'));
+        });
+        s.once('timeout', () => {
+          s.destroy();
+          resolve(false);
+        });
+        s.once('error', () => resolve(false));
       });
-      s.once('timeout', () => {
-        s.destroy();
-        resolve(false);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`sshd did not start on port ${port}:\n${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    },
+    () => `sshd to start on port ${port}:\n${log()}`,
+    timeoutMs,
+    50,
+  );
 }
 
 export async function startOpensshServer(): Promise<TestOpensshServer> {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { freePort } from '../../src/core/ports';
+import { eventually } from '../helpers/poll';
 
 export { freePort };
 
@@ -40,19 +41,17 @@ export async function startRedis(): Promise<{ url: string; process: ChildProcess
     stdio: 'ignore',
     detached: false,
   });
-  // Wait until it accepts connections.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(async () => portOpen(port), `redis-server to accept connections on port ${port}`, 10_000, 50);
   return { url: `redis://127.0.0.1:${port}`, process: child };
+}
+
+/** Whether something accepts TCP connections on this loopback port now. */
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.end();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
