@@ -4,11 +4,13 @@
  * 30 per account, unique names) and account isolation.
  */
 import { Readable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
 import * as iconv from 'iconv-lite';
 import request from 'supertest';
 import { ANALYZE_ENTRIES, MAX_UPLOAD_BYTES } from '../src/customer-files/uploads';
 import type { Caller } from '../src/core/types';
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 import { loadPeople } from './helpers/universe';
 
 let api: TestApi;
@@ -34,42 +36,10 @@ async function createFile(adids: string[], name = uniqueName('File')): Promise<R
 
 /** Waits for the background count (the state leaves preparing / querying). */
 async function counted(id: string, token = marketer): Promise<Record<string, any>> {
-  for (let i = 0; i < 200; i++) {
+  return eventually(async () => {
     const res = await api.as(token).get(`${BASE}/${id}`).expect(200);
-    if (!['preparing', 'querying'].includes(res.body.population.state)) return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`customer file ${id} was never counted`);
-}
-
-/** Minimal CSV reader for the failure downloads (quoted fields, doubled quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
+    return ['preparing', 'querying'].includes(res.body.population.state) ? undefined : res.body;
+  }, `customer file ${id} to be counted`, 20_000, 50);
 }
 
 /** Rows an upload holds in the entry and failure tables. */
@@ -92,7 +62,7 @@ async function failures(url: string, token = marketer): Promise<string[][]> {
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/csv/);
   expect(res.headers['content-disposition']).toMatch(/attachment/);
-  return parseCsv(res.body as string);
+  return parse(res.body as string) as string[][];
 }
 
 const uploadCount = async () => Number((await api.db('target_uploads').count({ n: '*' }))[0].n);
