@@ -14,6 +14,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { liveRampSegmentColumn } from '../connectors/export-format';
 import { exportedValueSql, firstPartyIdentity, targetSource } from '../src/activation/first-party';
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 import { prospectCsv, setUpProspects } from './helpers/prospects';
 import { loadPeople } from './helpers/universe';
 import { startS3Server, TestS3Server } from './setup/s3-server';
@@ -52,13 +53,12 @@ const VIP_PHONES = ['+821011110001', '+821011110002', '+821022220002', '+8210111
 const VIP_ADIDS = [1, 2, 3, 4].map(ADID);
 
 async function waitDone(p: string) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  let status = '';
+  return eventually(async () => {
     const res = await api.as(marketer).get(p).expect(200);
-    if (res.body.status === 'success' || res.body.status === 'failed') return res.body;
-    if (Date.now() > deadline) throw new Error(`${p} still ${res.body.status}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
+    status = res.body.status;
+    return status === 'success' || status === 'failed' ? res.body : undefined;
+  }, () => `${p} to finish (still ${status})`, 20_000, 30);
 }
 
 async function run(activationId: string) {
@@ -70,12 +70,8 @@ async function run(activationId: string) {
 async function customerFile(token: string, name: string, adids: string[]): Promise<{ id: string; uploadId: string }> {
   const up = await api.as(token).post('/v1/targets/customer-files/uploads').set('Content-Type', 'text/csv').send(['adid', ...adids].join('\n') + '\n').expect(201);
   const file = await api.as(token).post('/v1/targets/customer-files', { uploadId: up.body.id, name }).expect(201);
-  for (let i = 0; i < 200; i++) {
-    const res = await api.as(token).post(`/v1/targets/${file.body.id}/refresh`, {}).expect(200);
-    if (res.body.population.usable) return { id: file.body.id, uploadId: up.body.id };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`customer file ${name} was never counted`);
+  await eventually(async () => (await api.as(token).post(`/v1/targets/${file.body.id}/refresh`, {}).expect(200)).body.population.usable, `customer file ${name} to be counted`, 20_000, 50);
+  return { id: file.body.id, uploadId: up.body.id };
 }
 
 function readLiveRamp(name: string): string[] {
@@ -357,7 +353,9 @@ describe('usage and account isolation', () => {
     const res = expectProblem(await api.as(marketer).post('/v1/activations', activation('Foreign', 'GAID', { targetIds: [vip.id, foreign.id] })), 422);
     expect(res.errors[0]).toMatchObject({ pointer: '/targetIds/1', rule: 'exists' });
     expectProblem(await api.as(marketer).get(`/v1/targets/${foreign.id}/usage`), 404);
+    await api.as(marketer).post('/v1/activations', activation('VIP ad ids (isolation)', 'GAID')).expect(201);
     const mine = (await api.as(marketer).get('/v1/activations').expect(200)).body.items[0];
+    expect(mine).toBeDefined();
     expectProblem(await api.as(other.adminToken).get(`/v1/activations/${mine.id}`), 404);
 
     await api.as(engineer).post('/v1/namespaces', { name: 'Vendor FP partner id', code: 'vendorFP', type: 'partner_id' }).expect(201);
@@ -382,13 +380,7 @@ describe('retries', () => {
     let runId: string;
     try {
       runId = (await api.as(marketer).post(`/v1/activations/${id}/runs`, {}).expect(202)).body.id;
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const res = await api.as(marketer).get(`/v1/activations/${id}/runs/${runId}`).expect(200);
-        if (String(res.body.error).includes('injected crash')) break;
-        if (Date.now() > deadline) throw new Error('the first attempt did not crash');
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await eventually(async () => String((await api.as(marketer).get(`/v1/activations/${id}/runs/${runId}`).expect(200)).body.error).includes('injected crash'), 'the first attempt to crash', 20_000, 10);
       expect(fs.readdirSync(uploads).filter((n) => !before.has(n))).toEqual([]);
       // ADID 9 of the file now belongs to a person: the pinned run must not pick them up.
       await loadPeople(api, engineer, [{ adid: ADID(9), phone: '010-9999-0009' }]);

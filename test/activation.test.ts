@@ -27,13 +27,12 @@ let busanId: string;
 const people = Array.from({ length: 25 }, (_, i) => ({ id: `X${i}`, city: i % 2 ? 'Seoul' : 'Busan', age: 20 + i, email: `p${i}@example.com`, firstName: i % 5 === 0 ? '' : `=cmd|${i}` }));
 
 async function waitDone(p: string, token: string) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  let status = '';
+  return eventually(async () => {
     const res = await api.as(token).get(p).expect(200);
-    if (res.body.status === 'success' || res.body.status === 'failed') return res.body;
-    if (Date.now() > deadline) throw new Error(`${p} still ${res.body.status}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
+    status = res.body.status;
+    return status === 'success' || status === 'failed' ? res.body : undefined;
+  }, () => `${p} to finish (still ${status})`, 20_000, 30);
 }
 
 async function evaluate(audienceId: string) {
@@ -68,6 +67,13 @@ async function s3Destination(name: string, extra: Record<string, unknown> = {}) 
     })
     .expect(201);
   return res.body;
+}
+
+/** An activation of Seoul to a fresh S3 destination of its own, for a test that needs one to exist. */
+async function seoulActivation(name: string) {
+  const dest = await s3Destination(name);
+  const body = { name: `Seoul to ${name}`, destinationId: dest.id, audienceIds: [seoulId], schedule: { type: 'after_evaluation' }, mapping: { identity: { namespace: p.namespaceCode, column: 'id' } } };
+  return (await api.as(marketer).post('/v1/activations', body).expect(201)).body.activation;
 }
 
 beforeAll(async () => {
@@ -133,13 +139,12 @@ describe('S3 activation', () => {
     api.runtime.services.activation.configure({ crashAfterRows: 3 });
     const r = await api.as(marketer).post(`/v1/activations/${created.body.activation.id}/runs`, {}).expect(202);
     // Wait until the first attempt has died mid-part; nothing is visible while the queue waits to retry.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const res = await api.as(marketer).get(`/v1/activations/${created.body.activation.id}/runs/${r.body.id}`).expect(200);
-      if (String(res.body.error).includes('injected crash')) break;
-      if (Date.now() > deadline) throw new Error('the first attempt did not crash');
-      await new Promise((res2) => setTimeout(res2, 10));
-    }
+    await eventually(
+      async () => String((await api.as(marketer).get(`/v1/activations/${created.body.activation.id}/runs/${r.body.id}`).expect(200)).body.error).includes('injected crash'),
+      'the first attempt to crash',
+      20_000,
+      10,
+    );
     expect((await listKeys('exports')).filter((k) => k.startsWith('CrashyS3/'))).toEqual([]);
     api.runtime.services.activation.configure({ crashAfterRows: undefined });
     const done = await waitDone(`/v1/activations/${created.body.activation.id}/runs/${r.body.id}`, marketer);
@@ -268,7 +273,9 @@ describe('label enforcement', () => {
   });
 
   it("another account's activations, destinations and runs answer 404", async () => {
+    await seoulActivation('Isolated S3');
     const list = await api.as(marketer).get('/v1/activations').expect(200);
+    expect(list.body.items.length).toBeGreaterThan(0);
     const other = await api.otherAccount();
     expectProblem(await api.as(other.adminToken).get(`/v1/activations/${list.body.items[0].id}`), 404);
     expectProblem(await api.as(other.adminToken).post(`/v1/activations/${list.body.items[0].id}/runs`, {}), 404);

@@ -4,6 +4,7 @@
  * exited, labels come from fields and datasets, and profiles show memberships.
  */
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
+import { eventually } from './helpers/poll';
 import { prospectCsv, ProspectSetup, setUpProspects } from './helpers/prospects';
 
 let api: TestApi;
@@ -21,13 +22,10 @@ const people = [
 
 async function evaluate(audienceId: string) {
   const started = await api.as(marketer).post(`/v1/audiences/${audienceId}/evaluations`, {}).expect(202);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
+  return eventually(async () => {
     const res = await api.as(marketer).get(`/v1/audiences/${audienceId}/evaluations/${started.body.id}`).expect(200);
-    if (res.body.status === 'success' || res.body.status === 'failed') return res.body;
-    if (Date.now() > deadline) throw new Error('evaluation did not finish');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+    return res.body.status === 'success' || res.body.status === 'failed' ? res.body : undefined;
+  }, 'the evaluation to finish', 10_000);
 }
 
 beforeAll(async () => {
@@ -152,7 +150,9 @@ describe('labels and access', () => {
   });
 
   it("another account sees none of it; data engineers cannot create audiences", async () => {
+    await api.as(marketer).post('/v1/audiences', { name: 'Not theirs', rule: 'consumer.age > 1' }).expect(201);
     const list = await api.as(marketer).get('/v1/audiences').expect(200);
+    expect(list.body.items.length).toBeGreaterThan(0);
     const other = await api.otherAccount();
     expectProblem(await api.as(other.adminToken).get(`/v1/audiences/${list.body.items[0].id}`), 404);
     expectProblem(await api.as(other.adminToken).post(`/v1/audiences/${list.body.items[0].id}/evaluations`, {}), 404);

@@ -112,6 +112,15 @@ describe('reactions', () => {
     clicks = (await post('/v1/targets/ad-response', { campaignType: 'DISPLAY', sources: [group.id], combination: { type: 'ONE', reaction: 'CLICK' }, collectionDays: 30 })).id;
   });
 
+  /**
+   * Clicks on the Video ad group by the people with these ADIDs: what the earlier tests of this
+   * block recorded, so that each test also runs alone (a person clicking again is still one person).
+   */
+  async function clickedBy(...ns: number[]): Promise<void> {
+    const res = await ndjson(ns.map((n) => ({ adGroupId: group.id, type: 'CLICK', adid: ADID(n), occurredAt: ago(1) })));
+    expect(res.status).toBe(201);
+  }
+
   it('records one JSON reaction, and refuses what does not fit its ad group or message', async () => {
     const one = await as.post('/v1/reactions', { adGroupId: group.id, type: 'CLICK', adid: ADID(1).toUpperCase(), occurredAt: ago(1) }).expect(201);
     expect(one.body).toEqual({ accepted: 1, notQualifyingPlays: 0 });
@@ -132,6 +141,7 @@ describe('reactions', () => {
   });
 
   it('takes JSON lines all or nothing: one bad line refuses the request, listing every problem by line', async () => {
+    await clickedBy(1);
     const universeBefore = (await as.get('/v1/universe').expect(200)).body;
     const good = (n: number) => ({ adGroupId: group.id, type: 'CLICK', adid: ADID(n), occurredAt: ago(2) });
     const res = await ndjson([
@@ -180,6 +190,7 @@ describe('reactions', () => {
   });
 
   it('refuses more than 100,000 lines', async () => {
+    await clickedBy(1, 2, 3);
     const line = JSON.stringify({ adGroupId: group.id, type: 'CLICK', adid: ADID(1), occurredAt: ago(1) });
     const res = await as
       .post('/v1/reactions')
@@ -191,6 +202,7 @@ describe('reactions', () => {
   }, 60_000);
 
   it('refuses a line longer than 64 KiB before buffering it, storing nothing', async () => {
+    await clickedBy(1, 2, 3);
     const line = JSON.stringify({ adGroupId: group.id, type: 'CLICK', adid: ADID(2), occurredAt: ago(1) });
     const res = await ndjson([line, `{"pad":"${'x'.repeat(200_000)}"}`, line]);
     expect(expectProblem(res, 413).detail).toContain('65536 bytes');

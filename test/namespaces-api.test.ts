@@ -18,7 +18,23 @@ const STANDARD = [
 ];
 
 const partner = { name: 'Acme Partner ID', code: 'Acme_PID', type: 'partner_id', description: 'Ids issued by Acme Data' };
-let partnerId: string;
+
+/** A namespace of the account by code, created unless an earlier test already made it; its id. */
+async function ensureNamespace(body: { name: string; code: string; type: string }): Promise<string> {
+  const res = await api.as(api.adminToken).get(`/v1/namespaces/${body.code}`);
+  if (res.status === 200) return res.body.id;
+  return (await api.as(api.adminToken).post('/v1/namespaces', body).expect(201)).body.id;
+}
+
+/** The partner namespace as the rename test leaves it (renamed twice), for a test run without it. */
+async function renamedPartner(): Promise<string> {
+  const id = await ensureNamespace(partner);
+  if ((await api.as(api.adminToken).get(`/v1/namespaces/${id}`).expect(200)).body.name === partner.name) {
+    await api.as(api.adminToken).patch(`/v1/namespaces/${id}`, { name: 'Acme PID', description: 'Acme Data ids (v2)' }).expect(200);
+    await api.as(api.adminToken).patch(`/v1/namespaces/${id}`, { name: 'ACME PID' }).expect(200);
+  }
+  return id;
+}
 
 describe('identity namespaces over HTTP', () => {
   it('ships the standard namespaces in the bootstrap account and in every new account', async () => {
@@ -50,12 +66,13 @@ describe('identity namespaces over HTTP', () => {
   it('creates a Partner ID namespace (201) that never stitches', async () => {
     const res = await api.as(api.adminToken).post('/v1/namespaces', partner).expect(201);
     expect(res.body).toMatchObject({ ...partner, standard: false, stitchable: false, id: expect.stringMatching(/^ns_/) });
-    partnerId = res.body.id;
+    const partnerId = res.body.id;
     const listed = await api.as(api.adminToken).get('/v1/namespaces?type=partner_id&standard=false').expect(200);
     expect(listed.body.items.map((n: { id: string }) => n.id)).toEqual([partnerId]);
   });
 
   it('lets a data engineer create; a marketer may read but not create (403)', async () => {
+    const partnerId = await ensureNamespace(partner);
     const engineer = await api.keyFor('data_engineer');
     await api.as(engineer).post('/v1/namespaces', { name: 'Web cookie', code: 'WebCookie', type: 'cookie' }).expect(201);
     const marketer = await api.keyFor('marketer');
@@ -67,6 +84,7 @@ describe('identity namespaces over HTTP', () => {
   });
 
   it('answers 409 naming the field for a duplicate code or name, case-insensitively', async () => {
+    await ensureNamespace(partner);
     const code = expectProblem(await api.as(api.adminToken).post('/v1/namespaces', { name: 'Another', code: 'acme_pid', type: 'partner_id' }), 409);
     expect(code.errors).toEqual([expect.objectContaining({ pointer: '/code', rule: 'unique' })]);
     const name = expectProblem(await api.as(api.adminToken).post('/v1/namespaces', { name: 'ACME partner id', code: 'Other_PID', type: 'partner_id' }), 409);
@@ -88,6 +106,8 @@ describe('identity namespaces over HTTP', () => {
   });
 
   it('renames and re-describes a custom namespace; code and type are immutable (422 with pointer)', async () => {
+    const partnerId = await ensureNamespace(partner);
+    await ensureNamespace({ name: 'Web cookie', code: 'WebCookie', type: 'cookie' }); // its name is taken
     const renamed = await api.as(api.adminToken).patch(`/v1/namespaces/${partnerId}`, { name: 'Acme PID', description: 'Acme Data ids (v2)' }).expect(200);
     expect(renamed.body).toMatchObject({ name: 'Acme PID', description: 'Acme Data ids (v2)', code: 'Acme_PID', type: 'partner_id' });
 
@@ -109,6 +129,7 @@ describe('identity namespaces over HTTP', () => {
   });
 
   it('refuses to delete any namespace with 409 and keeps it', async () => {
+    const partnerId = await ensureNamespace(partner);
     for (const target of [partnerId, 'Email']) {
       const body = expectProblem(await api.as(api.adminToken).delete(`/v1/namespaces/${target}`), 409);
       expect(body.detail).toMatch(/cannot be deleted/);
@@ -118,6 +139,7 @@ describe('identity namespaces over HTTP', () => {
   });
 
   it('answers 404 for another account\'s namespace, whatever the method', async () => {
+    const partnerId = await ensureNamespace(partner);
     const other = await api.otherAccount();
     const theirs = await api.as(other.adminToken).post('/v1/namespaces', { name: 'Their PID', code: 'Their_PID', type: 'partner_id' }).expect(201);
     const id = theirs.body.id;
@@ -132,6 +154,7 @@ describe('identity namespaces over HTTP', () => {
   });
 
   it('normalises values with the namespace rule and reports counts', async () => {
+    const partnerId = await ensureNamespace(partner);
     const marketer = await api.keyFor('marketer');
     const res = await api
       .as(marketer)
@@ -159,6 +182,7 @@ describe('identity namespaces over HTTP', () => {
   });
 
   it('writes audit entries for create and update with before/after', async () => {
+    const partnerId = await renamedPartner();
     const res = await api.as(api.adminToken).get(`/v1/audit-log?resourceType=namespace&resourceId=${partnerId}`).expect(200);
     const actions = res.body.items.map((e: { action: string }) => e.action);
     expect(actions[actions.length - 1]).toBe('create');
