@@ -9,6 +9,7 @@ import path from 'node:path';
 import Bull from 'bull';
 import { BullJobQueue } from '../src/core/jobs';
 import { Scheduler } from '../src/core/scheduler';
+import { EVERY_MINUTE } from '../src/core/schedule';
 import { openTestDatabase, testLog } from './helpers/harness';
 import { eventually } from './helpers/poll';
 import { ensureRedisServer, portOpen, startRedis } from './setup/servers';
@@ -66,8 +67,8 @@ describe('scheduler', () => {
     await a.jobs.start();
     await b.jobs.start();
     // Every worker declares the same schedules at start; declaring again keeps the next slot.
-    await a.scheduler.declare('every-minute', '* * * * *', 'tick');
-    await b.scheduler.declare('every-minute', '* * * * *', 'tick');
+    await a.scheduler.declare('every-minute', EVERY_MINUTE, 'tick');
+    await b.scheduler.declare('every-minute', EVERY_MINUTE, 'tick');
     expect((await a.scheduler.list())[0].nextRunAt).toBe('2026-11-23T10:01:00.000Z');
 
     expect(await a.scheduler.runDue()).toBe(0); // not due yet
