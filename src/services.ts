@@ -150,9 +150,13 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   // [create:trackers]
   const trackers = new TrackerService(db, audit, targets, populations, universe, clock, log);
   const mat = new MatService(db, audit, targets, populations, universe, clock);
+  // What the first-party modules feed the universe on a relink, in this order (then campaigns' reactions).
+  for (const source of [...friendGroups.universeSources, ...trackers.universeSources, ...mat.universeSources]) universe.registerSource(source);
   // [create:campaigns]
   const campaigns = new CampaignService(db, audit, targets, populations, universe, clock);
   campaigns.useChannels(friendGroups);
+  // A channel that message campaigns send through cannot be deleted.
+  friendGroups.useChannelUsage((q, caller, channelId) => campaigns.channelUsage(q, caller, channelId));
   // Ad group targeting is what a target's usage (사용 현황) lists; deleting a used target is refused.
   targets.useUsage((q, caller, ids) => campaigns.targetUsage(q, caller, ids));
   universe.registerSource({ name: 'reactions', replay: (tx, caller) => campaigns.replayReactions(tx, caller) });
@@ -167,6 +171,8 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     { name: 'mat', windowDays: 120, records: (a, from) => mat.postbackFeatureRecords(a, from) },
     { name: 'friends', windowDays: null, records: (a) => friendGroups.friendshipFeatureRecords(a) },
   ], jobs, clock, log);
+  // Each target kind's population (모수) comes from the module that owns its people.
+  for (const m of [customerFiles, friendGroups, trackers, mat, adResponse, lookalikes]) for (const source of m.populationSources) populations.register(source);
   // A seed used by lookalikes is part of their usage: deleting it is refused while they exist.
   targets.useUsage((q, caller, ids) => lookalikes.seedUsage(q, caller, ids));
   friendGroups.useChannelUsage((q, caller, channelId) => lookalikes.channelUsage(q, caller, channelId));

@@ -21,7 +21,7 @@ import { Conflict, ruleError } from '../core/errors';
 import type { Caller } from '../core/types';
 import type { CampaignService, CampaignType, DeletedRefs, ReactionSource, ReactionType } from '../campaigns/service';
 import { CAMPAIGN_REACTIONS, REACTION_LABELS } from '../campaigns/service';
-import { DAY_MS, type PopulationService } from '../populations/service';
+import { DAY_MS, type PopulationService, type PopulationSource } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService, TargetUser } from '../targets/service';
 import type { SqlFragment } from '../universe/service';
 
@@ -84,9 +84,10 @@ export class AdResponseService {
     private readonly populations: PopulationService,
     private readonly campaigns: CampaignService,
     private readonly clock: Clock,
-  ) {
-    populations.register({ type: 'ad_response', people: (q, adAccountId, subjectId, now) => this.people(q, adAccountId, subjectId, now) });
-  }
+  ) {}
+
+  /** Ad-response targets' daily populations (services.ts registers it). */
+  readonly populationSources: PopulationSource[] = [{ type: 'ad_response', people: (q, adAccountId, subjectId, now) => this.people(q, adAccountId, subjectId, now) }];
 
   async create(caller: Caller, input: AdResponseInput): Promise<AdResponseTarget> {
     const def = await this.checkDefinition(this.db, caller, input);

@@ -88,8 +88,11 @@ export class CampaignService {
   /** Talk channels come from the friend-groups module; message campaigns use them. */
   useChannels(channels: ChannelDirectory): void {
     this.ctx.channels = channels;
-    // A channel that message campaigns send through cannot be deleted.
-    channels.useChannelUsage((q, caller, channelId) => campaigns.channelUsage(q, caller, channelId));
+  }
+
+  /** Message campaigns sending through the channel (a used channel cannot be deleted). */
+  channelUsage(q: Queryable, caller: Caller, channelId: string): Promise<{ type: string; id: string; name: string }[]> {
+    return campaigns.channelUsage(q, caller, channelId);
   }
 
   /** Called in the recording transaction with the ad groups / messages that got new reactions. */

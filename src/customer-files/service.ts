@@ -12,7 +12,7 @@ import type { Db } from '../core/db';
 import type { Clock } from '../core/clock';
 import type { Caller } from '../core/types';
 import { normalizeDeviceId } from '../namespaces/identity';
-import { DAY_MS, PopulationState } from '../populations/service';
+import { DAY_MS, PopulationSource, PopulationState } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService, TargetUser } from '../targets/service';
 import type { UniverseService } from '../universe/service';
 import { templateCsv, toCounts, toUploadView, UploadCounts, UploadEncoding, UploadRow, UploadSpec, UploadStore, UploadView } from './uploads';
@@ -66,7 +66,11 @@ export class CustomerFileService {
     clock: Clock,
   ) {
     this.uploads = new UploadStore(db, clock);
-    targets.populations.register({
+  }
+
+  /** Customer files' populations (services.ts registers it). */
+  readonly populationSources: PopulationSource[] = [
+    {
       type: KIND,
       // The entries by their upload id (unique by the primary key); peopleOfNodes picks probes or
       // one join by their exact number, whatever the statistics know of this upload.
@@ -74,8 +78,8 @@ export class CustomerFileService {
         const { nodes } = await this.uploads.savedEntries(q, adAccountId, subjectId);
         return this.universe.peopleOfNodes(adAccountId, nodes, { unique: true });
       },
-    });
-  }
+    },
+  ];
 
   /** Step 1: the CSV template: the `adid` column, a memo column (to show others are ignored), one example. */
   template(): string {

@@ -21,10 +21,10 @@ import type { FieldError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Caller } from '../core/types';
 import { normalizeAppUserId, NormalizeResult } from '../namespaces/identity';
-import { DAY_MS } from '../populations/service';
+import { DAY_MS, type PopulationSource } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService, TargetUser } from '../targets/service';
 import { node } from '../universe/nodes';
-import type { SqlFragment, UniverseService } from '../universe/service';
+import type { SqlFragment, UniverseService, UniverseSource } from '../universe/service';
 import { templateCsv, toCounts, toUploadView, UploadCounts, UploadEncoding, UploadRow, UploadSpec, UploadStore, UploadView } from '../customer-files/uploads';
 import { normalizeFriendPhone } from './phones';
 
@@ -127,9 +127,13 @@ export class FriendGroupService {
     private readonly clock: Clock,
   ) {
     this.uploads = new UploadStore(db, clock);
-    targets.populations.register({ type: KIND, people: (q, adAccountId, subjectId) => this.groupFriendsPeople(q, adAccountId, subjectId) });
-    // Relinking the universe replays every friendship (each friend identity is a record of its own).
-    universe.registerSource({
+  }
+
+  /** Friend groups' populations, and the friendships' replay into a relinked universe (services.ts registers them). */
+  readonly populationSources: PopulationSource[] = [{ type: KIND, people: (q, adAccountId, subjectId) => this.groupFriendsPeople(q, adAccountId, subjectId) }];
+  readonly universeSources: UniverseSource[] = [
+    {
+      // Each friend identity is a record of its own.
       name: 'talk_channel_friends',
       replay: (tx, caller) =>
         this.universe.appendFromQuery(tx, caller.adAccountId, {
@@ -137,8 +141,8 @@ export class FriendGroupService {
                 where c.ad_account_id = ? order by f.added_at, f.channel_id, f.node`,
           bindings: [caller.adAccountId],
         }),
-    });
-  }
+    },
+  ];
 
   // ---- hooks for the campaigns module ----------------------------------------------------------
 

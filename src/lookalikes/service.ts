@@ -35,7 +35,7 @@ import type { Logger } from '../core/log';
 import { systemCaller, type Caller } from '../core/types';
 import type { DatasetService } from '../datasets/service';
 import type { ChannelUser, FriendGroupService } from '../friend-groups/service';
-import { DAY_MS, type PopulationService } from '../populations/service';
+import { DAY_MS, type PopulationService, type PopulationSource } from '../populations/service';
 import type { TargetRow, TargetService, TargetUser } from '../targets/service';
 import type { SqlFragment, UniverseService } from '../universe/service';
 import { trainAndScore } from './build';
@@ -92,8 +92,10 @@ export class LookalikeService {
     private readonly log: Logger,
   ) {
     this.features = new FeatureReader(universe, datasets, behaviour);
-    populations.register({ type: KIND, people: async (_q, adAccountId, subjectId) => this.membersPeople(adAccountId, subjectId) });
   }
+
+  /** Lookalikes' populations: their built members (services.ts registers it). */
+  readonly populationSources: PopulationSource[] = [{ type: KIND, people: async (_q, adAccountId, subjectId) => this.membersPeople(adAccountId, subjectId) }];
 
   // ---- step 1: seeds ---------------------------------------------------------------------------
 

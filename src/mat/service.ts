@@ -20,11 +20,11 @@ import type { Db, Queryable, Tx } from '../core/db';
 import { Conflict, Duplicate, LimitExceeded, NotFound, UnprocessableRequest, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Caller } from '../core/types';
-import type { PopulationService } from '../populations/service';
+import type { PopulationService, PopulationSource } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService } from '../targets/service';
 import { enforce, RateLimit, RateLimiter } from '../trackers/rate-limit';
 import { HOUR_MS, windowStart, WINDOW_DAYS } from '../trackers/service';
-import type { SqlFragment, UniverseService } from '../universe/service';
+import type { SqlFragment, UniverseService, UniverseSource } from '../universe/service';
 import { node } from '../universe/nodes';
 import { isVendor, MAT_VENDOR_NAMES, MatEvent, MatVendor, ParsedPostbacks, postbackOfQuery, postbacksOfBody } from './postbacks';
 
@@ -107,10 +107,11 @@ export class MatService {
     private readonly populations: PopulationService,
     private readonly universe: UniverseService,
     private readonly clock: Clock,
-  ) {
-    populations.register({ type: 'mat', people: (q, adAccountId, targetId, now) => this.linkPeople(q, adAccountId, targetId, now) });
-    universe.registerSource({ name: 'mat', replay: (tx, caller) => this.replay(tx, caller) });
-  }
+  ) {}
+
+  /** MAT links' populations and the postbacks' replay into a relinked universe (services.ts registers them). */
+  readonly populationSources: PopulationSource[] = [{ type: 'mat', people: (q, adAccountId, targetId, now) => this.linkPeople(q, adAccountId, targetId, now) }];
+  readonly universeSources: UniverseSource[] = [{ name: 'mat', replay: (tx, caller) => this.replay(tx, caller) }];
 
   configure(limit: Partial<RateLimit>): void {
     this.limiter.configure(limit);

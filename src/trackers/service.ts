@@ -14,7 +14,6 @@
  *   latest event was received (수집현황, near-real-time: every committed batch updates it).
  * - Pixel & SDK targets: the people of a tracker with one event type (or any) in the last N days.
  */
-import { randomBytes } from 'node:crypto';
 import type { Response } from 'express';
 import type { AuditService } from '../audit/service';
 import type { Clock } from '../core/clock';
@@ -23,115 +22,20 @@ import { Conflict, Duplicate, Forbidden, isCdpError, NotFound, ruleError } from 
 import { newId } from '../core/ids';
 import type { Logger } from '../core/log';
 import type { Caller } from '../core/types';
-import { DAY_MS, PopulationService, PopulationView } from '../populations/service';
+import type { PopulationService, PopulationSource } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService } from '../targets/service';
-import type { SqlFragment, UniverseService } from '../universe/service';
+import type { SqlFragment, UniverseService, UniverseSource } from '../universe/service';
 import { CollectedEvent, eventOfQuery, eventsOfBody, PixelEvent } from './events';
-import { enforce, RateLimit, RateLimiter } from './rate-limit';
-import { GroupCommitWriter, WriterOptions } from './writer';
+import { enforce, RateLimiter } from './rate-limit';
+import { eventBatchSql } from './event-sql';
+import { GroupCommitWriter } from './writer';
+import {
+  AvailableTracker, CACHE_MAX, CollectorOptions, DEFAULT_COLLECTOR, HeldTracker, HOUR_MS, newTrackId, NOBODY, PIXEL_TARGET_MINIMUM, PixelTargetInput, PixelTargetRow, PixelTargetView,
+  PRUNE_CHUNK, QueuedEvent, RETENTION_DAYS, TRACKER_SUBJECT, TrackerRole, TrackerRow, TrackerView, windowStart,
+} from './types';
 
-/** Populations of trackers, pixel targets and MAT links look back this far (Kakao: 최근 120일). */
-export const WINDOW_DAYS = 120;
-export const PIXEL_TARGET_MINIMUM = 100;
-export const HOUR_MS = 60 * 60 * 1000;
-export const TRACKER_SUBJECT = 'tracker';
-export const PRUNE_JOB = 'trackers.prune';
-/** Events are kept one day longer than any window reads them. */
-const RETENTION_DAYS = WINDOW_DAYS + 1;
-const PRUNE_CHUNK = 10_000;
-const CACHE_MAX = 10_000;
-
-export type TrackerRole = 'MASTER' | 'MEMBER';
-export type CollectionStatus = 'PRE_COLLECTION' | 'COLLECTION';
-
-export interface CollectorOptions extends RateLimit, WriterOptions {}
-
-export const DEFAULT_COLLECTOR: CollectorOptions = { ratePerSecond: 50, burst: 500, flushMs: 5, maxBatch: 5000, maxPending: 100_000 };
-
-export interface TrackerView {
-  trackId: string;
-  name: string;
-  role: TrackerRole;
-  status: CollectionStatus;
-  lastEventAt: string | null;
-  /** 타겟모수: people of this ad account's universe seen in the last 120 days. */
-  population: PopulationView;
-  /** Event types seen in the last 120 days. */
-  eventTypes: string[];
-  /** Pixel & SDK targets of this ad account built on the tracker (they keep its right from being removed). */
-  usage: { type: 'pixel_target'; id: string; name: string }[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface AvailableTracker {
-  trackId: string;
-  name: string;
-  status: CollectionStatus;
-  lastEventAt: string | null;
-  /** This ad account already holds a right (only with ?all=true; otherwise always false). */
-  added: boolean;
-  role: TrackerRole | null;
-  createdAt: string;
-}
-
-export interface PixelTargetView extends TargetBase {
-  trackId: string;
-  trackerName: string;
-  /** null: any event. */
-  event: PixelEvent | null;
-  days: number;
-}
-
-export interface PixelTargetInput {
-  name: string;
-  trackId: string;
-  event?: PixelEvent;
-  days: number;
-}
-
-interface TrackerRow {
-  id: string;
-  organization_id: string;
-  track_id: string;
-  name: string;
-  status: CollectionStatus;
-  last_event_at: Date | null;
-  created_by: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-interface HeldTracker extends TrackerRow {
-  right_id: string;
-  role: TrackerRole;
-}
-
-interface QueuedEvent extends CollectedEvent {
-  trackerId: string;
-  receivedAt: Date;
-}
-
-interface PixelTargetRow {
-  target_id: string;
-  tracker_id: string;
-  event: PixelEvent | null;
-  days: number;
-  track_id: string;
-  tracker_name: string;
-}
-
-export function windowStart(now: Date, days = WINDOW_DAYS): Date {
-  return new Date(now.getTime() - days * DAY_MS);
-}
-
-/** 19 random digits (10^18 … 10^19−1). */
-function newTrackId(): string {
-  const n = (randomBytes(8).readBigUInt64BE() % 9_000_000_000_000_000_000n) + 1_000_000_000_000_000_000n;
-  return n.toString();
-}
-
-const NOBODY: SqlFragment = { sql: 'select null::bigint as person_id where false', bindings: [] };
+export { DEFAULT_COLLECTOR, HOUR_MS, PIXEL_TARGET_MINIMUM, PRUNE_JOB, TRACKER_SUBJECT, WINDOW_DAYS, windowStart } from './types';
+export type { AvailableTracker, CollectionStatus, CollectorOptions, PixelTargetInput, PixelTargetView, TrackerRole, TrackerView } from './types';
 
 export class TrackerService {
   private readonly limiter: RateLimiter;
@@ -150,16 +54,14 @@ export class TrackerService {
   ) {
     this.limiter = new RateLimiter(DEFAULT_COLLECTOR);
     this.writer = new GroupCommitWriter((items) => this.writeEvents(items), log, DEFAULT_COLLECTOR);
-    populations.register({
-      type: TRACKER_SUBJECT,
-      people: (q, adAccountId, rightId, now) => this.trackerPeople(q, adAccountId, rightId, now),
-    });
-    populations.register({
-      type: 'pixel',
-      people: (q, adAccountId, targetId, now) => this.pixelTargetPeople(q, adAccountId, targetId, now),
-    });
-    universe.registerSource({ name: 'trackers', replay: (tx, caller) => this.replay(tx, caller) });
   }
+
+  /** The populations of trackers and pixel targets, and the events' replay into a relinked universe (services.ts registers them). */
+  readonly populationSources: PopulationSource[] = [
+    { type: TRACKER_SUBJECT, people: (q, adAccountId, rightId, now) => this.trackerPeople(q, adAccountId, rightId, now) },
+    { type: 'pixel', people: (q, adAccountId, targetId, now) => this.pixelTargetPeople(q, adAccountId, targetId, now) },
+  ];
+  readonly universeSources: UniverseSource[] = [{ name: 'trackers', replay: (tx, caller) => this.replay(tx, caller) }];
 
   /** Rate limit and group-commit settings (from the configuration; tests tighten them). */
   configure(options: Partial<CollectorOptions>): void {
@@ -372,7 +274,7 @@ export class TrackerService {
    */
   private async writeEvents(items: QueuedEvent[]): Promise<void> {
     const trackerIds = [...new Set(items.map((i) => i.trackerId))].sort();
-    const batch = this.batchStatement(items, trackerIds);
+    const batch = eventBatchSql(items, trackerIds, this.universe, this.populations);
     const first = await this.db.raw(batch.sql, batch.bindings);
     if (first.rows[0]?.written) return;
     await this.db.transaction(async (tx) => {
@@ -380,80 +282,6 @@ export class TrackerService {
       const again = await tx.raw(batch.sql, batch.bindings);
       if (!again.rows[0]?.written) throw new Error(`collect: trackers ${trackerIds.join(', ')} not found or changed under their own lock`);
     });
-  }
-
-  /** The statement of writeEvents; answers `written` = false (and writes nothing) when a tracker row changed after its snapshot. */
-  private batchStatement(items: QueuedEvent[], trackerIds: string[]): SqlFragment {
-    const rows = items.map((i) => ({
-      tracker_id: i.trackerId,
-      event: i.event,
-      adid: i.adid,
-      app_user_id: i.appUserId,
-      cookie_id: i.cookieId,
-      // Absent rather than JSON null, so the column is SQL NULL.
-      ...(i.properties ? { properties: i.properties } : {}),
-      occurred_at: i.occurredAt.toISOString(),
-      received_at: i.receivedAt.toISOString(),
-    }));
-    const last = new Map<string, number>();
-    for (const i of items) last.set(i.trackerId, Math.max(last.get(i.trackerId) ?? 0, i.receivedAt.getTime()));
-    const inbox = this.universe.appendSql({
-      sql: 'select r.ad_account_id, e.nodes from ins e join rights r on r.tracker_id = e.tracker_id order by e.seq, r.ad_account_id',
-      bindings: [],
-    });
-    // First events: count the new trackers' populations now rather than within the hour.
-    const due = this.populations.markDueSql({
-      sql: `select r.id from rights r join locked l on l.id = r.tracker_id where l.status = 'PRE_COLLECTION'`,
-      bindings: [],
-    });
-    return {
-      sql: `with locked as (
-              -- Sorted row locks (no deadlocks between writers), as addRight takes them; xmin = the
-              -- version locked, which is the newest one whatever the snapshot.
-              select id, status, xmin as version from trackers where id = any(?::text[]) order by id for update
-            ),
-            fresh as (
-              select (select count(*) from locked l join trackers t on t.id = l.id and t.xmin = l.version) = ? as ok
-            ),
-            ins as (
-              insert into tracker_events (tracker_id, event, adid, app_user_id, cookie_id, properties, occurred_at, received_at)
-              select x.tracker_id, x.event, x.adid, x.app_user_id, x.cookie_id, x.properties, x.occurred_at, x.received_at
-              from jsonb_to_recordset(?::jsonb) as x(tracker_id text, event text, adid text, app_user_id text, cookie_id text,
-                properties jsonb, occurred_at timestamptz, received_at timestamptz)
-              where (select ok from fresh)
-              returning seq, tracker_id, event, occurred_at, nodes
-            ),
-            days as (
-              insert into tracker_event_days (tracker_id, event, day, count, first_seen_at, last_seen_at)
-              select tracker_id, event, (occurred_at at time zone 'UTC')::date, count(*), min(occurred_at), max(occurred_at)
-              from ins group by 1, 2, 3
-              on conflict (tracker_id, event, day) do update set
-                count = tracker_event_days.count + excluded.count,
-                first_seen_at = least(tracker_event_days.first_seen_at, excluded.first_seen_at),
-                last_seen_at = greatest(tracker_event_days.last_seen_at, excluded.last_seen_at)
-            ),
-            rights as (
-              select r.id, r.tracker_id, r.ad_account_id from tracker_rights r where r.tracker_id = any(?::text[]) and (select ok from fresh)
-            ),
-            inbox as (${inbox.sql}),
-            collected as (
-              update trackers t set status = 'COLLECTION', updated_at = now(),
-                last_event_at = greatest(coalesce(t.last_event_at, v.at), v.at)
-              from unnest(?::text[], ?::timestamptz[]) as v(id, at) where t.id = v.id and (select ok from fresh)
-            ),
-            due as (${due.sql})
-            select (select ok from fresh) as written`,
-      bindings: [
-        trackerIds,
-        trackerIds.length,
-        JSON.stringify(rows),
-        trackerIds,
-        ...inbox.bindings,
-        [...last.keys()],
-        [...last.values()].map((ms) => new Date(ms).toISOString()),
-        ...due.bindings,
-      ],
-    };
   }
 
   /** Deletes events no window reads any more (daily job). */

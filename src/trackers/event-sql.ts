@@ -1,0 +1,82 @@
+/**
+ * The one statement a group commit of collected events runs: the events, the universe's inbox rows
+ * of every account holding a right, the trackers' status and the populations marked due — written
+ * only while each tracker row is as snapshotted.
+ */
+import type { PopulationService } from '../populations/service';
+import type { SqlFragment, UniverseService } from '../universe/service';
+import { TRACKER_SUBJECT, type QueuedEvent } from './types';
+
+/** The statement of writeEvents; answers `written` = false (and writes nothing) when a tracker row changed after its snapshot. */
+export function eventBatchSql(items: QueuedEvent[], trackerIds: string[], universe: UniverseService, populations: PopulationService): SqlFragment {
+  const rows = items.map((i) => ({
+    tracker_id: i.trackerId,
+    event: i.event,
+    adid: i.adid,
+    app_user_id: i.appUserId,
+    cookie_id: i.cookieId,
+    // Absent rather than JSON null, so the column is SQL NULL.
+    ...(i.properties ? { properties: i.properties } : {}),
+    occurred_at: i.occurredAt.toISOString(),
+    received_at: i.receivedAt.toISOString(),
+  }));
+  const last = new Map<string, number>();
+  for (const i of items) last.set(i.trackerId, Math.max(last.get(i.trackerId) ?? 0, i.receivedAt.getTime()));
+  const inbox = universe.appendSql({
+    sql: 'select r.ad_account_id, e.nodes from ins e join rights r on r.tracker_id = e.tracker_id order by e.seq, r.ad_account_id',
+    bindings: [],
+  });
+  // First events: count the new trackers' populations now rather than within the hour.
+  const due = populations.markDueSql({
+    sql: `select r.id from rights r join locked l on l.id = r.tracker_id where l.status = 'PRE_COLLECTION'`,
+    bindings: [],
+  });
+  return {
+    sql: `with locked as (
+            -- Sorted row locks (no deadlocks between writers), as addRight takes them; xmin = the
+            -- version locked, which is the newest one whatever the snapshot.
+            select id, status, xmin as version from trackers where id = any(?::text[]) order by id for update
+          ),
+          fresh as (
+            select (select count(*) from locked l join trackers t on t.id = l.id and t.xmin = l.version) = ? as ok
+          ),
+          ins as (
+            insert into tracker_events (tracker_id, event, adid, app_user_id, cookie_id, properties, occurred_at, received_at)
+            select x.tracker_id, x.event, x.adid, x.app_user_id, x.cookie_id, x.properties, x.occurred_at, x.received_at
+            from jsonb_to_recordset(?::jsonb) as x(tracker_id text, event text, adid text, app_user_id text, cookie_id text,
+              properties jsonb, occurred_at timestamptz, received_at timestamptz)
+            where (select ok from fresh)
+            returning seq, tracker_id, event, occurred_at, nodes
+          ),
+          days as (
+            insert into tracker_event_days (tracker_id, event, day, count, first_seen_at, last_seen_at)
+            select tracker_id, event, (occurred_at at time zone 'UTC')::date, count(*), min(occurred_at), max(occurred_at)
+            from ins group by 1, 2, 3
+            on conflict (tracker_id, event, day) do update set
+              count = tracker_event_days.count + excluded.count,
+              first_seen_at = least(tracker_event_days.first_seen_at, excluded.first_seen_at),
+              last_seen_at = greatest(tracker_event_days.last_seen_at, excluded.last_seen_at)
+          ),
+          rights as (
+            select r.id, r.tracker_id, r.ad_account_id from tracker_rights r where r.tracker_id = any(?::text[]) and (select ok from fresh)
+          ),
+          inbox as (${inbox.sql}),
+          collected as (
+            update trackers t set status = 'COLLECTION', updated_at = now(),
+              last_event_at = greatest(coalesce(t.last_event_at, v.at), v.at)
+            from unnest(?::text[], ?::timestamptz[]) as v(id, at) where t.id = v.id and (select ok from fresh)
+          ),
+          due as (${due.sql})
+          select (select ok from fresh) as written`,
+    bindings: [
+      trackerIds,
+      trackerIds.length,
+      JSON.stringify(rows),
+      trackerIds,
+      ...inbox.bindings,
+      [...last.keys()],
+      [...last.values()].map((ms) => new Date(ms).toISOString()),
+      ...due.bindings,
+    ],
+  };
+}
