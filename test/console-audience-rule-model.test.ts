@@ -1,6 +1,6 @@
 /**
  * The console's rule canvas (console/src/screens/audiences/builder/model.ts) against the API's
- * own parser (src/audiences/rules.ts): the JSON a canvas compiles to and the PQL text it prints
+ * own parser (src/audiences/rules/): the JSON a canvas compiles to and the PQL text it prints
  * are the same rule; the API's canonical JSON draws back as the same canvas; API error pointers
  * land on the condition they name.
  */

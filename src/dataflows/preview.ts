@@ -4,7 +4,7 @@
  *
  * Bounded whatever the file: at most PREVIEW_BYTES of (decompressed) text are read, then the
  * stream is destroyed; at most PREVIEW_ROWS rows and PREVIEW_COLUMNS columns, each cell cut at
- * PREVIEW_CELL_CHARS. csv-parse reads the CSV here — the ingestion scanner (ingestion/records.ts)
+ * PREVIEW_CELL_CHARS. csv-parse reads the CSV here — the ingestion scanner (ingestion/records/)
  * is built for speed against a column plan, which a preview does not have yet.
  */
 import { isUtf8 } from 'node:buffer';

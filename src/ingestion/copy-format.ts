@@ -53,7 +53,7 @@ export function pgArrayLiteral(items: readonly string[]): string {
 function encodeValue(v: CopyValue, type: ColumnType | undefined): string {
   if (v === null || v === undefined) return '\\N';
   if (type === 'json') return copyEscape(JSON.stringify(v));
-  // Dates and date-times from records.ts are validated ISO text: nothing to escape.
+  // Dates and date-times from records/ are validated ISO text: nothing to escape.
   if ((type === 'date' || type === 'date-time') && typeof v === 'string') return v;
   switch (typeof v) {
     case 'string':

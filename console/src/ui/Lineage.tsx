@@ -2,7 +2,7 @@
  * Data lineage of a policy violation (Adobe's path view and list view): where each label came
  * from — dataset → field → audience → activation → destination, or source → target → identity →
  * activation → destination — as a graph (@xyflow/react) and as a table, each entity a link to its
- * screen. Entries are the API's LineageEntry (src/activation/service.ts).
+ * screen. Entries are the API's LineageEntry (src/activation/types.ts).
  */
 import '@xyflow/react/dist/style.css';
 import './lineage.css';

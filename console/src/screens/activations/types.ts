@@ -1,4 +1,4 @@
-/** What the Activations screens read, as src/activation/service.ts returns it. */
+/** What the Activations screens read, as src/activation/types.ts declares it. */
 export interface ActivationSchedule {
   type: 'once' | 'daily' | 'after_evaluation';
   at?: string;

@@ -1,4 +1,4 @@
-/** src/activation/service.ts Destination and the connection test's answer (connectors/types.ts). */
+/** src/activation/types.ts Destination and the connection test's answer (connectors/types.ts). */
 export type DestinationKind = 's3' | 'liveramp';
 
 export interface Destination {

@@ -1,7 +1,7 @@
 /**
  * The rule canvas as data, and its two translations: to the API's JSON rule form (with a map from
  * JSON pointers back to canvas nodes, so the API's errors land on the condition they name) and to
- * the PQL text form (README "Prospect audiences", src/audiences/rules.ts). Parsing text is the
+ * the PQL text form (README "Prospect audiences", src/audiences/rules/). Parsing text is the
  * API's: POST /v1/audiences/estimate answers the rule's JSON form, which fromJson turns back into
  * the canvas. Pure: no React, no imports (test/console-audience-rule-model.test.ts runs it beside the
  * API's parser).
@@ -217,7 +217,7 @@ const CALL_OPS = new Set(['startsWith', 'endsWith', 'contains', 'matches']);
 const METHOD_OPS = new Set(['doesNotStartWith', 'doesNotEndWith', 'doesNotContain']);
 const METHOD_NAME: Record<string, string> = { '=': 'equals', '!=': 'notEqualTo' };
 
-/** PQL text of a JSON rule, as the grammar of src/audiences/rules.ts reads it. */
+/** PQL text of a JSON rule, as the grammar of src/audiences/rules/ reads it. */
 export function toText(rule: Json): string {
   if (Array.isArray(rule.and) || Array.isArray(rule.or)) {
     const op = Array.isArray(rule.and) ? 'and' : 'or';
