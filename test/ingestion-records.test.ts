@@ -4,69 +4,9 @@
  * error or FileError, never a crash. Encodings, sizes, gzip, JSON lines and chunking:
  * ingestion-records-streams.test.ts.
  */
-import { Readable } from 'node:stream';
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import { gzipSync } from 'node:zlib';
-import {
-  ColumnPlan,
-  FileError,
-  ParsedRow,
-  ReadOptions,
-  readRecords,
-  RowError,
-} from '../src/ingestion/records';
+import { ColumnPlan, FileError } from '../src/ingestion/records';
+import { BASIC, errorOf, errors, fileError, read, S, values } from './helpers/records';
 import { normalizeDeviceId, normalizeEmail, normalizePartnerId, normalizePhone } from '../src/namespaces/identity';
-import { compileRecordValidator, recordErrors } from '../src/schemas/validator';
-
-// ---- helpers ---------------------------------------------------------------------------------
-
-/** The bytes as a stream of chunks of `size` bytes (default: one chunk). */
-function chunked(data: Buffer | string, size?: number): Readable {
-  const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const parts: Buffer[] = [];
-  if (!size) parts.push(b);
-  else for (let i = 0; i < b.length; i += size) parts.push(b.subarray(i, i + size));
-  return Readable.from(parts);
-}
-
-interface Result {
-  rows: ParsedRow[];
-  stats: { inputRows: number; okRows: number; errorRows: number; bytesRead: number };
-}
-
-async function read(data: Buffer | string | Readable, opts: Partial<ReadOptions> & { columns: ColumnPlan[] }, size?: number): Promise<Result> {
-  const input = data instanceof Readable ? data : chunked(data, size);
-  const reader = readRecords(input, { format: 'csv', ...opts });
-  const rows: ParsedRow[] = [];
-  for await (const row of reader) rows.push(row);
-  return { rows, stats: reader.stats };
-}
-
-async function fileError(data: Buffer | string | Readable, opts: Partial<ReadOptions> & { columns: ColumnPlan[] }, size?: number): Promise<FileError> {
-  try {
-    await read(data, opts, size);
-  } catch (err) {
-    expect(err).toBeInstanceOf(FileError);
-    return err as FileError;
-  }
-  throw new Error('expected a FileError');
-}
-
-const values = (r: Result) => r.rows.map((row) => (row.ok ? row.values : null));
-const errors = (r: Result): RowError[] => r.rows.flatMap((row) => (row.ok ? [] : row.errors));
-/** The only error of row `n`. */
-function errorOf(r: Result, n: number): RowError {
-  const row = r.rows.find((x) => x.row === n);
-  if (!row || row.ok) throw new Error(`row ${n} has no error: ${JSON.stringify(row)}`);
-  expect(row.errors).toHaveLength(1);
-  return row.errors[0];
-}
-
-const S = (path: string, extra: Partial<ColumnPlan> = {}): ColumnPlan => ({ path, type: 'string', ...extra });
-const BASIC: ColumnPlan[] = [S('id', { required: true }), S('name'), { path: 'age', type: 'integer' }];
-
-// ---- CSV structure ---------------------------------------------------------------------------
 
 describe('CSV structure', () => {
   it('reads a header and typed rows; row numbers exclude the header', async () => {
