@@ -2,46 +2,11 @@
  * The audience rule language read and written: text and JSON forms to one AST, printing, and the
  * request JSON Schema. Type checks and compiled SQL: audiences-rules-check.test.ts.
  */
-import knexFactory from 'knex';
-import { CdpError, FieldError } from '../src/core/errors';
+import { FieldError } from '../src/core/errors';
 import { ident } from '../src/core/sql';
 import { RequestValidator } from '../src/core/validation';
-import {
-  checkRule,
-  compileRule,
-  fieldsOf,
-  MAX_LIST_VALUES,
-  parseRuleJson,
-  parseRuleText,
-  regexProblem,
-  RELATIVE_UNITS,
-  RULE_OPS,
-  RuleAst,
-  RuleField,
-  RuleLiteral,
-  ruleErrors,
-  ruleToJson,
-  ruleToText,
-} from '../src/audiences/rules';
-import { openTestDatabase } from './helpers/harness';
-
-/** The FieldErrors of a 422 thrown by fn (fails the test when fn does not throw one). */
-function problemsOf(fn: () => unknown): FieldError[] {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CdpError);
-    const e = err as CdpError;
-    expect(e.status).toBe(422);
-    expect(e.code).toBe('rule-violated');
-    return e.extras.errors ?? [];
-  }
-  throw new Error('expected a 422 UnprocessableRequest');
-}
-
-const cond = (field: string, op: string, value?: unknown) => (value === undefined ? { type: 'condition', field, op } : { type: 'condition', field, op, value });
-const str = (value: string) => ({ type: 'string', value });
-const num = (value: number) => ({ type: 'number', value });
+import { compileRule, fieldsOf, parseRuleJson, parseRuleText, RELATIVE_UNITS, RULE_OPS, RuleAst, RuleLiteral, ruleToJson, ruleToText } from '../src/audiences/rules';
+import { cond, num, problemsOf, str } from './helpers/rules';
 
 // ---- parsing ------------------------------------------------------------------------------------
 
