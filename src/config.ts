@@ -39,6 +39,10 @@ export interface Config {
   /** MAT postback endpoint: token bucket per link code and client IP (vendors post from few IPs). */
   postbackRatePerSecond: number;
   postbackBurst: number;
+  /** A completed batch of at least this many rows becomes a partition of its dataset instead of being merged row by row. */
+  ingestPartitionRows: number;
+  /** Partitions a dataset may hold; larger batches beyond it are merged row by row (queries lock every partition). */
+  ingestMaxPartitions: number;
   /** Statement timeout of a population (모수) count: longer counts fail with that reason and are retried. */
   populationCountTimeoutMs: number;
 }
@@ -89,6 +93,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     collectFlushMs: int(env, 'COLLECT_FLUSH_MS', 5, 0, 1000),
     postbackRatePerSecond: int(env, 'POSTBACK_RATE_PER_SECOND', 200, 1, 1_000_000),
     postbackBurst: int(env, 'POSTBACK_BURST', 2000, 1, 10_000_000),
+    ingestPartitionRows: int(env, 'INGEST_PARTITION_ROWS', 100_000, 1, 1_000_000_000),
+    ingestMaxPartitions: int(env, 'INGEST_MAX_PARTITIONS', 32, 0, 1000),
     populationCountTimeoutMs: int(env, 'POPULATION_COUNT_TIMEOUT_MS', 60_000, 100, 3_600_000),
   };
 }

@@ -64,6 +64,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (!opts.jobs) closers.unshift(() => jobs.close());
     const services = createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) });
     services.batches.useInstance(() => instances.id);
+    services.batches.configure({ partitionRows: config.ingestPartitionRows, maxPartitions: config.ingestMaxPartitions });
     services.trackers.configure({ ratePerSecond: config.collectRatePerSecond, burst: config.collectBurst, flushMs: config.collectFlushMs });
     services.mat.configure({ ratePerSecond: config.postbackRatePerSecond, burst: config.postbackBurst });
     services.populations.configure({ countTimeoutMs: config.populationCountTimeoutMs });

@@ -1,7 +1,9 @@
 /**
  * The one helper through which every SQL identifier (schema, table, column name) passes.
- * Values are never formatted into SQL: they are always bound parameters.
+ * Values are never formatted into SQL: they are always bound parameters — except in DDL, which
+ * PostgreSQL cannot bind (a column default), where they pass through literal().
  */
+import { escapeLiteral } from 'pg';
 
 const MAX_IDENTIFIER_BYTES = 63; // PostgreSQL NAMEDATALEN - 1; longer names are silently truncated.
 
@@ -23,4 +25,15 @@ export function identPath(...parts: string[]): string {
 /** Escape LIKE wildcards so a user value matches literally inside a LIKE pattern (value is still bound). */
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A constant for DDL (DEFAULT of an added column): numbers and booleans as they are, text quoted by pg's escapeLiteral. */
+export function literal(value: string | number | boolean | null): string {
+  if (value === null) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error('SQL literal must be a finite number');
+    return String(value);
+  }
+  return escapeLiteral(value);
 }

@@ -17,8 +17,10 @@ export interface LoadPlan {
   columns: StoredColumn[];
   /** Per column, how the reader parses it. */
   plans: ColumnPlan[];
-  /** COPY value kinds of a staged row: file index, row number, then the columns. */
+  /** COPY value kinds of a staged row: file index, row number, identity, then the columns. */
   kinds: StoredColumn['kind'][];
+  /** Index of the primary identity among `columns` (its value is staged twice: as the identity too). */
+  identityIndex: number;
   validate: (record: Record<string, unknown>) => ValidateResult;
 }
 
@@ -26,11 +28,14 @@ export interface LoadPlan {
 export function loadPlan(storage: DatasetStorage, stagingColumns: readonly string[], validator: RecordValidator): LoadPlan {
   const staged = new Set(stagingColumns);
   const columns = storage.columns.filter((c) => !c.system && staged.has(c.columnName));
+  const identityIndex = columns.findIndex((c) => c.columnName === storage.primaryColumn);
+  if (identityIndex < 0) throw new Error(`dataset ${storage.dataset.id}: its primary identity column is not staged`);
   return {
+    identityIndex,
     storage,
     columns,
     plans: columnPlans(storage, columns),
-    kinds: ['integer', 'integer', ...columns.map((c) => c.kind)],
+    kinds: ['integer', 'integer', 'string', ...columns.map((c) => c.kind)],
     validate: recordValidate(validator),
   };
 }

@@ -1,11 +1,13 @@
 /**
  * Batch ingestion: create a batch → upload one or more files → complete (or one-step "add data").
  *
- * Each file streams through the parser (records/) straight into the batch's unlogged staging table
- * with COPY; bad rows become row errors. Completing the batch checks the error threshold and then
- * merges staging into the dataset in ONE transaction (storage.ts mergeBatchSql), so a batch is all
- * or nothing: a crash before that commit leaves nothing visible, and a batch already merged is never
- * merged again (the batch row is locked and its status checked inside the merge transaction).
+ * Each file streams through the parser (records/) straight into the batch's own table with COPY;
+ * bad rows become row errors. Completing the batch checks the error threshold and then, in ONE
+ * transaction, either attaches that table as a partition of the dataset (a large batch: indexed
+ * once, never copied; storage.ts attachBatchSql) or merges its rows into partition 0 (a small one;
+ * mergeBatchSql). So a batch is all or nothing: a crash before that commit leaves nothing visible,
+ * and a batch already merged is never merged again (the batch row is locked and its status checked
+ * inside the merge transaction).
  */
 import { Slots, streamSlots } from '../core/slots';
 import type { Readable } from 'node:stream';
@@ -19,7 +21,7 @@ import type { Logger } from '../core/log';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../core/pagination';
 import type { Caller, Page } from '../core/types';
 import type { DatasetService, DatasetStorage } from '../datasets/service';
-import { copyIntoStagingSql, createStagingTableSql, mergeBatchSql, qualifiedData, qualifiedStaging, refreshCurrentSql, stagingTable, SYS } from '../datasets/storage';
+import { attachBatchSql, copyIntoStagingSql, createStagingTableSql, mergeBatchSql, qualifiedData, qualifiedStaging, refreshCurrentSql, stagingTable, SYS } from '../datasets/storage';
 import { ident } from '../core/sql';
 import type { SchemaService } from '../schemas/service';
 import { copyTextLine, CopyLineBatcher } from './copy-format';
@@ -41,9 +43,21 @@ class BatchStopped extends Error {}
 
 type MergeHook = (tx: Tx, storage: DatasetStorage, batchId: string) => Promise<void>;
 
+export interface BatchSettings {
+  /** A batch of at least this many rows becomes a partition of its dataset. */
+  partitionRows: number;
+  /** Partitions a dataset may hold (every query over it locks each one); larger batches beyond are merged. */
+  maxPartitions: number;
+}
+
 export class BatchService {
   private readonly loadSlots: Slots;
   private readonly mergeHooks: MergeHook[] = [];
+  private settings: BatchSettings = { partitionRows: 100_000, maxPartitions: 32 };
+
+  configure(settings: Partial<BatchSettings>): void {
+    this.settings = { ...this.settings, ...settings };
+  }
 
   /** Runs inside the merge transaction after a batch's rows are in the dataset (e.g. the universe). */
   onMerged(hook: MergeHook): void {
@@ -151,9 +165,11 @@ export class BatchService {
       if (batch.status === 'loading') throw new Conflict(`Batch ${batchId} is still loading; abort it instead (POST /v1/batches/${batchId}/abort)`);
       if (batch.status === 'success') {
         const dataset = await this.datasets.findRow(tx, caller, batch.dataset_id, true);
-        const t = qualifiedData(dataset.table_name);
+        // A batch with a partition of its own goes with it; one merged into partition 0 row by row.
+        const t = batch.partitioned ? qualifiedData(stagingTable(batchId)) : qualifiedData(dataset.table_name);
         await tx.raw(`create temporary table cdp_touched on commit drop as select distinct ${ident(SYS.identity)} as identity from ${t} where ${ident(SYS.batch)} = ?`, [batchId]);
-        await tx.raw(`delete from ${t} where ${ident(SYS.batch)} = ?`, [batchId]);
+        if (batch.partitioned) await tx.raw(`drop table ${t}`);
+        else await tx.raw(`delete from ${t} where ${ident(SYS.batch)} = ?`, [batchId]);
         for (const sql of refreshCurrentSql(dataset.table_name, 'select identity from cdp_touched')) await tx.raw(sql);
       }
       await tx('batch_row_errors').where({ batch_id: batchId }).delete();
@@ -230,8 +246,10 @@ export class BatchService {
     const staging = stagingTable(id);
     const stagingColumns = storage.columns.filter((c) => !c.system).map((c) => c.columnName);
     await this.db.transaction(async (tx) => {
+      const [{ part }] = (await tx.raw(`select nextval('dataset_part_seq')::integer as part`)).rows;
       await tx('batches').insert({
         id,
+        part,
         ad_account_id: caller.adAccountId,
         dataset_id: datasetId,
         status: 'loading',
@@ -248,7 +266,7 @@ export class BatchService {
         source,
         created_by: caller.keyId,
       });
-      await tx.raw(createStagingTableSql(staging, storage.columns));
+      await tx.raw(createStagingTableSql(staging, storage.dataset.table_name, id, part, storage.columns));
     });
     return { id, storage };
   }
@@ -306,7 +324,7 @@ export class BatchService {
             input_ += 1;
             if (row.ok) {
               ok += 1;
-              const chunk = batcher.add(copyTextLine([fileIndex, row.row, ...row.values], plan.kinds));
+              const chunk = batcher.add(copyTextLine([fileIndex, row.row, row.values[plan.identityIndex], ...row.values], plan.kinds));
               if (chunk) await copy.write(chunk);
             } else {
               failed += 1;
@@ -391,8 +409,8 @@ export class BatchService {
         );
         return;
       }
-      // Staging tables are unlogged (fast COPY): a database crash empties them. Never merge less than
-      // was loaded — fail the batch and ask for the files again instead.
+      // Never merge less than was loaded (a batch's table emptied behind its back): fail the batch
+      // and ask for the files again instead.
       const [{ staged }] = (await tx.raw(`select count(*)::bigint as staged from ${qualifiedStaging(stagingTable(batchId))}`)).rows;
       if (Number(staged) !== input - failedCount) {
         await this.failBatch(tx, batchId, `The batch's loaded rows were lost (${staged} of ${input - failedCount} left, the database restarted while it was loading); nothing was merged. Upload the files again in a new batch.`);
@@ -404,17 +422,29 @@ export class BatchService {
       const stagingColumns = new Set(batch.format.stagingColumns ?? []);
       const columns = stored.columns.filter((c) => c.system || stagingColumns.has(c.columnName));
       const [{ seq }] = (await tx.raw(`select nextval('batch_merge_seq') as seq`)).rows;
-      const bindings = { batchId, seq, profile: dataset.profile_enabled, actor: caller.keyId };
-      let inserted: { rowCount?: number | null } = {};
-      for (const sql of mergeBatchSql(dataset.table_name, stagingTable(batchId), columns, stored.primaryColumn)) inserted = await tx.raw(sql, bindings);
-      await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
+      const rows = Number(staged);
+      const partitioned = batch.part !== null && rows >= this.settings.partitionRows && (await this.partitions(tx, batch.dataset_id)) < this.settings.maxPartitions;
+      const fixed = { batchId, seq: Number(seq), profile: dataset.profile_enabled, actor: caller.keyId ?? null };
+      if (partitioned) {
+        const missing = stored.columns.filter((c) => !c.system && !stagingColumns.has(c.columnName));
+        for (const sql of attachBatchSql(dataset.table_name, stagingTable(batchId), batch.part!, stored.columns, missing, fixed)) await tx.raw(sql);
+      } else {
+        for (const sql of mergeBatchSql(dataset.table_name, stagingTable(batchId), columns)) await tx.raw(sql, fixed);
+        await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
+      }
       for (const hook of this.mergeHooks) await hook(tx, stored, batchId);
       await tx('batches')
         .where({ id: batchId })
-        .update({ status: 'success', seq, output_count: inserted.rowCount ?? 0, completed_at: tx.fn.now(), updated_at: tx.fn.now() });
-      await this.audit.record(tx, caller, { action: 'update', resourceType: 'batch', resourceId: batchId, after: { status: 'success', rows: inserted.rowCount } });
+        .update({ status: 'success', seq, partitioned, output_count: rows, completed_at: tx.fn.now(), updated_at: tx.fn.now() });
+      await this.audit.record(tx, caller, { action: 'update', resourceType: 'batch', resourceId: batchId, after: { status: 'success', rows } });
     });
     return this.get(caller, batchId);
+  }
+
+  /** Batches of a dataset whose tables are partitions of it now. */
+  private async partitions(q: Queryable, datasetId: string): Promise<number> {
+    const [{ n }] = await q('batches').where({ dataset_id: datasetId, status: 'success', partitioned: true }).count('* as n');
+    return Number(n);
   }
 
   /** Drops the staging table of a batch that no longer loads, once no file streams into it. */

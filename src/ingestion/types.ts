@@ -52,6 +52,10 @@ export interface BatchRow {
   failed_count: string;
   failure_reason: string | null;
   seq: string | null;
+  /** Partition number of the batch's own table (its rows' `_cdp_part` if it becomes a partition). */
+  part: number | null;
+  /** Whether the batch's table became a partition of the dataset (else its rows were merged into partition 0). */
+  partitioned: boolean;
   source: string;
   created_by: string | null;
   created_at: Date;

@@ -133,7 +133,9 @@ export class ProfileService {
       if (!row) continue;
       const values: Record<string, unknown> = {};
       columns.forEach((c, i) => {
-        values[c.fieldPath] = row[`f${i}`];
+        const v = row[`f${i}`];
+        // bigint arrives as text; XDM integers stay within ±2^53 (the parser enforces it).
+        values[c.fieldPath] = c.kind === 'integer' && typeof v === 'string' ? Number(v) : v;
       });
       contributions.push({ seq: Number(row.seq), dataset: d, batchId: row.batch, loadedAt: row.loaded_at, values });
     }
