@@ -7,7 +7,7 @@ import { ident, identPath, literal } from '../src/core/sql';
  * dataset. Each existing table becomes partition 0 of a new parent of the same name: its identity
  * column turns into a sequence default (partitions share it), its primary key and unique current
  * index go (nothing unique can span partitions), and the parent's indexes are created — reusing
- * the table's batch and identity indexes, which have the same form. Batches still loading keep a
+ * the table's identity index, which has the same form; its batch index stays partition 0's own. Batches still loading keep a
  * staging table of the old shape: they fail with a reason, to be uploaded again.
  */
 const DATA = 'cdp_data';
@@ -38,8 +38,8 @@ export async function partition(knex: Knex, table: string): Promise<void> {
   const t = identPath(DATA, table);
   const p0 = `${table}_p0`;
   const seq = identPath(DATA, `${table}_rid_seq`);
-  // The old primary key and unique current index; the batch and identity indexes are renamed so
-  // the parent's indexes of the same names and form adopt them.
+  // The old primary key and unique current index go; the identity index is renamed so the
+  // parent's index of that name and form adopts it, the batch index stays partition 0's own.
   const constraints: { conname: string }[] = (
     await knex.raw(`select conname from pg_constraint where conrelid = ?::regclass and contype = 'p'`, [`${DATA}.${table}`])
   ).rows;
@@ -61,7 +61,6 @@ export async function partition(knex: Knex, table: string): Promise<void> {
   await knex.raw(`alter table ${t} attach partition ${old} for values from (0) to (1)`);
   const indexes: [string, string][] = [
     ['rid', '("_cdp_rid")'],
-    ['batch', '("_cdp_batch_id")'],
     ['identity', '("_cdp_identity", "_cdp_batch_seq" desc, "_cdp_rid" desc)'],
     ['current', '("_cdp_identity") where "_cdp_current"'],
   ];

@@ -46,9 +46,9 @@ import { friendGroupRoutes } from './friend-groups/routes';
 import { FriendGroupService } from './friend-groups/service';
 // [imports:trackers]
 import { trackerRoutes } from './trackers/routes';
-import { PRUNE_JOB as TRACKER_PRUNE_JOB, TrackerService } from './trackers/service';
+import { EVENT_IDS_JOB, PRUNE_JOB as TRACKER_PRUNE_JOB, TrackerService } from './trackers/service';
 import { matRoutes } from './mat/routes';
-import { MAT_PRUNE_JOB, MatService } from './mat/service';
+import { MAT_POSTBACK_KEYS_JOB, MAT_PRUNE_JOB, MatService } from './mat/service';
 // [imports:campaigns]
 import { campaignRoutes } from './campaigns/routes';
 import { CampaignService } from './campaigns/service';
@@ -137,7 +137,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     (tx, id) => governance.seedCore(tx, id),
   ]);
   const universe = new UniverseService(db, datasets, accounts, log);
-  batches.onMerged((tx, storage, batchId) => universe.onBatchMerged(tx, storage, batchId));
+  batches.onMerged((tx, storage, batch) => universe.onBatchMerged(tx, storage, batch));
   const populations = new PopulationService(db, universe, jobs, clock, log);
   universe.onRelinked((adAccountId) => populations.markAccountDue(adAccountId));
   const targets = new TargetService(db, audit, populations);
@@ -237,6 +237,8 @@ export function defineJobs(s: Services): void {
   // [jobs:trackers]
   s.jobs.define(TRACKER_PRUNE_JOB, async () => ({ deleted: await s.trackers.prune() }), { concurrency: 1 });
   s.jobs.define(MAT_PRUNE_JOB, async () => ({ deleted: await s.mat.prune() }), { concurrency: 1 });
+  s.jobs.define(EVENT_IDS_JOB, async () => ({ deleted: await s.trackers.forgetEventIds() }), { concurrency: 1 });
+  s.jobs.define(MAT_POSTBACK_KEYS_JOB, async () => ({ deleted: await s.mat.forgetPostbackKeys() }), { concurrency: 1 });
   // [jobs:campaigns]
   // [jobs:lookalikes]
   s.jobs.define(LOOKALIKE_TICK_JOB, async () => ({ built: await s.lookalikes.tick() }), { concurrency: 1 });
@@ -257,6 +259,9 @@ export async function scheduleJobs(s: Services): Promise<void> {
   // [schedule:trackers]
   await s.scheduler.declare(TRACKER_PRUNE_JOB, dailyAt('03:17'), TRACKER_PRUNE_JOB);
   await s.scheduler.declare(MAT_PRUNE_JOB, dailyAt('03:27'), MAT_PRUNE_JOB);
+  // Event ids and postback keys older than the 48 hours they deduplicate.
+  await s.scheduler.declare(EVENT_IDS_JOB, hourlyAt(37), EVENT_IDS_JOB);
+  await s.scheduler.declare(MAT_POSTBACK_KEYS_JOB, hourlyAt(47), MAT_POSTBACK_KEYS_JOB);
   // [schedule:campaigns]
   // [schedule:lookalikes]
   // Due lookalike builds (first builds, size changes, auto-updates every 7–9 days).

@@ -51,7 +51,11 @@ it('keeps every row in partition 0, continues row ids and lets a batch be attach
     { rid: 3, part: 0, identity: 'L2', current: true },
   ]);
   const indexes = (await database.db.raw(`select indexname from pg_indexes where schemaname = 'cdp_data' and tablename = ? order by 1`, [table])).rows;
-  expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual([`${table}_batch`, `${table}_current`, `${table}_identity`, `${table}_rid`]);
+  expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual([`${table}_current`, `${table}_identity`, `${table}_rid`]);
+  const local = (await database.db.raw(`select indexname from pg_indexes where schemaname = 'cdp_data' and tablename = ? order by 1`, [`${table}_p0`])).rows;
+  // Partition 0 keeps its batch and identity indexes and gains the two the parent built on it.
+  expect(local.map((r: { indexname: string }) => r.indexname)).toEqual(expect.arrayContaining([`${table}_p0_batch`, `${table}_p0_identity`]));
+  expect(local).toHaveLength(4);
 
   // A row merged the way small batches are continues the ids.
   await database.db.raw(

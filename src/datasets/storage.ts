@@ -136,7 +136,8 @@ export function qualifiedStaging(table: string): string {
  * holds the batches merged row by row (small ones), and a large batch's own table — COPYed into
  * and indexed once — becomes a partition when it completes (attachBatchSql). Nothing unique spans
  * partitions (PostgreSQL requires the partition key in every unique index): one current record
- * per identity is kept by the merges, which the dataset row's lock serialises.
+ * per identity is kept by the merges, which the dataset row's lock serialises. A batch's rows are
+ * found by partition and batch id (batchRowsSql): only partition 0 indexes the batch id.
  */
 export const MAIN_PART = 0;
 
@@ -149,7 +150,6 @@ function dataIndexes(table: string): { name: string; on: string }[] {
   const [identity, current] = [ident(SYS.identity), ident(SYS.current)];
   return [
     { name: `${table}_rid`, on: `(${ident(SYS.rid)})` },
-    { name: `${table}_batch`, on: `(${ident(SYS.batch)})` },
     { name: `${table}_identity`, on: `(${identity}, ${ident(SYS.seq)} desc, ${ident(SYS.rid)} desc)` },
     { name: `${table}_current`, on: `(${identity}) where ${current}` },
   ];
@@ -176,11 +176,18 @@ export function createDataTableSql(table: string, columns: readonly StoredColumn
     `alter sequence ${seq} owned by ${t}.${ident(SYS.rid)}`,
     `create table ${qualifiedData(mainPartition(table))} partition of ${t} for values from (${MAIN_PART}) to (${MAIN_PART + 1})`,
     ...dataIndexes(table).map((i) => `create index ${ident(i.name)} on ${t} ${i.on}`),
+    // Partition 0 holds many batches; a batch's own partition needs no index to find its rows.
+    `create index ${ident(`${mainPartition(table)}_batch`)} on ${qualifiedData(mainPartition(table))} (${ident(SYS.batch)})`,
   ].join(';\n');
 }
 
 export function mainPartition(table: string): string {
   return `${table}_p0`;
+}
+
+/** Where a batch's rows are (its partition, or partition 0 by batch id): the one way to address them. */
+export function batchRowsSql(batch: { id: string; part: number }): { sql: string; bindings: [number, string] } {
+  return { sql: `${ident(SYS.part)} = ? and ${ident(SYS.batch)} = ?`, bindings: [batch.part, batch.id] };
 }
 
 export function addColumnsSql(table: string, columns: readonly StoredColumn[]): string {
@@ -210,9 +217,9 @@ export function createStagingTableSql(table: string, data: string, batchId: stri
 }
 
 /** COPY target list matching copyTextLine(values) of a file: file index, row, identity, then loadable columns. */
-export function copyIntoStagingSql(table: string, columns: readonly StoredColumn[]): string {
+export function copyIntoStagingSql(table: string, columns: readonly StoredColumn[], freeze: boolean): string {
   const cols = [SYS.file, SYS.row, SYS.identity, ...columns.filter((c) => !c.system).map((c) => c.columnName)].map(ident).join(', ');
-  return `copy ${qualifiedStaging(table)} (${cols}) from stdin`;
+  return `copy ${qualifiedStaging(table)} (${cols}) from stdin${freeze ? ' (freeze)' : ''}`;
 }
 
 /** What the platform fills for system fields at merge time (knex bindings :batchId, :actor). */
@@ -300,14 +307,17 @@ export function attachBatchSql(
     add(SYS.loadedAt, 'timestamptz', 'now()'),
     ...columns.filter((c) => c.system).map((c) => `alter table ${s} add column ${ident(c.columnName)} ${c.columnType} default ${systemLiteral(c, fixed.batchId, fixed.actor)}`),
     ...missing.map((c) => `alter table ${s} add column ${ident(c.columnName)} ${c.columnType}`),
+    // Indexes first: the frozen table's identity index then answers which identities recur by
+    // an ordered index-only scan instead of a hash of every identity.
+    ...dataIndexes(staging).map((i) => `create index ${ident(i.name)} on ${s} ${i.on}`),
     `analyze ${s} (${id})`,
     // Within the batch the last row of an identity wins; most identities come once, so only the
     // few rows of identities that recur are written again.
     `update ${s} t set ${ident(SYS.current)} = false from (
-       select x.${id} as identity, max(${position('x')}) as last from ${s} x group by x.${id} having count(*) > 1
+       select x.${id} as identity, max(${position('x')}) as last from ${s} x
+       where x.${id} in (select y.${id} from ${s} y group by y.${id} having count(*) > 1) group by x.${id}
      ) d where t.${id} = d.identity and ${position('t')} <> d.last`,
     unmarkEarlierSql(data, staging),
-    ...dataIndexes(staging).map((i) => `create index ${ident(i.name)} on ${s} ${i.on}`),
     `alter table ${s} set schema ${ident(DATA_SCHEMA)}`,
     `alter table ${qualifiedData(data)} attach partition ${qualifiedData(staging)} for values from (${literal(part)}) to (${literal(part + 1)})`,
   ];

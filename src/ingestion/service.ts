@@ -13,7 +13,7 @@ import { Slots, streamSlots } from '../core/slots';
 import type { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { AuditService } from '../audit/service';
-import { copyIn } from '../core/copy';
+import { copyIn, type CopyIn } from '../core/copy';
 import { Db, Queryable, Tx } from '../core/db';
 import { Conflict, NotFound, ruleError } from '../core/errors';
 import { newId } from '../core/ids';
@@ -21,7 +21,7 @@ import type { Logger } from '../core/log';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../core/pagination';
 import type { Caller, Page } from '../core/types';
 import type { DatasetService, DatasetStorage } from '../datasets/service';
-import { attachBatchSql, copyIntoStagingSql, createStagingTableSql, mergeBatchSql, qualifiedData, qualifiedStaging, refreshCurrentSql, stagingTable, SYS } from '../datasets/storage';
+import { attachBatchSql, batchRowsSql, MAIN_PART, copyIntoStagingSql, createStagingTableSql, mergeBatchSql, qualifiedData, qualifiedStaging, refreshCurrentSql, stagingTable, SYS } from '../datasets/storage';
 import { ident } from '../core/sql';
 import type { SchemaService } from '../schemas/service';
 import { copyTextLine, CopyLineBatcher } from './copy-format';
@@ -41,7 +41,8 @@ const STATUS_CHECK_MS = 500;
 /** The batch stopped being loadable while a file streamed (aborted, or failed by another file). */
 class BatchStopped extends Error {}
 
-type MergeHook = (tx: Tx, storage: DatasetStorage, batchId: string) => Promise<void>;
+/** `batch.part`: the partition holding the batch's rows (batchRowsSql). */
+type MergeHook = (tx: Tx, storage: DatasetStorage, batch: { id: string; part: number }) => Promise<void>;
 
 export interface BatchSettings {
   /** A batch of at least this many rows becomes a partition of its dataset. */
@@ -166,10 +167,11 @@ export class BatchService {
       if (batch.status === 'success') {
         const dataset = await this.datasets.findRow(tx, caller, batch.dataset_id, true);
         // A batch with a partition of its own goes with it; one merged into partition 0 row by row.
-        const t = batch.partitioned ? qualifiedData(stagingTable(batchId)) : qualifiedData(dataset.table_name);
-        await tx.raw(`create temporary table cdp_touched on commit drop as select distinct ${ident(SYS.identity)} as identity from ${t} where ${ident(SYS.batch)} = ?`, [batchId]);
-        if (batch.partitioned) await tx.raw(`drop table ${t}`);
-        else await tx.raw(`delete from ${t} where ${ident(SYS.batch)} = ?`, [batchId]);
+        const t = qualifiedData(dataset.table_name);
+        const rows = batchRowsSql({ id: batchId, part: partOf(batch) });
+        await tx.raw(`create temporary table cdp_touched on commit drop as select distinct ${ident(SYS.identity)} as identity from ${t} where ${rows.sql}`, rows.bindings);
+        if (batch.partitioned) await tx.raw(`drop table ${qualifiedData(stagingTable(batchId))}`);
+        else await tx.raw(`delete from ${t} where ${rows.sql}`, rows.bindings);
         for (const sql of refreshCurrentSql(dataset.table_name, 'select identity from cdp_touched')) await tx.raw(sql);
       }
       await tx('batch_row_errors').where({ batch_id: batchId }).delete();
@@ -315,7 +317,7 @@ export class BatchService {
       const earlier = await this.db('batches').where({ id: batchId }).first('input_count', 'failed_count');
       const [{ stored }] = await this.db('batch_row_errors').where({ batch_id: batchId }).count('* as stored');
       errors.storable = Math.max(0, ROW_ERRORS_STORED - Number(stored));
-      await copyIn(this.db, copyIntoStagingSql(stagingTable(batchId), plan.columns), async (copy) => {
+      const feed = async (copy: Pick<CopyIn, 'write'>) => {
         let checkedAt = Date.now();
         // Rows are encoded straight into 256 KiB buffers; one await per input slice, not per row.
         const batcher = new CopyLineBatcher();
@@ -349,7 +351,22 @@ export class BatchService {
         }
         const rest = batcher.flush();
         if (rest) await copy.write(rest);
-      });
+      };
+      // The batch's first file loads frozen (COPY FREEZE needs the table emptied in the same
+      // transaction): no later reader has to set hint bits on every page and write them to the WAL
+      // again (54 % of a 1M-row completion). It holds the table alone meanwhile, and empties it only
+      // if no other file of the batch committed rows first. Later files load as they are.
+      if (fileIndex === 1) {
+        await this.db.transaction(async (tx) => {
+          const t = qualifiedStaging(stagingTable(batchId));
+          await tx.raw(`lock table ${t} in access exclusive mode`);
+          const { rows } = await tx.raw(`select exists (select from ${t}) as taken`);
+          if (!rows[0].taken) await tx.raw(`truncate ${t}`);
+          await copyIn(tx, copyIntoStagingSql(stagingTable(batchId), plan.columns, !rows[0].taken), feed);
+        });
+      } else {
+        await copyIn(this.db, copyIntoStagingSql(stagingTable(batchId), plan.columns, false), feed);
+      }
       await errors.flush();
     } catch (err) {
       input.resume();
@@ -409,20 +426,14 @@ export class BatchService {
         );
         return;
       }
-      // Never merge less than was loaded (a batch's table emptied behind its back): fail the batch
-      // and ask for the files again instead.
-      const [{ staged }] = (await tx.raw(`select count(*)::bigint as staged from ${qualifiedStaging(stagingTable(batchId))}`)).rows;
-      if (Number(staged) !== input - failedCount) {
-        await this.failBatch(tx, batchId, `The batch's loaded rows were lost (${staged} of ${input - failedCount} left, the database restarted while it was loading); nothing was merged. Upload the files again in a new batch.`);
-        return;
-      }
       const dataset = await this.datasets.findRow(tx, caller, batch.dataset_id, true); // serialises merges per dataset
       // The row as locked: whether the dataset is enabled for profile is decided now.
       const stored = storage ? { ...storage, dataset } : await this.datasets.storage(caller, batch.dataset_id, tx);
       const stagingColumns = new Set(batch.format.stagingColumns ?? []);
       const columns = stored.columns.filter((c) => c.system || stagingColumns.has(c.columnName));
       const [{ seq }] = (await tx.raw(`select nextval('batch_merge_seq') as seq`)).rows;
-      const rows = Number(staged);
+      // Each file's rows were committed with its counts; the batch's table is logged like the dataset.
+      const rows = input - failedCount;
       const partitioned = batch.part !== null && rows >= this.settings.partitionRows && (await this.partitions(tx, batch.dataset_id)) < this.settings.maxPartitions;
       const fixed = { batchId, seq: Number(seq), profile: dataset.profile_enabled, actor: caller.keyId ?? null };
       if (partitioned) {
@@ -432,7 +443,7 @@ export class BatchService {
         for (const sql of mergeBatchSql(dataset.table_name, stagingTable(batchId), columns)) await tx.raw(sql, fixed);
         await tx.raw(`drop table if exists ${qualifiedStaging(stagingTable(batchId))}`);
       }
-      for (const hook of this.mergeHooks) await hook(tx, stored, batchId);
+      for (const hook of this.mergeHooks) await hook(tx, stored, { id: batchId, part: partitioned ? batch.part! : MAIN_PART });
       await tx('batches')
         .where({ id: batchId })
         .update({ status: 'success', seq, partitioned, output_count: rows, completed_at: tx.fn.now(), updated_at: tx.fn.now() });
@@ -497,6 +508,11 @@ export class BatchService {
     if (!row) throw new NotFound(`Batch ${id} not found`);
     return row;
   }
+}
+
+/** The partition holding a merged batch's rows. */
+function partOf(r: BatchRow): number {
+  return r.partitioned ? r.part! : MAIN_PART;
 }
 
 function toBatch(r: BatchRow, files: FileRow[]): Batch {

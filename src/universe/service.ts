@@ -21,7 +21,7 @@ import { InvalidRequest } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { Caller } from '../core/types';
 import type { DatasetService, DatasetStorage } from '../datasets/service';
-import { qualifiedData, SYS } from '../datasets/storage';
+import { batchRowsSql, qualifiedData, SYS } from '../datasets/storage';
 import { ident } from '../core/sql';
 import { MAX_IDENTITIES_PER_PERSON, nodeKindOf } from './nodes';
 
@@ -119,13 +119,14 @@ export class UniverseService {
   }
 
   /** Batch merge hook: the profile records of a first-party dataset batch join the universe. */
-  async onBatchMerged(tx: Tx, storage: DatasetStorage, batchId: string): Promise<void> {
+  async onBatchMerged(tx: Tx, storage: DatasetStorage, batch: { id: string; part: number }): Promise<void> {
     if (storage.dataset.class_kind !== 'first_party' || !storage.dataset.profile_enabled) return;
     const nodes = this.datasetNodesSql(storage);
     if (!nodes) return;
+    const rows = batchRowsSql(batch);
     await this.appendFromQuery(tx, storage.dataset.ad_account_id, {
-      sql: `${nodes.sql} and ${ident(SYS.batch)} = ?`,
-      bindings: [...nodes.bindings, batchId],
+      sql: `${nodes.sql} and ${rows.sql}`,
+      bindings: [...nodes.bindings, ...rows.bindings],
     });
   }
 
