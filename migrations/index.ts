@@ -19,6 +19,7 @@ import * as audienceMembersUnchecked from './20261123_013_audience_members_unche
 import * as uploadEntriesWithoutFk from './20261123_014_upload_entries_without_fk';
 import * as processOwnership from './20261202_015_process_ownership';
 import * as scheduleRecurrence from './20261202_016_schedule_recurrence';
+import * as eventIds from './20261202_017_event_ids';
 import * as partitionedDatasets from './20261202_018_partitioned_datasets';
 
 export interface Migration {
@@ -44,5 +45,6 @@ export const migrations: Migration[] = [
   { name: '20261123_014_upload_entries_without_fk', ...uploadEntriesWithoutFk },
   { name: '20261202_015_process_ownership', ...processOwnership },
   { name: '20261202_016_schedule_recurrence', ...scheduleRecurrence },
+  { name: '20261202_017_event_ids', ...eventIds },
   { name: '20261202_018_partitioned_datasets', ...partitionedDatasets },
 ];

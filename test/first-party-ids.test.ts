@@ -117,7 +117,7 @@ describe('all-zero ad ids in MAT postbacks', () => {
       { event: 'install', adid: ADID(2) },
     ]);
     expect(mixed.status).toBe(202);
-    expect(mixed.body).toEqual({ accepted: 2, ignored: 1, ignoredPostbacks: [{ pointer: '/1', reason: expect.stringContaining('limited ad tracking') }] });
+    expect(mixed.body).toEqual({ accepted: 2, duplicates: 0, ignored: 1, ignoredPostbacks: [{ pointer: '/1', reason: expect.stringContaining('limited ad tracking') }] });
 
     // Alone, in a GET query, from AppsFlyer and from Adjust: ignored and counted alike.
     await post('igaworks', [{ event: 'purchase', adid: ZERO }]).expect(202).expect((r) => expect(r.body).toMatchObject({ accepted: 0, ignored: 1 }));

@@ -66,7 +66,7 @@ describe('postbacks', () => {
     await post('tune', code.code, [
       { event: 'open', adid: ADID(2) },
       { event: 'purchase', adid: ADID(3), occurredAt: daysAgo(4).toISOString() },
-    ]).expect(202, { accepted: 2, ignored: 0, ignoredPostbacks: [] });
+    ]).expect(202, { accepted: 2, duplicates: 0, ignored: 0, ignoredPostbacks: [] });
 
     // AppsFlyer Push API messages.
     const t2 = daysAgo(2);
@@ -85,7 +85,7 @@ describe('postbacks', () => {
     const t3 = daysAgo(1);
     setClock(t3);
     const created = Math.floor(daysAgo(1).getTime() / 1000) - 60;
-    await get('adjust', code.code, `activity_kind=session&gps_adid=${ADID(8)}&created_at=${created}&adid=8d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a`).expect(202, { accepted: 1, ignored: 0, ignoredPostbacks: [] });
+    await get('adjust', code.code, `activity_kind=session&gps_adid=${ADID(8)}&created_at=${created}&adid=8d1c2b3a4f5e6d7c8b9a0f1e2d3c4b5a`).expect(202, { accepted: 1, duplicates: 0, ignored: 0, ignoredPostbacks: [] });
     await get('adjust', code.code, `activity_kind=event&event_name=Purchase&idfa=${ADID(9)}&created_at=${created}`).expect(202);
     const click = await get('adjust', code.code, `activity_kind=click&gps_adid=${ADID(10)}`).expect(202);
     expect(click.body).toMatchObject({ accepted: 0, ignored: 1 });

@@ -129,7 +129,7 @@ describe('collection endpoint', () => {
     const at = daysAgo(10);
     setClock(at);
     const single = await collect(t.trackId, { event: 'pageView', adid: ADID(1).toUpperCase() }).expect(202);
-    expect(single.body).toEqual({ accepted: 1 });
+    expect(single.body).toEqual({ accepted: 1, duplicates: 0 });
     expect(single.headers['access-control-allow-origin']).toBe('*');
     const tracker = (await api.as(admin).get(`/v1/trackers/${t.trackId}`).expect(200)).body;
     expect(tracker).toMatchObject({ status: 'COLLECTION', lastEventAt: at.toISOString(), eventTypes: ['pageView'] });
@@ -139,8 +139,8 @@ describe('collection endpoint', () => {
     await collect(t.trackId, [
       { event: 'search', cookieId: 'ck-1', properties: { keyword: '운동화' } },
       { event: 'purchase', appUserId: 123456789, properties: { value: 39000, currency: 'KRW' } },
-    ]).expect(202, { accepted: 2 });
-    await collect(t.trackId, { events: [{ event: 'addToCart', adid: ADID(2), occurredAt: new Date(later.getTime() - 3_600_000).toISOString() }] }).expect(202, { accepted: 1 });
+    ]).expect(202, { accepted: 2, duplicates: 0 });
+    await collect(t.trackId, { events: [{ event: 'addToCart', adid: ADID(2), occurredAt: new Date(later.getTime() - 3_600_000).toISOString() }] }).expect(202, { accepted: 1, duplicates: 0 });
     // sendBeacon posts JSON as text/plain (no preflight).
     await request(api.url).post(`/v1/collect/${t.trackId}`).set('Content-Type', 'text/plain;charset=UTF-8').send(JSON.stringify({ event: 'viewContent', adid: ADID(3) })).expect(202);
     const beacon = await request(api.url).get(`/v1/collect/${t.trackId}?event=completeRegistration&adid=${ADID(4)}&_=${Date.now()}`).expect(200);

@@ -14,7 +14,15 @@
  * Anything else maps to no event and is ignored (202, not stored). A message of any format without an
  * ad id or with the all-zero id (the user limited ad tracking, a normal device) is ignored and
  * counted too: it identifies nobody. A malformed ad id or time refuses the whole request (422).
+ *
+ * Resends: vendors send a postback again when they did not get a 2xx in time. Each postback has a
+ * key, stored once per link code and vendor within 48 hours (service.ts): `id:<eventId>` when the
+ * message carries an `eventId` (any format: a vendor's postback URL template can map its own id to
+ * it), otherwise `fp:<hash>` of what a resend repeats unchanged — the vendor's event name, the ad id
+ * and the event time the vendor sent (AppsFlyer's to the millisecond, Adjust's to the second). A
+ * message without an event time of its own has no key: nothing tells its resend from a new event.
  */
+import { createHash } from 'node:crypto';
 import { eventTimeProblem } from '../core/event-time';
 import { FieldError, InvalidRequest, isCdpError, UnprocessableRequest } from '../core/errors';
 import { requestSchemas } from '../core/validation';
@@ -35,7 +43,11 @@ export type MatEvent = (typeof MAT_EVENTS)[number];
 
 export const MAX_POSTBACKS_PER_REQUEST = 1000;
 
+export const EVENT_ID_MAX_LENGTH = 128;
+
 export interface Postback {
+  /** What a resend repeats unchanged (see above); null: no way to tell a resend. */
+  key: string | null;
   event: MatEvent;
   /** The vendor's own name of what happened (af_purchase, session …). */
   vendorEvent: string;
@@ -100,7 +112,7 @@ function one(vendor: MatVendor, raw: unknown, p: string, now: Date): One {
   if (vendor === 'appsflyer' && 'event_type' in m) return appsFlyer(m, p, now);
   if (vendor === 'adjust' && 'activity_kind' in m) return adjust(m, p, now);
   // A query string may carry anything else (cache busters, vendor extras): the generic keys only.
-  return generic(p === '/query' ? pick(m, ['event', 'adid', 'occurredAt']) : m, p, now);
+  return generic(p === '/query' ? pick(m, ['eventId', 'event', 'adid', 'occurredAt']) : m, p, now);
 }
 
 function pick(m: Record<string, unknown>, keys: string[]): Record<string, unknown> {
@@ -120,7 +132,8 @@ function generic(m: Record<string, unknown>, p: string, now: Date): One {
   checkFuture(at, now, `${p}/occurredAt`, errors);
   if (errors.length) return { errors };
   if (!id) return { ignored: 'adid is the all-zero id: the user limited ad tracking, so it identifies nobody' };
-  return { postback: { event: m.event as MatEvent, vendorEvent: String(m.event), adid: id, occurredAt: at } };
+  const vendorEvent = String(m.event);
+  return { postback: { key: keyOf(m, vendorEvent, id, m.occurredAt === undefined ? null : at), event: m.event as MatEvent, vendorEvent, adid: id, occurredAt: at } };
 }
 
 const NO_AD_ID = (fields: string) => `No advertising id (${fields}) or the all-zero one: the user limited ad tracking`;
@@ -140,17 +153,20 @@ function appsFlyer(m: Record<string, unknown>, p: string, now: Date): One {
   if (!event) return { ignored: `AppsFlyer ${vendorEvent || 'message'} maps to none of install, open, purchase` };
   const errors: FieldError[] = [];
   const id = adIdOf(m, ['advertising_id', 'idfa'], p, errors);
+  checkEventId(m, p, errors);
   let at = now;
+  let sent = false;
   if (m.event_time !== undefined && m.event_time !== null && m.event_time !== '') {
     // "2024-01-25 14:13:16.151" in UTC, as AppsFlyer sends it.
     const text = str(m.event_time).trim();
     at = new Date(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/.test(text) ? `${text.replace(' ', 'T')}Z` : text);
     if (Number.isNaN(at.getTime())) errors.push({ pointer: `${p}/event_time`, rule: 'date_time', message: 'Expected "YYYY-MM-DD HH:mm:ss.SSS" in UTC' });
     else checkFuture(at, now, `${p}/event_time`, errors);
+    sent = true;
   }
   if (errors.length) return { errors };
   if (!id) return { ignored: NO_AD_ID('advertising_id or idfa') };
-  return { postback: { event, vendorEvent, adid: id, occurredAt: at } };
+  return { postback: { key: keyOf(m, vendorEvent, id, sent ? at : null), event, vendorEvent, adid: id, occurredAt: at } };
 }
 
 function adjust(m: Record<string, unknown>, p: string, now: Date): One {
@@ -164,18 +180,21 @@ function adjust(m: Record<string, unknown>, p: string, now: Date): One {
   if (!event) return { ignored: `Adjust ${vendorEvent || 'callback'} maps to none of install, open, purchase` };
   const errors: FieldError[] = [];
   const id = adIdOf(m, ['gps_adid', 'idfa'], p, errors);
+  checkEventId(m, p, errors);
   let at = now;
+  let sent = false;
   if (m.created_at !== undefined && m.created_at !== null && m.created_at !== '') {
     const s = str(m.created_at).trim();
     if (!/^\d{1,12}$/.test(s)) errors.push({ pointer: `${p}/created_at`, rule: 'unix_time', message: 'Expected a unix timestamp in seconds ({created_at})' });
     else {
       at = new Date(Number(s) * 1000);
       checkFuture(at, now, `${p}/created_at`, errors);
+      sent = true;
     }
   }
   if (errors.length) return { errors };
   if (!id) return { ignored: NO_AD_ID('gps_adid or idfa') };
-  return { postback: { event, vendorEvent, adid: id, occurredAt: at } };
+  return { postback: { key: keyOf(m, vendorEvent, id, sent ? at : null), event, vendorEvent, adid: id, occurredAt: at } };
 }
 
 /**
@@ -201,6 +220,23 @@ function adIdOf(m: Record<string, unknown>, fields: string[], p: string, errors:
     if (id || errors.length > before) return id;
   }
   return null;
+}
+
+/**
+ * The postback's dedup key: its eventId, or a fingerprint of the vendor's event name, the ad id
+ * and the event time the vendor sent (`sentAt`; null when it sent none: no key).
+ */
+function keyOf(m: Record<string, unknown>, vendorEvent: string, adid: string, sentAt: Date | null): string | null {
+  if (m.eventId !== undefined && m.eventId !== null && m.eventId !== '') return `id:${str(m.eventId)}`;
+  if (!sentAt) return null;
+  return `fp:${createHash('sha256').update(`${vendorEvent}\u0000${adid}\u0000${sentAt.toISOString()}`).digest('base64url').slice(0, 22)}`;
+}
+
+/** Vendor formats have no schema of their own: the eventId rule of the generic one, by hand. */
+function checkEventId(m: Record<string, unknown>, p: string, errors: FieldError[]): void {
+  if (m.eventId === undefined || m.eventId === null || m.eventId === '') return;
+  const v = str(m.eventId);
+  if ([...v].length > EVENT_ID_MAX_LENGTH) errors.push({ pointer: `${p}/eventId`, rule: 'maxLength', message: `must NOT have more than ${EVENT_ID_MAX_LENGTH} characters` });
 }
 
 function checkFuture(at: Date, now: Date, pointer: string, errors: FieldError[]): void {

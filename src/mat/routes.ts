@@ -36,12 +36,12 @@ export function matRoutes(mat: MatService): RouteSpec[] {
     route({
       method: 'post', path: '/v1/mat/postbacks/:vendor/:code', permission: 'public', tag: 'mat', status: 202, cors: true, jsonBodyLimit: '2mb', errors: [422, 429],
       summary:
-        'Public postback endpoint (no API key; the code authorises): generic { event: install|open|purchase, adid, occurredAt? } or an array, or AppsFlyer Push API JSON (vendor appsflyer). Answers 202 { accepted, ignored }; events mapping to none of install/open/purchase and ad ids that are missing or all-zero (ad tracking limited) are ignored and counted, in every format',
+        'Public postback endpoint (no API key; the code authorises): generic { event: install|open|purchase, adid, occurredAt?, eventId? } or an array, or AppsFlyer Push API JSON (vendor appsflyer). Answers 202 { accepted, duplicates, ignored }; events mapping to none of install/open/purchase and ad ids that are missing or all-zero (ad tracking limited) are ignored and counted, in every format; a resend within 48 hours (same eventId, or same event, ad id and event time) answers 202 and counts as a duplicate, stored once',
       handler: async ({ params, body, req, res }) => mat.postback(params.vendor, params.code, { body }, req.ip ?? '', res),
     }),
     route({
       method: 'get', path: '/v1/mat/postbacks/:vendor/:code', permission: 'public', tag: 'mat', status: 202, cors: true, query: 'mat-postback-query', errors: [422, 429],
-      summary: 'Postback as a GET callback: Adjust (?activity_kind=install|session|event&event_name=…&gps_adid=…&idfa=…&created_at=<unix s>), AppsFlyer GET fields, or the generic fields',
+      summary: 'Postback as a GET callback: Adjust (?activity_kind=install|session|event&event_name=…&gps_adid=…&idfa=…&created_at=<unix s>), AppsFlyer GET fields, or the generic fields; resends are stored once as for POST',
       handler: async ({ params, query, req, res }) => mat.postback(params.vendor, params.code, { query }, req.ip ?? '', res),
     }),
     route({

@@ -23,15 +23,16 @@ import type { Caller } from '../core/types';
 import type { PopulationService, PopulationSource } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService } from '../targets/service';
 import { enforce, RateLimit, RateLimiter } from '../trackers/rate-limit';
-import { HOUR_MS, windowStart, WINDOW_DAYS } from '../trackers/service';
+import { DEDUP_HOURS, HOUR_MS, windowStart, WINDOW_DAYS } from '../trackers/service';
 import type { SqlFragment, UniverseService, UniverseSource } from '../universe/service';
-import { node } from '../universe/nodes';
-import { isVendor, MAT_VENDOR_NAMES, MatEvent, MatVendor, ParsedPostbacks, postbackOfQuery, postbacksOfBody } from './postbacks';
+import { isVendor, MAT_VENDOR_NAMES, MatEvent, MatVendor, ParsedPostbacks, Postback, postbackOfQuery, postbacksOfBody } from './postbacks';
 
 /** Kakao: at most 30 link codes per ad account (as for every target kind). */
 export const LINK_CODE_LIMIT = 30;
 export const MAT_LINK_MINIMUM = 100;
 export const MAT_PRUNE_JOB = 'mat.prune';
+/** Hourly: forgets the postback keys received more than 48 hours ago. */
+export const MAT_POSTBACK_KEYS_JOB = 'mat.forget-postback-keys';
 const RETENTION_DAYS = WINDOW_DAYS + 1;
 const PRUNE_CHUNK = 10_000;
 
@@ -185,35 +186,49 @@ export class MatService {
 
   // ---- postbacks -------------------------------------------------------------------------------
 
-  async postback(vendor: string, code: string, input: { body?: unknown; query?: Record<string, unknown> }, ip: string, res: Response): Promise<{ accepted: number; ignored: number; ignoredPostbacks: ParsedPostbacks['ignored'] }> {
+  /**
+   * A vendor's postback request. Answers `accepted` = the postbacks mapped to an event (stored now
+   * or before) and `duplicates` = how many of them were resends of a postback stored for this code
+   * and vendor in the last 48 hours (or repeated within the request), not stored again; a resend is
+   * answered 202 like the first, since vendors send again on anything else.
+   */
+  async postback(
+    vendor: string,
+    code: string,
+    input: { body?: unknown; query?: Record<string, unknown> },
+    ip: string,
+    res: Response,
+  ): Promise<{ accepted: number; duplicates: number; ignored: number; ignoredPostbacks: ParsedPostbacks['ignored'] }> {
     enforce(this.limiter, `${code}|${ip}`, res, 'this link code');
     if (!isVendor(vendor)) throw new NotFound(`Unknown MAT vendor "${vendor}"; use one of appsflyer, adjust, kochava, tune, igaworks, wisetracker`);
     const linkCode = await this.db<LinkCodeRow>('mat_link_codes').where({ code }).first();
     if (!linkCode) throw new NotFound('Unknown link code; copy the 고유코드 of the link code into the postback URL');
     const now = this.clock.now();
     const parsed = input.query ? postbackOfQuery(vendor, input.query, now) : postbacksOfBody(vendor, input.body, now);
-    if (parsed.accepted.length > 0) {
-      await this.db.transaction(async (tx) => {
-        const rows = parsed.accepted.map((p) => ({ event: p.event, vendor_event: p.vendorEvent, adid: p.adid, occurred_at: p.occurredAt.toISOString() }));
-        await tx.raw(
-          `with ins as (
-             insert into mat_postbacks (link_code_id, vendor, event, vendor_event, adid, occurred_at, received_at)
-             select ?, ?, x.event, x.vendor_event, x.adid, x.occurred_at, ?
-             from jsonb_to_recordset(?::jsonb) as x(event text, vendor_event text, adid text, occurred_at timestamptz)
-             returning event
-           )
-           insert into mat_received (link_code_id, vendor, event, first_collected_at, last_collected_at, count)
-           select ?, ?, event, ?, ?, count(*) from ins group by event
-           on conflict (link_code_id, vendor, event) do update set
-             last_collected_at = greatest(mat_received.last_collected_at, excluded.last_collected_at),
-             first_collected_at = least(mat_received.first_collected_at, excluded.first_collected_at),
-             count = mat_received.count + excluded.count`,
-          [linkCode.id, vendor, now, JSON.stringify(rows), linkCode.id, vendor, now, now],
-        );
-        await this.universe.append(tx, linkCode.ad_account_id, parsed.accepted.map((p) => [node('adid', p.adid)]));
-      });
+    const keys = new Set<string>();
+    // The first of the request's postbacks with one key is stored; the others are its repeats.
+    const send = parsed.accepted.filter((p) => p.key === null || (!keys.has(p.key) && keys.add(p.key)));
+    let stored = 0;
+    if (send.length > 0) {
+      const statement = postbackSql(linkCode, vendor, send, now, this.universe);
+      stored = (await this.db.raw(statement.sql, statement.bindings)).rows[0].stored;
     }
-    return { accepted: parsed.accepted.length, ignored: parsed.ignored.length, ignoredPostbacks: parsed.ignored };
+    return { accepted: parsed.accepted.length, duplicates: parsed.accepted.length - stored, ignored: parsed.ignored.length, ignoredPostbacks: parsed.ignored };
+  }
+
+  /** Forgets the postback keys received more than 48 hours ago (hourly job), in bounded chunks. */
+  async forgetPostbackKeys(): Promise<number> {
+    const before = new Date(this.clock.now().getTime() - DEDUP_HOURS * HOUR_MS);
+    let total = 0;
+    for (;;) {
+      const n = await this.db.raw(
+        `delete from mat_postback_ids d using (select link_code_id, vendor, postback_key from mat_postback_ids where received_at < ? limit ?) o
+          where d.link_code_id = o.link_code_id and d.vendor = o.vendor and d.postback_key = o.postback_key and d.received_at < ?`,
+        [before, PRUNE_CHUNK, before],
+      );
+      total += n.rowCount ?? 0;
+      if ((n.rowCount ?? 0) < PRUNE_CHUNK) return total;
+    }
   }
 
   /** Deletes postbacks no window reads any more (daily job). */
@@ -365,6 +380,49 @@ export class MatService {
       bindings: [caller.adAccountId],
     });
   }
+}
+
+/**
+ * One statement per postback request (atomic without a transaction): the keys seen go into
+ * mat_postback_ids first (in key order: concurrent requests of one code lock them in the same
+ * order), a key already there and received less than 48 hours before is left alone, one older is
+ * refreshed; only postbacks without a key or whose key was inserted or refreshed are stored, counted
+ * in the received rollup and appended to the universe inbox of the code's account. `send` holds
+ * each key at most once (ON CONFLICT cannot touch a row twice in one statement).
+ */
+function postbackSql(linkCode: LinkCodeRow, vendor: MatVendor, send: Postback[], now: Date, universe: UniverseService): SqlFragment {
+  const rows = send.map((p, n) => ({ n, key: p.key, event: p.event, vendor_event: p.vendorEvent, adid: p.adid, occurred_at: p.occurredAt.toISOString() }));
+  const inbox = universe.appendSql({ sql: `select ?::text as ad_account_id, array['adid:' || adid] as nodes from ins order by seq`, bindings: [linkCode.ad_account_id] });
+  return {
+    sql: `with input as materialized (
+            select * from jsonb_to_recordset(?::jsonb) as x(n int, key text, event text, vendor_event text, adid text, occurred_at timestamptz)
+          ),
+          seen as (
+            insert into mat_postback_ids (link_code_id, vendor, postback_key, received_at)
+            select ?, ?, key, ? from input where key is not null order by key
+            on conflict (link_code_id, vendor, postback_key) do update set received_at = excluded.received_at
+              where mat_postback_ids.received_at < excluded.received_at - interval '${DEDUP_HOURS} hours'
+            returning postback_key
+          ),
+          ins as (
+            insert into mat_postbacks (link_code_id, vendor, event, vendor_event, adid, occurred_at, received_at)
+            select ?, ?, x.event, x.vendor_event, x.adid, x.occurred_at, ?
+            from input x where x.key is null or x.key in (select postback_key from seen)
+            order by x.n
+            returning seq, event, adid
+          ),
+          received as (
+            insert into mat_received (link_code_id, vendor, event, first_collected_at, last_collected_at, count)
+            select ?, ?, event, ?, ?, count(*) from ins group by event
+            on conflict (link_code_id, vendor, event) do update set
+              last_collected_at = greatest(mat_received.last_collected_at, excluded.last_collected_at),
+              first_collected_at = least(mat_received.first_collected_at, excluded.first_collected_at),
+              count = mat_received.count + excluded.count
+          ),
+          inbox as (${inbox.sql})
+          select count(*)::int as stored from ins`,
+    bindings: [JSON.stringify(rows), linkCode.id, vendor, now, linkCode.id, vendor, now, linkCode.id, vendor, now, now, ...inbox.bindings],
+  };
 }
 
 function codeView(r: LinkCodeRow): LinkCodeView {

@@ -27,6 +27,8 @@ const MAX_REPORTED_ERRORS = 50;
 const CONTROL_RE = /\p{Cc}/u;
 
 export interface CollectedEvent {
+  /** The client's id: the same one for the same tracker within 48 hours is stored once. */
+  eventId: string | null;
   event: PixelEvent;
   adid: string | null;
   appUserId: string | null;
@@ -70,7 +72,7 @@ export function eventsOfBody(body: unknown, now: Date): CollectedEvent[] {
 /** The event of a GET beacon's query string (`?event=pageView&adid=…`). */
 export function eventOfQuery(query: Record<string, unknown>, now: Date): CollectedEvent {
   const picked: Record<string, unknown> = {};
-  for (const key of ['event', 'adid', 'appUserId', 'cookieId', 'occurredAt', 'properties']) {
+  for (const key of ['eventId', 'event', 'adid', 'appUserId', 'cookieId', 'occurredAt', 'properties']) {
     if (query[key] !== undefined && query[key] !== '') picked[key] = query[key];
   }
   return unwrap(checkEvent(picked, '/query', now));
@@ -101,7 +103,7 @@ function checkEvent(raw: unknown, pointer: string, now: Date): Checked {
     if (isCdpError(err) && err instanceof InvalidRequest) return { errors: err.extras.errors ?? [] };
     throw err;
   }
-  const e = raw as { event: PixelEvent; adid?: string; appUserId?: string | number; cookieId?: string; occurredAt?: string; properties?: Record<string, unknown> };
+  const e = raw as { eventId?: string; event: PixelEvent; adid?: string; appUserId?: string | number; cookieId?: string; occurredAt?: string; properties?: Record<string, unknown> };
   const errors: FieldError[] = [];
   let adid: string | null = null;
   let appUserId: string | null = null;
@@ -144,5 +146,5 @@ function checkEvent(raw: unknown, pointer: string, now: Date): Checked {
     }
   }
   if (errors.length) return { errors };
-  return { event: { event: e.event, adid, appUserId, cookieId, occurredAt, properties: e.properties ?? null } };
+  return { event: { eventId: e.eventId ?? null, event: e.event, adid, appUserId, cookieId, occurredAt, properties: e.properties ?? null } };
 }

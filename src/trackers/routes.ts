@@ -54,12 +54,12 @@ export function trackerRoutes(trackers: TrackerService): RouteSpec[] {
     route({
       method: 'post', path: '/v1/collect/:trackId', permission: 'public', tag: 'trackers', status: 202, cors: true, jsonBodyLimit: '4mb', errors: [422, 429, 503],
       summary:
-        'Public collection endpoint of the web pixel and app SDK (no API key, CORS): one event, an array or { events: [...] } (≤ 1000) with event, adid / appUserId / cookieId, occurredAt?, properties? (schema pixel-event). Answers 202 { accepted } once stored; any invalid event refuses the whole request (422)',
+        'Public collection endpoint of the web pixel and app SDK (no API key, CORS): one event, an array or { events: [...] } (≤ 1000) with eventId?, event, adid / appUserId / cookieId, occurredAt?, properties? (schema pixel-event). Answers 202 { accepted, duplicates } once stored: duplicates = events whose eventId this tracker received in the last 48 hours (or earlier in the request), not stored again — a retry is safe; any invalid event refuses the whole request (422)',
       handler: async ({ params, body, req, res }) => trackers.collect(params.trackId, body, req.ip ?? '', res),
     }),
     route({
       method: 'get', path: '/v1/collect/:trackId', permission: 'public', tag: 'trackers', query: 'pixel-beacon-query', cors: true, produces: 'image/gif', errors: [422, 429, 503],
-      summary: 'Image beacon: one event in the query string (?event=pageView&adid=…); answers a 1×1 GIF once stored',
+      summary: 'Image beacon: one event in the query string (?event=pageView&adid=…&eventId=…); answers a 1×1 GIF once stored (an eventId received in the last 48 hours is not stored again)',
       handler: async ({ params, query, req, res }) => {
         await trackers.beacon(params.trackId, query, req.ip ?? '', res);
         res.status(200).setHeader('Cache-Control', 'no-store');

@@ -27,14 +27,15 @@ import type { TargetBase, TargetRow, TargetService } from '../targets/service';
 import type { SqlFragment, UniverseService, UniverseSource } from '../universe/service';
 import { CollectedEvent, eventOfQuery, eventsOfBody, PixelEvent } from './events';
 import { enforce, RateLimiter } from './rate-limit';
-import { eventBatchSql } from './event-sql';
+import { collapseDuplicates, DEDUP_HOURS, eventBatchSql } from './event-sql';
 import { GroupCommitWriter } from './writer';
 import {
   AvailableTracker, CACHE_MAX, CollectorOptions, DEFAULT_COLLECTOR, HeldTracker, HOUR_MS, newTrackId, NOBODY, PIXEL_TARGET_MINIMUM, PixelTargetInput, PixelTargetRow, PixelTargetView,
   PRUNE_CHUNK, QueuedEvent, RETENTION_DAYS, TRACKER_SUBJECT, TrackerRole, TrackerRow, TrackerView, windowStart,
 } from './types';
 
-export { DEFAULT_COLLECTOR, HOUR_MS, PIXEL_TARGET_MINIMUM, PRUNE_JOB, TRACKER_SUBJECT, WINDOW_DAYS, windowStart } from './types';
+export { DEFAULT_COLLECTOR, EVENT_IDS_JOB, HOUR_MS, PIXEL_TARGET_MINIMUM, PRUNE_JOB, TRACKER_SUBJECT, WINDOW_DAYS, windowStart } from './types';
+export { DEDUP_HOURS } from './event-sql';
 export type { AvailableTracker, CollectionStatus, CollectorOptions, PixelTargetInput, PixelTargetView, TrackerRole, TrackerView } from './types';
 
 export class TrackerService {
@@ -223,14 +224,18 @@ export class TrackerService {
 
   // ---- collection ------------------------------------------------------------------------------
 
-  /** POST /v1/collect/:trackId — answered once the events are committed. */
-  async collect(trackId: string, body: unknown, ip: string, res: Response): Promise<{ accepted: number }> {
+  /**
+   * POST /v1/collect/:trackId — answered once the events are committed: `accepted` = the events of
+   * the request, `duplicates` = how many of them were not stored again because their eventId was
+   * stored for this tracker in the last 48 hours (or came earlier in the same request or batch).
+   */
+  async collect(trackId: string, body: unknown, ip: string, res: Response): Promise<{ accepted: number; duplicates: number }> {
     enforce(this.limiter, `${trackId}|${ip}`, res, `track_id ${trackId}`);
     const trackerId = await this.trackerIdOf(trackId);
     const now = this.clock.now();
     const events = eventsOfBody(body, now);
-    await this.submit(trackerId, events, now, res);
-    return { accepted: events.length };
+    const duplicates = await this.submit(trackerId, events, now, res);
+    return { accepted: events.length, duplicates };
   }
 
   /** GET /v1/collect/:trackId?event=…&adid=… — an image beacon. */
@@ -241,9 +246,9 @@ export class TrackerService {
     await this.submit(trackerId, [eventOfQuery(query, now)], now, res);
   }
 
-  private async submit(trackerId: string, events: CollectedEvent[], now: Date, res: Response): Promise<void> {
+  private async submit(trackerId: string, events: CollectedEvent[], now: Date, res: Response): Promise<number> {
     try {
-      await this.writer.submit(events.map((e) => ({ ...e, trackerId, receivedAt: now })));
+      return await this.writer.submit(events.map((e) => ({ ...e, trackerId, receivedAt: now })));
     } catch (err) {
       if (isCdpError(err) && err.status === 503) res.setHeader('Retry-After', '1');
       throw err;
@@ -272,16 +277,20 @@ export class TrackerService {
    * snapshot is taken after the lock (rare: a right changing, or another process's batch of the same
    * tracker committing, while it waited).
    */
-  private async writeEvents(items: QueuedEvent[]): Promise<void> {
+  private async writeEvents(items: QueuedEvent[]): Promise<ReadonlySet<number>> {
     const trackerIds = [...new Set(items.map((i) => i.trackerId))].sort();
-    const batch = eventBatchSql(items, trackerIds, this.universe, this.populations);
-    const first = await this.db.raw(batch.sql, batch.bindings);
-    if (first.rows[0]?.written) return;
-    await this.db.transaction(async (tx) => {
-      await tx('trackers').whereIn('id', trackerIds).orderBy('id').forUpdate().select('id');
-      const again = await tx.raw(batch.sql, batch.bindings);
-      if (!again.rows[0]?.written) throw new Error(`collect: trackers ${trackerIds.join(', ')} not found or changed under their own lock`);
-    });
+    const { send, skipped } = collapseDuplicates(items);
+    const batch = eventBatchSql(items, send, trackerIds, this.universe, this.populations);
+    let result = (await this.db.raw(batch.sql, batch.bindings)).rows[0] as { written: boolean; duplicates: number[] } | undefined;
+    if (!result?.written) {
+      result = await this.db.transaction(async (tx) => {
+        await tx('trackers').whereIn('id', trackerIds).orderBy('id').forUpdate().select('id');
+        const again = (await tx.raw(batch.sql, batch.bindings)).rows[0];
+        if (!again?.written) throw new Error(`collect: trackers ${trackerIds.join(', ')} not found or changed under their own lock`);
+        return again;
+      });
+    }
+    return skipped.length === 0 && result!.duplicates.length === 0 ? NO_DUPLICATES : new Set([...skipped, ...result!.duplicates]);
   }
 
   /** Deletes events no window reads any more (daily job). */
@@ -295,6 +304,25 @@ export class TrackerService {
     }
     await this.db('tracker_event_days').where('day', '<', dayOf(before)).delete();
     return total;
+  }
+
+  /**
+   * Deletes the eventIds received more than 48 hours ago (hourly job), in chunks of PRUNE_CHUNK so
+   * no statement holds many row locks or runs long beside the collector. An id refreshed meanwhile
+   * (a resend after 48 h, stored again) is newer than the cut and stays.
+   */
+  async forgetEventIds(): Promise<number> {
+    const before = new Date(this.clock.now().getTime() - DEDUP_HOURS * HOUR_MS);
+    let total = 0;
+    for (;;) {
+      const n = await this.db.raw(
+        `delete from tracker_event_ids d using (select tracker_id, event_id from tracker_event_ids where received_at < ? limit ?) o
+          where d.tracker_id = o.tracker_id and d.event_id = o.event_id and d.received_at < ?`,
+        [before, PRUNE_CHUNK, before],
+      );
+      total += n.rowCount ?? 0;
+      if ((n.rowCount ?? 0) < PRUNE_CHUNK) return total;
+    }
   }
 
   // ---- pixel & SDK targets ---------------------------------------------------------------------
@@ -504,6 +532,8 @@ export class TrackerService {
     });
   }
 }
+
+const NO_DUPLICATES: ReadonlySet<number> = new Set();
 
 function dayOf(d: Date): string {
   return d.toISOString().slice(0, 10);

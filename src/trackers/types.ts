@@ -13,6 +13,8 @@ export const PIXEL_TARGET_MINIMUM = 100;
 export const HOUR_MS = 60 * 60 * 1000;
 export const TRACKER_SUBJECT = 'tracker';
 export const PRUNE_JOB = 'trackers.prune';
+/** Hourly: forgets the eventIds received more than 48 hours ago. */
+export const EVENT_IDS_JOB = 'trackers.forget-event-ids';
 /** Events are kept one day longer than any window reads them. */
 export const RETENTION_DAYS = WINDOW_DAYS + 1;
 export const PRUNE_CHUNK = 10_000;

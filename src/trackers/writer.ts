@@ -4,7 +4,9 @@
  * submitted for `flushMs` (or until `maxBatch` events are waiting) and writes it all in ONE
  * transaction, so a burst of a thousand small requests costs a handful of transactions instead of a
  * thousand. One flush runs at a time per process; what arrives meanwhile forms the next batch,
- * written as soon as the running one committed.
+ * written as soon as the running one committed. `write` answers which of the batch's items it did
+ * not store because they were already stored (a client's retry): each request learns how many of
+ * its own those were.
  *
  * Durability: nothing is acknowledged before its commit. When a batch fails because PostgreSQL
  * refused some of its data (or for a reason it does not say), it is split in halves and each half
@@ -57,9 +59,12 @@ export interface WriterOptions {
 
 interface Pending<T> {
   items: T[];
-  resolve(): void;
+  /** How many of `items` were duplicates of ones already stored. */
+  resolve(duplicates: number): void;
   reject(err: unknown): void;
 }
+
+const NONE: ReadonlySet<number> = new Set();
 
 export class GroupCommitWriter<T> {
   private queue: Pending<T>[] = [];
@@ -69,7 +74,8 @@ export class GroupCommitWriter<T> {
   private stopped = false;
 
   constructor(
-    private readonly write: (items: T[]) => Promise<void>,
+    /** Writes the items in one go; answers the indexes (into `items`) of those it skipped as duplicates. */
+    private readonly write: (items: T[]) => Promise<ReadonlySet<number>>,
     private readonly log: Logger,
     private options: WriterOptions,
   ) {}
@@ -78,13 +84,13 @@ export class GroupCommitWriter<T> {
     this.options = { ...this.options, ...options };
   }
 
-  /** Resolves when the items are committed; rejects (503) when they could not be. */
-  submit(items: T[]): Promise<void> {
+  /** Resolves when the items are committed, with how many of them were duplicates; rejects (503) when they could not be. */
+  submit(items: T[]): Promise<number> {
     if (this.stopped) return Promise.reject(new ServiceUnavailable('The service is stopping; send the events again', { retryAfterSeconds: 1 }));
     if (this.waiting + items.length > this.options.maxPending) {
       return Promise.reject(new ServiceUnavailable('Too many events are waiting to be written; send them again shortly', { retryAfterSeconds: 1 }));
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
       this.waiting += items.length;
       this.schedule();
@@ -140,8 +146,14 @@ export class GroupCommitWriter<T> {
 
   private async flush(batch: Pending<T>[]): Promise<void> {
     try {
-      if (!this.options.discard) await this.write(batch.flatMap((p) => p.items));
-      for (const p of batch) p.resolve();
+      const skipped = this.options.discard ? NONE : await this.write(batch.flatMap((p) => p.items));
+      let at = 0;
+      for (const p of batch) {
+        let duplicates = 0;
+        if (skipped.size > 0) for (let i = 0; i < p.items.length; i++) if (skipped.has(at + i)) duplicates++;
+        at += p.items.length;
+        p.resolve(duplicates);
+      }
       return;
     } catch (err) {
       if (batch.length === 1 || isDatabaseDown(err)) {

@@ -1686,10 +1686,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Image beacon: one event in the query string (?event=pageView&adid=…); answers a 1×1 GIF once stored */
+        /** Image beacon: one event in the query string (?event=pageView&adid=…&eventId=…); answers a 1×1 GIF once stored (an eventId received in the last 48 hours is not stored again) */
         get: operations["getV1CollectTrackId"];
         put?: never;
-        /** Public collection endpoint of the web pixel and app SDK (no API key, CORS): one event, an array or { events: [...] } (≤ 1000) with event, adid / appUserId / cookieId, occurredAt?, properties? (schema pixel-event). Answers 202 { accepted } once stored; any invalid event refuses the whole request (422) */
+        /** Public collection endpoint of the web pixel and app SDK (no API key, CORS): one event, an array or { events: [...] } (≤ 1000) with eventId?, event, adid / appUserId / cookieId, occurredAt?, properties? (schema pixel-event). Answers 202 { accepted, duplicates } once stored: duplicates = events whose eventId this tracker received in the last 48 hours (or earlier in the request), not stored again — a retry is safe; any invalid event refuses the whole request (422) */
         post: operations["postV1CollectTrackId"];
         delete?: never;
         /** CORS preflight: any origin may call this public endpoint (GET, POST; Content-Type header) */
@@ -1796,10 +1796,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Postback as a GET callback: Adjust (?activity_kind=install|session|event&event_name=…&gps_adid=…&idfa=…&created_at=<unix s>), AppsFlyer GET fields, or the generic fields */
+        /** Postback as a GET callback: Adjust (?activity_kind=install|session|event&event_name=…&gps_adid=…&idfa=…&created_at=<unix s>), AppsFlyer GET fields, or the generic fields; resends are stored once as for POST */
         get: operations["getV1MatPostbacksVendorCode"];
         put?: never;
-        /** Public postback endpoint (no API key; the code authorises): generic { event: install|open|purchase, adid, occurredAt? } or an array, or AppsFlyer Push API JSON (vendor appsflyer). Answers 202 { accepted, ignored }; events mapping to none of install/open/purchase and ad ids that are missing or all-zero (ad tracking limited) are ignored and counted, in every format */
+        /** Public postback endpoint (no API key; the code authorises): generic { event: install|open|purchase, adid, occurredAt?, eventId? } or an array, or AppsFlyer Push API JSON (vendor appsflyer). Answers 202 { accepted, duplicates, ignored }; events mapping to none of install/open/purchase and ad ids that are missing or all-zero (ad tracking limited) are ignored and counted, in every format; a resend within 48 hours (same eventId, or same event, ad id and event time) answers 202 and counts as a duplicate, stored once */
         post: operations["postV1MatPostbacksVendorCode"];
         delete?: never;
         /** CORS preflight: any origin may call this public endpoint (GET, POST; Content-Type header) */
@@ -2944,9 +2944,10 @@ export interface components {
         "mat-link-update": {
             name: string;
         };
-        /** @description GET /v1/mat/postbacks/{vendor}/{code}: one postback in the query string — generic (event, adid, occurredAt), Adjust callback placeholders (activity_kind, event_name, gps_adid, idfa, created_at) or AppsFlyer Push API GET fields (event_type, event_name, advertising_id, idfa, event_time). Other parameters are ignored. */
+        /** @description GET /v1/mat/postbacks/{vendor}/{code}: one postback in the query string — generic (event, adid, occurredAt, eventId), Adjust callback placeholders (activity_kind, event_name, gps_adid, idfa, created_at) or AppsFlyer Push API GET fields (event_type, event_name, advertising_id, idfa, event_time). Other parameters are ignored. */
         "mat-postback-query": {
             event?: string;
+            eventId?: string;
             adid?: string;
             occurredAt?: string;
             activity_kind?: string;
@@ -2962,6 +2963,8 @@ export interface components {
         };
         /** @description The generic postback every vendor may send to POST /v1/mat/postbacks/{vendor}/{code} (alone or as an array). */
         "mat-postback": {
+            /** @description The vendor's id of this postback, repeated unchanged when it resends it: stored once per link code and vendor within 48 hours. Without it a resend is recognised by event, adid and occurredAt */
+            eventId?: string;
             /** @enum {unknown} */
             event: "install" | "open" | "purchase";
             /** @description Advertising id (GAID/IDFA), UUID 8-4-4-4-12 */
@@ -3015,6 +3018,8 @@ export interface components {
         /** @description GET /v1/collect/{trackId}: one event in the query string (an image beacon). Unknown parameters (cache busters) are ignored. */
         "pixel-beacon-query": {
             event?: string;
+            /** @description As in pixel-event: the same eventId for the same tracker within 48 hours is stored once */
+            eventId?: string;
             adid?: string;
             appUserId?: string;
             cookieId?: string;
@@ -3023,8 +3028,10 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description One pixel or SDK event sent to POST /v1/collect/{trackId} (alone, as an array, or as { events: [...] }). At least one of adid, appUserId, cookieId. */
+        /** @description One pixel or SDK event sent to POST /v1/collect/{trackId} (alone, as an array, or as { events: [...] }). At least one of adid, appUserId, cookieId. With an eventId, a resend of the same event within 48 hours is stored once. */
         "pixel-event": {
+            /** @description The client's id of this event (e.g. an order number or a UUID made when the event happened). The same eventId for the same tracker within 48 hours is stored once: a retry of an acknowledged request is answered as duplicates, not stored again */
+            eventId?: string;
             /** @enum {unknown} */
             event: "pageView" | "search" | "viewContent" | "addToCart" | "addToWishList" | "purchase" | "completeRegistration" | "signUp" | "participation";
             /** @description Advertising id (GAID/IDFA), UUID 8-4-4-4-12 */
@@ -12708,6 +12715,7 @@ export interface operations {
         parameters: {
             query?: {
                 event?: string;
+                eventId?: string;
                 adid?: string;
                 appUserId?: string;
                 cookieId?: string;
@@ -13488,6 +13496,7 @@ export interface operations {
         parameters: {
             query?: {
                 event?: string;
+                eventId?: string;
                 adid?: string;
                 occurredAt?: string;
                 activity_kind?: string;
