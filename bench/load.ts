@@ -5,6 +5,11 @@
  * (`properties.benchRequest`), so the parent can tell stored-and-acknowledged events from events
  * of requests still in flight when the load stopped.
  *
+ * Every event carries an `eventId` (`<request>-<index>`, unless `eventIds` is false). After the
+ * load, as a client would, it sends again every request that got no answer (in flight when the load
+ * stopped) and a share (`retryShare`) of the acknowledged ones — a retry after an answer that was
+ * lost on the way — and reports their answers: they must be stored once.
+ *
  *   (forked by bench/collect.ts) node dist/bench/load.js '<json options>'
  */
 import autocannon from 'autocannon';
@@ -18,6 +23,47 @@ interface LoadOptions {
   eventsPerRequest: number;
   bodies: number;
   seed: number;
+  eventIds: boolean;
+  /** Share of the acknowledged requests sent again after the load (0: none, nor the unanswered ones). */
+  retryShare: number;
+}
+
+export interface RetryResult {
+  /** Requests sent again: every unanswered one and the share of the acknowledged ones. */
+  requests: number;
+  ofAcknowledged: number;
+  ofUnanswered: number;
+  /** Numbers of the retried requests answered 2xx. */
+  acknowledged: number[];
+  /** Sum of the 2xx answers' `duplicates`. */
+  duplicates: number;
+  failed: number;
+}
+
+/** The body of request `n`: its events numbered, with an eventId each. */
+function bodyOf(bodies: string[], n: number, eventIds: boolean): string {
+  let i = 0;
+  return bodies[n % bodies.length].replaceAll('"properties":{', () => `${eventIds ? `"eventId":"${n}-${i++}",` : ''}"properties":{"benchRequest":${n},`);
+}
+
+async function retry(o: LoadOptions, bodies: string[], numbers: number[], acknowledgedCount: number): Promise<RetryResult> {
+  const out: RetryResult = { requests: numbers.length, ofAcknowledged: acknowledgedCount, ofUnanswered: numbers.length - acknowledgedCount, acknowledged: [], duplicates: 0, failed: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < numbers.length) {
+      const n = numbers[next++];
+      const res = await fetch(`${o.url}${o.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(bodies, n, o.eventIds) }).catch(() => null);
+      if (res && res.status >= 200 && res.status < 300) {
+        out.acknowledged.push(n);
+        out.duplicates += ((await res.json()) as { duplicates?: number }).duplicates ?? 0;
+      } else {
+        out.failed++;
+        await res?.body?.cancel();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.connections }, worker));
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -25,6 +71,7 @@ async function main(): Promise<void> {
   const bodies = pixelBodies(o.bodies, o.eventsPerRequest, o.seed);
   let next = 0;
   const acknowledged: number[] = [];
+  const answered = new Set<number>();
   const result = await autocannon({
     url: o.url,
     connections: o.connections,
@@ -39,27 +86,42 @@ async function main(): Promise<void> {
         setupRequest: (req, context) => {
           const n = ++next;
           (context as { request?: number }).request = n;
-          return { ...req, body: bodies[n % bodies.length].replaceAll('"properties":{', `"properties":{"benchRequest":${n},`) };
+          return { ...req, body: bodyOf(bodies, n, o.eventIds) };
         },
         onResponse: (status, _body, context) => {
-          if (status >= 200 && status < 300) acknowledged.push((context as { request: number }).request);
+          const n = (context as { request: number }).request;
+          answered.add(n);
+          if (status >= 200 && status < 300) acknowledged.push(n);
         },
       },
     ],
   });
-  process.send!({
-    ok2xx: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    total: result.requests.total,
-    sent: result.requests.sent,
-    durationSeconds: result.duration,
-    latency: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.average },
-    statusCodes: result.statusCodeStats,
-    acknowledged,
-  });
-  process.exit(0);
+  let retried: RetryResult | null = null;
+  if (o.retryShare > 0) {
+    // Every 1/share-th acknowledged request (spread over the run), then all never answered.
+    const every = Math.max(1, Math.round(1 / o.retryShare));
+    const again = acknowledged.filter((_n, i) => i % every === every - 1);
+    const unanswered: number[] = [];
+    for (let n = 1; n <= next; n++) if (!answered.has(n)) unanswered.push(n);
+    retried = await retry(o, bodies, [...again, ...unanswered], again.length);
+  }
+  process.send!(
+    {
+      ok2xx: result['2xx'],
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      total: result.requests.total,
+      sent: result.requests.sent,
+      durationSeconds: result.duration,
+      latency: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.average },
+      statusCodes: result.statusCodeStats,
+      acknowledged,
+      retried,
+    },
+    // A large message (the numbers of ~50,000 requests) must be on its way before the process ends.
+    () => process.exit(0),
+  );
 }
 
 main().catch((err) => {
