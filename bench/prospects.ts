@@ -11,7 +11,9 @@
  *      snapshot is stored) vs the hand-written `insert … select` of the members into a table shaped
  *      like audience_members (same primary key and index). Goal: ≤ 1.2× the baseline's time.
  *      The second and third evaluations (entered/exited against the previous snapshot, the oldest
- *      snapshot dropped) are shown as details.
+ *      snapshot dropped) are measured against the same work written by hand (store the snapshot,
+ *      count entered and exited with a full join, delete the oldest snapshot; one transaction
+ *      each). Goal: ≤ 1.3× each.
  * 2c. audience insights (issue 16 §3), each vs a hand-written statement of the same work on the same
  *    table (medians of 3 after a warm-up, alternating), over HTTP. Goal: each ≤ 1.5× the baseline's time.
  *    - breakdown: `POST /v1/audiences/breakdown` of `consumer.age >= 30` (most profiles) by city
@@ -110,7 +112,8 @@ export async function runProspects(size: Size, names: string[]): Promise<BenchRe
     }
     await pg.query(`vacuum analyze ${table}`);
     const loadMs = Date.now() - t0;
-    const tableSize = String((await pg.query(`select pg_size_pretty(pg_total_relation_size('${table.replace(/'/g, "''")}')) as s`)).rows[0].s);
+    // The dataset's table is partitioned: its size is its partitions'.
+    const tableSize = String((await pg.query(`select pg_size_pretty(sum(pg_total_relation_size(relid))) as s from pg_partition_tree($1::regclass)`, [table])).rows[0].s);
     say(
       `prospects: ${fmtInt(profiles)} profiles loaded in ${fmtSec(loadMs)}: ${fmtInt(Math.min(profiles, viaProject))} through POST /v1/datasets/{id}/data (${fmtInt((Math.min(profiles, viaProject) / projectMs) * 1000)} rows/s)` +
         `${viaProject < profiles ? `, ${fmtInt(profiles - viaProject)} by COPY + INSERT … SELECT into the dataset's table` : ''}; table ${tableSize} — set-up, not measured`,
@@ -177,6 +180,28 @@ async function audienceBench(
     if (b.value.rowCount !== size1) throw new Error(`hand-written insert stored ${b.value.rowCount} members, expected ${size1}`);
     baseRuns.push(b);
   }
+  // Re-evaluations' baseline: the same work written by hand in one transaction each — store the
+  // snapshot, count entered and exited against the previous one, and (the third) drop the oldest.
+  await pg.query('truncate bench_members');
+  await pg.query(`insert into bench_members (evaluation_id, namespace_id, identity) select 'r1', $1, identity from (${handSelect}) m`, [nsId]);
+  const reRuns: number[] = [];
+  for (const [k, dropOldest] of [[2, false], [3, true]] as const) {
+    const r = await measure(async () => {
+      await pg.query('begin');
+      const ins = await pg.query(`insert into bench_members (evaluation_id, namespace_id, identity) select $1, $2, identity from (${handSelect}) m`, [`r${k}`, nsId]);
+      const counts = await pg.query(
+        `select count(*) filter (where o.identity is null) as e, count(*) filter (where n.identity is null) as x
+         from (select namespace_id, identity from bench_members where evaluation_id = $1) n
+         full join (select namespace_id, identity from bench_members where evaluation_id = $2) o on o.namespace_id = n.namespace_id and o.identity = n.identity`,
+        [`r${k}`, `r${k - 1}`],
+      );
+      if (dropOldest) await pg.query(`delete from bench_members where evaluation_id = $1`, [`r${k - 2}`]);
+      await pg.query('commit');
+      return { members: ins.rowCount, counts: counts.rows[0] };
+    });
+    if (r.value.members !== size1) throw new Error(`hand-written re-evaluation stored ${r.value.members} members, expected ${size1}`);
+    reRuns.push(r.ms);
+  }
   await pg.query('drop table bench_members');
   const audience = await api.post('/v1/audiences', { name: `Seoul-Busan-Incheon car owners ${Date.now()}`, rule: AUDIENCE_RULE, status: 'published' });
   const evals: { ms: number; peakRssMb: number; serverMs: number; members: number }[] = [];
@@ -216,15 +241,18 @@ async function audienceBench(
   const baseline: Side = { what: 'hand-written INSERT … SELECT of the members into a table like audience_members (median of 3)', ms: baseMs, amount: profiles, unit: 'profiles', peakRssMb: base.peakRssMb };
   const ratio = ratioOf('time', project, baseline);
   const estRatio = median(estP) / median(estB);
+  const reRatios = reRuns.map((ms, i) => (evals[i + 1] ? evals[i + 1].ms / ms : NaN));
   const details = [
     `table: ${fmtInt(profiles)} profiles, ${tableSize}; ${fmtInt(size1)} members (${((size1 / profiles) * 100).toFixed(1)} %)`,
     `estimate (POST /v1/audiences/estimate) ${fmtSec(median(estP))} vs hand-written select count(*) ${fmtSec(median(estB))}: ${fmtRatio(estRatio)} time (medians of ${reps})`,
-    `evaluations 1, 2, 3 (2 and 3 also count entered/exited against the previous snapshot; 3 drops snapshot 1): ${evals.map((e) => fmtSec(e.ms)).join(', ')} → ${evals.map((e) => fmtRatio(e.ms / baseMs)).join(', ')} the baseline; server-side (created → finished) ${evals.map((e) => fmtSec(e.serverMs)).join(', ')}`,
+    `evaluations 1, 2, 3 (2 and 3 also count entered/exited against the previous snapshot; 3 drops snapshot 1): ${evals.map((e) => fmtSec(e.ms)).join(', ')} → ${evals.map((e) => fmtRatio(e.ms / baseMs)).join(', ')} the first evaluation's baseline; server-side (created → finished) ${evals.map((e) => fmtSec(e.serverMs)).join(', ')}`,
+    `re-evaluations 2 and 3 vs the same work by hand (INSERT … SELECT, entered/exited by a full join count, 3 also deletes snapshot 1; one transaction each): ${reRatios.map((r, i) => `${fmtSec(evals[i + 1]?.ms ?? NaN)} vs ${fmtSec(reRuns[i])} = ${fmtRatio(r)}`).join('; ')}`,
     ...stuck,
   ];
   const met = [
     { label: 'first evaluation ≤ 1.2× time', ok: ratioAtMost(ratio, 1.2), actual: fmtRatio(ratio) },
     { label: 'estimate ≤ 1.2× time', ok: ratioAtMost(estRatio, 1.2), actual: fmtRatio(estRatio) },
+    ...reRatios.map((r, i) => ({ label: `re-evaluation ${i + 2} ≤ 1.3× the same work by hand`, ok: ratioAtMost(r, 1.3), actual: fmtRatio(r) })),
     ...(stuck.length ? [{ label: 're-evaluation finished', ok: false }] : []),
   ];
   if (!met.every((c) => c.ok)) details.push(...(await explainBoth(stack, audience.id, handSelect)));
@@ -236,8 +264,8 @@ async function audienceBench(
     baseline,
     ratioKind: 'time',
     ratio,
-    ratioNote: `estimate ${fmtRatio(estRatio)}`,
-    goal: '≤ 1.2× time (evaluation and estimate)',
+    ratioNote: `estimate ${fmtRatio(estRatio)}; re-evaluations ${reRatios.map(fmtRatio).join(', ')}`,
+    goal: '≤ 1.2× time (evaluation and estimate); re-evaluations ≤ 1.3×',
     checks: met,
     details,
   };
