@@ -21,6 +21,7 @@ import * as processOwnership from './20261202_015_process_ownership';
 import * as scheduleRecurrence from './20261202_016_schedule_recurrence';
 import * as eventIds from './20261202_017_event_ids';
 import * as partitionedDatasets from './20261202_018_partitioned_datasets';
+import * as trackerEventsLean from './20261202_019_tracker_events_lean';
 
 export interface Migration {
   name: string;
@@ -47,4 +48,5 @@ export const migrations: Migration[] = [
   { name: '20261202_016_schedule_recurrence', ...scheduleRecurrence },
   { name: '20261202_017_event_ids', ...eventIds },
   { name: '20261202_018_partitioned_datasets', ...partitionedDatasets },
+  { name: '20261202_019_tracker_events_lean', ...trackerEventsLean },
 ];
