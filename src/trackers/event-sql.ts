@@ -8,6 +8,10 @@
  * new even before the cleanup removed it). Only events without an id, or whose id was inserted or
  * refreshed, are stored, counted per day and fed to the inbox. ON CONFLICT cannot touch a row twice
  * in one statement, so the caller passes each (tracker, id) at most once (collapseDuplicates).
+ *
+ * Inbox: every stored event's identity set goes to the inbox of every right holder, except those
+ * the caller marks `known` (fed by this tracker within the hour, recent.ts): linking them again
+ * would change nothing.
  */
 import type { PopulationService } from '../populations/service';
 import type { SqlFragment, UniverseService } from '../universe/service';
@@ -45,11 +49,21 @@ export function collapseDuplicates(items: readonly QueuedEvent[]): { send: numbe
  * writes nothing) when a tracker row changed after its snapshot, and `duplicates` = the indexes of
  * the sent items not stored because their eventId was seen within 48 hours.
  */
-export function eventBatchSql(items: readonly QueuedEvent[], send: readonly number[], trackerIds: string[], universe: UniverseService, populations: PopulationService): SqlFragment {
+export function eventBatchSql(
+  items: readonly QueuedEvent[],
+  send: readonly number[],
+  trackerIds: string[],
+  universe: UniverseService,
+  populations: PopulationService,
+  /** Items whose identity set the tracker fed recently (recent.ts): stored, not fed to the inbox again. */
+  known: (i: QueuedEvent) => boolean = () => false,
+): SqlFragment {
   const rows = send.map((n) => {
     const i = items[n];
     return {
       n,
+      // Present only when true: the usual case costs no bytes.
+      ...(known(i) ? { known: true } : {}),
       event_id: i.eventId,
       tracker_id: i.trackerId,
       event: i.event,
@@ -65,7 +79,7 @@ export function eventBatchSql(items: readonly QueuedEvent[], send: readonly numb
   const last = new Map<string, number>();
   for (const i of items) last.set(i.trackerId, Math.max(last.get(i.trackerId) ?? 0, i.receivedAt.getTime()));
   const inbox = universe.appendSql({
-    sql: 'select r.ad_account_id, e.nodes from ins e join rights r on r.tracker_id = e.tracker_id order by e.seq, r.ad_account_id',
+    sql: 'select r.ad_account_id, k.nodes from kept k join rights r on r.tracker_id = k.tracker_id where k.known is null order by k.n, r.ad_account_id',
     bindings: [],
   });
   // First events: count the new trackers' populations now rather than within the hour.
@@ -83,7 +97,7 @@ export function eventBatchSql(items: readonly QueuedEvent[], send: readonly numb
             select (select count(*) from locked l join trackers t on t.id = l.id and t.xmin = l.version) = ? as ok
           ),
           input as materialized (
-            select * from jsonb_to_recordset(?::jsonb) as x(n int, event_id text, tracker_id text, event text, adid text,
+            select * from jsonb_to_recordset(?::jsonb) as x(n int, known boolean, event_id text, tracker_id text, event text, adid text,
               app_user_id text, cookie_id text, properties jsonb, occurred_at timestamptz, received_at timestamptz)
           ),
           seen as (
@@ -93,18 +107,22 @@ export function eventBatchSql(items: readonly QueuedEvent[], send: readonly numb
               where tracker_event_ids.received_at < excluded.received_at - interval '${DEDUP_HOURS} hours'
             returning tracker_id, event_id
           ),
-          ins as (
-            insert into tracker_events (tracker_id, event_id, event, adid, app_user_id, cookie_id, properties, occurred_at, received_at)
-            select x.tracker_id, x.event_id, x.event, x.adid, x.app_user_id, x.cookie_id, x.properties, x.occurred_at, x.received_at
+          -- The events to store, in the order received (n): nodes as tracker_events computes them.
+          kept as materialized (
+            select x.*, array_remove(array['adid:' || x.adid, 'app_user_id:' || x.app_user_id, 'cookie:' || x.cookie_id], null) as nodes
             from input x
             where (select ok from fresh)
               and (x.event_id is null or (x.tracker_id, x.event_id) in (select tracker_id, event_id from seen))
-            returning seq, tracker_id, event, occurred_at, nodes
+          ),
+          ins as (
+            insert into tracker_events (tracker_id, event_id, event, adid, app_user_id, cookie_id, properties, occurred_at, received_at)
+            select tracker_id, event_id, event, adid, app_user_id, cookie_id, properties, occurred_at, received_at
+            from kept order by n
           ),
           days as (
             insert into tracker_event_days (tracker_id, event, day, count, first_seen_at, last_seen_at)
             select tracker_id, event, (occurred_at at time zone 'UTC')::date, count(*), min(occurred_at), max(occurred_at)
-            from ins group by 1, 2, 3
+            from kept group by 1, 2, 3
             on conflict (tracker_id, event, day) do update set
               count = tracker_event_days.count + excluded.count,
               first_seen_at = least(tracker_event_days.first_seen_at, excluded.first_seen_at),

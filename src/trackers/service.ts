@@ -28,6 +28,7 @@ import type { SqlFragment, UniverseService, UniverseSource } from '../universe/s
 import { CollectedEvent, eventOfQuery, eventsOfBody, PixelEvent } from './events';
 import { enforce, RateLimiter } from './rate-limit';
 import { collapseDuplicates, DEDUP_HOURS, eventBatchSql } from './event-sql';
+import { RecentIdentities } from './recent';
 import { GroupCommitWriter } from './writer';
 import {
   AvailableTracker, CACHE_MAX, CollectorOptions, DEFAULT_COLLECTOR, HeldTracker, HOUR_MS, newTrackId, NOBODY, PIXEL_TARGET_MINIMUM, PixelTargetInput, PixelTargetRow, PixelTargetView,
@@ -41,6 +42,8 @@ export type { AvailableTracker, CollectionStatus, CollectorOptions, PixelTargetI
 export class TrackerService {
   private readonly limiter: RateLimiter;
   private readonly writer: GroupCommitWriter<QueuedEvent>;
+  /** Identity sets fed to the universe inbox in the last hour (not fed again). */
+  private readonly recent = new RecentIdentities();
   /** track_id → tracker id; trackers are never deleted, so entries never go stale. */
   private readonly byTrackId = new Map<string, string>();
 
@@ -280,7 +283,8 @@ export class TrackerService {
   private async writeEvents(items: QueuedEvent[]): Promise<ReadonlySet<number>> {
     const trackerIds = [...new Set(items.map((i) => i.trackerId))].sort();
     const { send, skipped } = collapseDuplicates(items);
-    const batch = eventBatchSql(items, send, trackerIds, this.universe, this.populations);
+    const now = Date.now();
+    const batch = eventBatchSql(items, send, trackerIds, this.universe, this.populations, (i) => this.recent.has(i, now));
     let result = (await this.db.raw(batch.sql, batch.bindings)).rows[0] as { written: boolean; duplicates: number[] } | undefined;
     if (!result?.written) {
       result = await this.db.transaction(async (tx) => {
@@ -290,7 +294,10 @@ export class TrackerService {
         return again;
       });
     }
-    return skipped.length === 0 && result!.duplicates.length === 0 ? NO_DUPLICATES : new Set([...skipped, ...result!.duplicates]);
+    const duplicates = result!.duplicates;
+    const notStored = new Set(duplicates);
+    this.recent.remember(duplicates.length === 0 ? send.map((n) => items[n]) : send.filter((n) => !notStored.has(n)).map((n) => items[n]), now);
+    return skipped.length === 0 && duplicates.length === 0 ? NO_DUPLICATES : new Set([...skipped, ...duplicates]);
   }
 
   /** Deletes events no window reads any more (daily job). */
