@@ -19,8 +19,9 @@
  * None duplicated: every event carries an eventId. After the load the generator sends again, as a
  * client would, every request that got no answer (in flight when autocannon stopped) and 5 % of
  * the acknowledged ones (BENCH_COLLECT_RETRY_SHARE); then the tracker must hold each event id once
- * (stored rows = distinct ids) and every event of a request acknowledged either time. With
- * BENCH_COLLECT_EVENT_IDS=0 the events carry no id and nothing is retried (the cost of the dedup).
+ * (stored rows = distinct ids) and every event of a request acknowledged either time. Ids are
+ * `<request>-<index>`; with BENCH_COLLECT_EVENT_IDS=uuid UUID-shaped (random keys, as clients'
+ * UUIDs are); with BENCH_COLLECT_EVENT_IDS=0 none, and nothing is retried (the cost of the dedup).
  * Goal: ≥ 5,000 events/s, p99 ≤ 50 ms, none lost, none duplicated.
  */
 import { fork } from 'node:child_process';
@@ -30,7 +31,9 @@ import type { RetryResult } from './load';
 
 /** Events per request (BENCH_EVENTS_PER_REQUEST to change): a web page or an app SDK flushes a few at a time. */
 export const EVENTS_PER_REQUEST = Number(process.env.BENCH_EVENTS_PER_REQUEST ?? 20);
-const EVENT_IDS = process.env.BENCH_COLLECT_EVENT_IDS !== '0';
+/** BENCH_COLLECT_EVENT_IDS: `seq` (default, `<request>-<index>`), `uuid` (random keys, as clients' UUIDs are) or `0` (none). */
+const EVENT_ID_KIND = process.env.BENCH_COLLECT_EVENT_IDS === '0' ? 'none' : process.env.BENCH_COLLECT_EVENT_IDS === 'uuid' ? 'uuid' : 'seq';
+const EVENT_IDS = EVENT_ID_KIND !== 'none';
 const RETRY_SHARE = EVENT_IDS ? Number(process.env.BENCH_COLLECT_RETRY_SHARE ?? 0.05) : 0;
 const LOAD: Record<Size, { connections: number; durationSeconds: number }> = {
   small: { connections: 16, durationSeconds: 5 },
@@ -55,7 +58,7 @@ interface LoadResult {
 
 function runLoad(opts: { url: string; path: string; connections: number; durationSeconds: number; seed: number; retryShare?: number }): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const options = { retryShare: 0, ...opts, eventsPerRequest: EVENTS_PER_REQUEST, bodies: 2000, eventIds: EVENT_IDS };
+    const options = { retryShare: 0, ...opts, eventsPerRequest: EVENTS_PER_REQUEST, bodies: 2000, eventIds: EVENT_ID_KIND };
     const child = fork(path.join(__dirname, 'load.js'), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: LoadResult | undefined;
     child.on('message', (m) => (result = m as LoadResult));
@@ -115,7 +118,7 @@ export async function runCollect(size: Size): Promise<BenchResult[]> {
     const inFlight = stored - ofAcknowledged; // stored, never acknowledged: the load stopped first
     const duplicated = EVENT_IDS ? stored - distinctIds : 0; // an event id stored twice
     const unanswered = p.sent - p.total; // requests sent and not answered when autocannon stopped
-    const project: Side = { what: `POST /v1/collect/{trackId} (group commit), ${EVENTS_PER_REQUEST} events/request${EVENT_IDS ? ' with eventIds' : ''}, p99 ${p.latency.p99} ms`, ms: p.durationSeconds * 1000, amount: acknowledged, unit: 'events', peakRssMb: proj.peakRssMb };
+    const project: Side = { what: `POST /v1/collect/{trackId} (group commit), ${EVENTS_PER_REQUEST} events/request${EVENT_IDS ? ` with eventIds (${EVENT_ID_KIND})` : ''}, p99 ${p.latency.p99} ms`, ms: p.durationSeconds * 1000, amount: acknowledged, unit: 'events', peakRssMb: proj.peakRssMb };
     const baseline: Side = {
       what: `same endpoint answering without writing (writer discard mode), p99 ${b.latency.p99} ms`,
       ms: b.durationSeconds * 1000,

@@ -5,13 +5,14 @@
  * (`properties.benchRequest`), so the parent can tell stored-and-acknowledged events from events
  * of requests still in flight when the load stopped.
  *
- * Every event carries an `eventId` (`<request>-<index>`, unless `eventIds` is false). After the
+ * Every event carries an `eventId` (`<request>-<index>`, or UUID-shaped, or none: `eventIds`). After the
  * load, as a client would, it sends again every request that got no answer (in flight when the load
  * stopped) and a share (`retryShare`) of the acknowledged ones — a retry after an answer that was
  * lost on the way — and reports their answers: they must be stored once.
  *
  *   (forked by bench/collect.ts) node dist/bench/load.js '<json options>'
  */
+import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 import { pixelBodies } from './generate';
 
@@ -23,7 +24,8 @@ interface LoadOptions {
   eventsPerRequest: number;
   bodies: number;
   seed: number;
-  eventIds: boolean;
+  /** `seq`: `<request>-<index>`; `uuid`: a UUID-shaped hash of it (random keys, as clients' UUIDs are); `none`. */
+  eventIds: 'seq' | 'uuid' | 'none';
   /** Share of the acknowledged requests sent again after the load (0: none, nor the unanswered ones). */
   retryShare: number;
 }
@@ -40,10 +42,16 @@ export interface RetryResult {
   failed: number;
 }
 
-/** The body of request `n`: its events numbered, with an eventId each. */
-function bodyOf(bodies: string[], n: number, eventIds: boolean): string {
+/** The body of request `n`: its events numbered, with an eventId each (the same one when sent again). */
+function bodyOf(bodies: string[], n: number, eventIds: LoadOptions['eventIds']): string {
   let i = 0;
-  return bodies[n % bodies.length].replaceAll('"properties":{', () => `${eventIds ? `"eventId":"${n}-${i++}",` : ''}"properties":{"benchRequest":${n},`);
+  return bodies[n % bodies.length].replaceAll('"properties":{', () => `${eventIds === 'none' ? '' : `"eventId":"${eventIdOf(n, i++, eventIds)}",`}"properties":{"benchRequest":${n},`);
+}
+
+function eventIdOf(n: number, i: number, kind: LoadOptions['eventIds']): string {
+  if (kind === 'seq') return `${n}-${i}`;
+  const h = createHash('md5').update(`${n}-${i}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 async function retry(o: LoadOptions, bodies: string[], numbers: number[], acknowledgedCount: number): Promise<RetryResult> {
