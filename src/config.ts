@@ -45,6 +45,8 @@ export interface Config {
   ingestMaxPartitions: number;
   /** Statement timeout of a population (모수) count: longer counts fail with that reason and are retried. */
   populationCountTimeoutMs: number;
+  /** How long a stopping process (SIGTERM, SIGINT) waits for requests in flight and running jobs before it exits anyway. */
+  shutdownTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -96,5 +98,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ingestPartitionRows: int(env, 'INGEST_PARTITION_ROWS', 100_000, 1, 1_000_000_000),
     ingestMaxPartitions: int(env, 'INGEST_MAX_PARTITIONS', 32, 0, 1000),
     populationCountTimeoutMs: int(env, 'POPULATION_COUNT_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
   };
 }

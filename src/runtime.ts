@@ -13,6 +13,7 @@ import { secretBoxFor } from './core/secrets';
 import type { Logger } from './core/log';
 import { projectRoot, requestSchemas } from './core/validation';
 import { createApp } from './http/app';
+import { drainable } from './http/drain';
 import { healthReport } from './http/health';
 import { allRoutes, createServices, defineJobs, scheduleJobs, Services } from './services';
 
@@ -22,7 +23,14 @@ export interface Runtime {
   url?: string;
   app?: Express;
   databaseDescription: string;
-  close(): Promise<void>;
+  /**
+   * Stops gracefully, within SHUTDOWN_TIMEOUT_MS: the API stops accepting connections and answers the
+   * requests in flight, periodic work stops, the collector writes the events it acknowledged, workers
+   * take no new jobs and finish the running ones, then the pools close. False when the deadline came
+   * first: requests still in flight were cut, or jobs still running were left with the database open
+   * (the process should exit then; another process retries them).
+   */
+  close(): Promise<boolean>;
 }
 
 export interface RuntimeOptions {
@@ -48,7 +56,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const progress = opts.onProgress ?? (() => undefined);
   progress(config.databaseUrl ? 'connecting to PostgreSQL' : 'starting embedded PostgreSQL');
   const database = opts.database ?? (await openDatabase(config, log));
-  const closers: (() => Promise<void>)[] = [];
+  const closers: Closer[] = [];
   if (!opts.database) closers.push(() => database.close());
   try {
     progress('applying migrations');
@@ -61,7 +69,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     closers.unshift(() => instances.close());
     const store = { db: database.db, owner: () => instances.id };
     const jobs = opts.jobs ?? createJobQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, log, concurrency: config.workerConcurrency, lockMs: config.jobLockMs, store });
-    if (!opts.jobs) closers.unshift(() => jobs.close());
+    if (!opts.jobs) {
+      closers.unshift(async (deadline) => {
+        if (await within(jobs.close(), deadline)) return;
+        log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'jobs still running at SHUTDOWN_TIMEOUT_MS are left to another process, which retries them');
+        return 'left running';
+      });
+    }
     const services = createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) });
     services.batches.useInstance(() => instances.id);
     services.batches.configure({ partitionRows: config.ingestPartitionRows, maxPartitions: config.ingestMaxPartitions });
@@ -111,7 +125,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         const s = app!.listen(config.port, config.host, () => resolve(s));
         s.once('error', reject);
       });
-      closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const http = drainable(server);
+      closers.unshift(async (deadline) => {
+        if (await http.drain(Math.max(0, deadline - Date.now()))) return;
+        log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at SHUTDOWN_TIMEOUT_MS were cut');
+        return 'cut';
+      });
       const addr = server.address() as AddressInfo;
       url = `http://${config.host}:${addr.port}`;
     }
@@ -121,12 +140,38 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       app,
       databaseDescription: database.description,
       close: async () => {
-        for (const close of closers) await close();
+        const deadline = Date.now() + config.shutdownTimeoutMs;
+        let finished = true;
+        for (const close of closers) {
+          const outcome = await close(deadline);
+          if (outcome === 'left running') return false; // its jobs still use the pools
+          if (outcome === 'cut') finished = false;
+        }
+        return finished;
       },
     };
   } catch (err) {
-    for (const close of closers) await close().catch(() => undefined);
+    for (const close of closers) await close(Date.now() + config.shutdownTimeoutMs).catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * One step of stopping, given the shutdown deadline: 'cut' when it cut work off at the deadline,
+ * 'left running' when work still runs (nothing after it may close).
+ */
+type Closer = (deadline: number) => Promise<void | 'cut' | 'left running'>;
+
+/** Whether `work` settles before `deadline` (it goes on either way). */
+async function within(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -41,20 +41,29 @@ function printBootstrap(info: { organizationId: string; adAccountId: string; tok
   );
 }
 
-async function serve(mode: 'all' | 'worker'): Promise<void> {
+async function serve(mode: 'all' | 'api' | 'worker'): Promise<void> {
   const config = loadConfig();
+  // Without Redis a job runs in the process that queued it: an API without workers would run none.
+  if (mode === 'api' && !config.redisUrl) throw new Error('cdp start --api-only needs REDIS_URL, so that `cdp worker` processes run the jobs it queues');
   const log = createLogger(config.logLevel);
   const runtime = await startRuntime({ config, log, mode, onBootstrap: printBootstrap, onProgress: progress });
   progress(`database: ${runtime.databaseDescription}`);
-  if (runtime.url) progress(`API listening on ${runtime.url} (try ${runtime.url}/v1/health)`);
+  if (runtime.url) progress(`API listening on ${runtime.url} (try ${runtime.url}/v1/health)${mode === 'api' ? '; no workers in this process' : ''}`);
   else progress('worker running; press Ctrl-C to stop');
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      progress(`${signal} again: exiting now; running jobs are retried by another process`);
+      process.exit(1);
+    }
     stopping = true;
-    progress(`${signal}: stopping`);
-    await runtime.close();
-    process.exit(0);
+    progress(`${signal}: stopping — finishing requests in flight and running jobs (at most ${config.shutdownTimeoutMs} ms; ${signal} again exits now)`);
+    const finished = await runtime.close().catch((err: unknown) => {
+      log.error({ err: (err as Error).message }, 'could not stop cleanly');
+      return false;
+    });
+    if (!finished) progress('stopped with work cut off or left running (see the log); it is retried by another process');
+    process.exit(finished ? 0 : 1);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -78,7 +87,11 @@ async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Pro
 const program = new Command();
 program.name('cdp').description('Partner-data prospecting CDP').version(version());
 
-program.command('start').description('run the HTTP API and the workers (embedded PostgreSQL without DATABASE_URL)').action(() => serve('all'));
+program
+  .command('start')
+  .description('run the HTTP API and the workers (embedded PostgreSQL without DATABASE_URL)')
+  .option('--api-only', 'serve the API without workers: `cdp worker` processes on the same REDIS_URL run the jobs')
+  .action((opts: { apiOnly?: boolean }) => serve(opts.apiOnly ? 'api' : 'all'));
 program
   .command('demo')
   .description('start the service on the embedded default and run the end-to-end demo against it, then keep serving')

@@ -58,6 +58,11 @@ export interface JobQueue {
   ping(): Promise<void>;
   /** Runs the jobs held by processes not in `aliveInstances` (in-process queue); Bull retries stalled jobs itself. */
   takeOver(aliveInstances: readonly number[]): Promise<number>;
+  /**
+   * Takes no new jobs and resolves once the running ones have finished (Bull: queue.close() waits
+   * for active jobs). Jobs left waiting or delayed stay in Redis, or in local_jobs for the process
+   * that takes this one's work over.
+   */
   close(): Promise<void>;
 }
 
@@ -227,7 +232,8 @@ export class InProcessJobQueue implements JobQueue {
   }
 
   async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}): Promise<string> {
-    if (this.closed) throw new Error('job queue is closed');
+    // Closing, a job (e.g. one a finishing job queues) is still recorded for the process that takes this one's work over.
+    if (this.closed && !this.store) throw new Error('job queue is closed');
     const id = opts.jobId ?? String(++this.seq);
     const key = `${name}:${id}`;
     if (this.jobs.has(key)) return id;
@@ -259,6 +265,7 @@ export class InProcessJobQueue implements JobQueue {
         throw err;
       }
     }
+    if (this.closed) return id;
     if (opts.delayMs) this.later(opts.delayMs, () => this.push(job));
     else this.push(job);
     return id;
@@ -333,9 +340,10 @@ export class InProcessJobQueue implements JobQueue {
     } catch (err) {
       job.failedReason = (err as Error)?.message ?? String(err);
       this.log.warn({ queue: job.name, jobId: job.id, attempt: job.attemptsMade, err: job.failedReason }, 'job attempt failed');
-      if (job.attemptsMade < job.attempts && !this.closed) {
+      if (job.attemptsMade < job.attempts) {
         job.status = 'delayed';
-        this.later(job.backoffMs * 2 ** (job.attemptsMade - 1), () => this.push(job));
+        // Closing: its row stays in local_jobs, so the process that takes this one's work over retries it.
+        if (!this.closed) this.later(job.backoffMs * 2 ** (job.attemptsMade - 1), () => this.push(job));
       } else {
         job.status = 'failed';
         this.retire(job);

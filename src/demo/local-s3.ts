@@ -63,7 +63,21 @@ export interface TestS3Server {
   createBucket(name: string): Promise<void>;
   /** Backdates an object (s3rver reports its file's mtime as LastModified). */
   setLastModified(bucket: string, key: string, when: Date): Promise<void>;
+  /**
+   * Holds the requests `match` picks, before S3 sees them, until release() or drop(): a client
+   * waiting on S3 in the middle of an export, for as long as a test needs.
+   */
+  hold(match: (req: http.IncomingMessage) => boolean): HeldRequests;
   stop(): Promise<void>;
+}
+
+export interface HeldRequests {
+  /** The first request held, once one arrives. */
+  first: Promise<http.IncomingMessage>;
+  /** Stops holding; the held requests go on to S3. */
+  release(): void;
+  /** Stops holding; the held requests' connections are cut, as if they never reached S3. */
+  drop(): void;
 }
 
 export async function startS3Server(opts: { verifySignatures?: boolean; directory?: string; port?: number } = {}): Promise<TestS3Server> {
@@ -76,8 +90,17 @@ export async function startS3Server(opts: { verifySignatures?: boolean; director
   const verify = opts.verifySignatures ?? true;
 
   const requests: string[] = [];
+  let holding: { match: (req: http.IncomingMessage) => boolean; held: [http.IncomingMessage, http.ServerResponse][]; seen: (req: http.IncomingMessage) => void } | undefined;
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
+    if (holding?.match(req)) {
+      holding.held.push([req, res]);
+      holding.seen(req);
+      return;
+    }
+    serve(req, res);
+  });
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (verify && !signatureOk(req, secrets)) {
       const body =
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code>' +
@@ -89,7 +112,7 @@ export async function startS3Server(opts: { verifySignatures?: boolean; director
       return;
     }
     handle(req, res);
-  });
+  };
   const sockets = new Set<net.Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
@@ -139,6 +162,17 @@ export async function startS3Server(opts: { verifySignatures?: boolean; director
         if (fs.statSync(file).mtimeMs === when.getTime()) return;
       }
       throw new Error(`could not backdate ${bucket}/${key}: its file kept changing`);
+    },
+    hold: (match) => {
+      let seen!: (req: http.IncomingMessage) => void;
+      const first = new Promise<http.IncomingMessage>((resolve) => (seen = resolve));
+      const mine = { match, held: [] as [http.IncomingMessage, http.ServerResponse][], seen };
+      holding = mine;
+      const end = (each: (req: http.IncomingMessage, res: http.ServerResponse) => void) => {
+        if (holding === mine) holding = undefined;
+        for (const [req, res] of mine.held.splice(0)) each(req, res);
+      };
+      return { first, release: () => end(serve), drop: () => end((req) => req.socket.destroy()) };
     },
     stop: async () => {
       for (const c of clients) c.destroy();
