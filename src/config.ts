@@ -2,6 +2,7 @@
  * The one place that reads the environment. Everything else receives a `Config`.
  * Every variable is listed in README.md ("Configuration").
  */
+import net from 'node:net';
 import path from 'node:path';
 
 export interface Config {
@@ -47,6 +48,12 @@ export interface Config {
   populationCountTimeoutMs: number;
   /** How long a stopping process (SIGTERM, SIGINT) waits for requests in flight and running jobs before it exits anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * Which proxies in front of the API are believed about the client address (X-Forwarded-For), which
+   * the collection and postback rate limits key on: false → none (the peer's address), a number → that
+   * many hops, a string → express's list of addresses and subnets (`loopback`, `10.0.0.0/8`, …).
+   */
+  trustProxy: false | number | string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -64,6 +71,26 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 function str(env: Env, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustProxy(env: Env): false | number | string {
+  const raw = str(env, 'TRUST_PROXY');
+  if (raw === undefined) return false;
+  if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 0, 10);
+  const entries = raw.split(',').map((e) => e.trim());
+  const known = (e: string) => {
+    const [address, bits, ...rest] = e.split('/');
+    if (rest.length) return false;
+    const family = net.isIP(address);
+    return PROXY_NAMES.includes(e) || (family !== 0 && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))));
+  };
+  const bad = entries.find((e) => !known(e));
+  if (bad !== undefined) {
+    throw new Error(`Configuration: TRUST_PROXY must be a hop count (0–10) or a comma-separated list of ${PROXY_NAMES.join(', ')}, addresses and subnets (e.g. 10.0.0.0/8); got "${bad}"`);
+  }
+  return entries.join(',');
 }
 
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
@@ -99,5 +126,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ingestMaxPartitions: int(env, 'INGEST_MAX_PARTITIONS', 32, 0, 1000),
     populationCountTimeoutMs: int(env, 'POPULATION_COUNT_TIMEOUT_MS', 60_000, 100, 3_600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    trustProxy: trustProxy(env),
   };
 }

@@ -118,6 +118,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         validator: requestSchemas(),
         log,
         jsonBodyLimit: config.jsonBodyLimit,
+        trustProxy: config.trustProxy,
         version: version(),
         health: () => healthReport(database.db, jobs),
       });

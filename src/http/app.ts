@@ -25,6 +25,8 @@ export interface AppDeps {
   validator: RequestValidator;
   log: Logger;
   jsonBodyLimit: string;
+  /** Express's 'trust proxy' (TRUST_PROXY): whose X-Forwarded-For gives `req.ip`. */
+  trustProxy?: false | number | string;
   /** Reports whether the database and job queue answer (GET /v1/health). */
   health: () => Promise<Record<string, unknown>>;
   version: string;
@@ -59,6 +61,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(
     pinoHttp({
       logger: deps.log,
