@@ -126,7 +126,7 @@ export async function runCustomerFile(size: Size): Promise<BenchResult[]> {
           `upload (counted: ${fmtInt(counts.received)} received, ${fmtInt(counts.succeeded)} succeeded, ${fmtInt(counts.failed)} failed, ${fmtInt(counts.duplicates)} duplicates): ${fmtSec(uploadMs)} (${(bytes / 1e6 / (uploadMs / 1000)).toFixed(1)} MB/s); save → population ${fmtInt(target.population.count)} (${target.status}): ${fmtSec(proj.ms - uploadMs)}`,
           'PostgreSQL during upload and count (backends of the service; sampled every 20 ms):',
           ...sampled.top.map((l) => `  ${l}`),
-          `RSS of the service process: ${proj.startRssMb.toFixed(0)} MB before, peak ${proj.peakRssMb.toFixed(0)} MB during upload and count; peak JS heap used ${proj.peakHeapMb.toFixed(0)} MB, external ${proj.peakExternalMb.toFixed(0)} MB`,
+          `RSS of the service process: ${proj.startRssMb.toFixed(0)} MB before, peak ${proj.peakRssMb.toFixed(0)} MB during upload and count (${fmtSec(proj.peakAtMs)} after the start; the upload ended at ${fmtSec(uploadMs)}); peak JS heap used ${proj.peakHeapMb.toFixed(0)} MB, external ${proj.peakExternalMb.toFixed(0)} MB`,
           ...(atFull ? [] : [`linear extrapolation to 200 MB: ${fmtSec((proj.ms * 200e6) / bytes)} (the fixed costs make it pessimistic)`]),
         ],
       },

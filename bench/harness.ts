@@ -107,7 +107,7 @@ export function collectGarbage(): void {
 export async function measure<T>(
   fn: () => Promise<T>,
   profileAs?: string,
-): Promise<{ value: T; ms: number; peakRssMb: number; startRssMb: number; peakHeapMb: number; peakExternalMb: number }> {
+): Promise<{ value: T; ms: number; peakRssMb: number; startRssMb: number; peakHeapMb: number; peakExternalMb: number; peakAtMs: number }> {
   const dir = process.env.BENCH_CPU_PROFILE;
   if (dir && profileAs) return cpuProfiled(path.join(dir, `${profileAs}.cpuprofile`), () => measure(fn));
   collectGarbage();
@@ -115,21 +115,24 @@ export async function measure<T>(
   let peak = startRss;
   let heap = 0;
   let external = 0;
+  let peakAt = 0;
+  let t0 = performance.now();
   const sample = () => {
     const m = process.memoryUsage();
+    if (m.rss > peak) peakAt = performance.now() - t0;
     peak = Math.max(peak, m.rss);
     heap = Math.max(heap, m.heapUsed);
     external = Math.max(external, m.external);
   };
   sample();
   const timer = setInterval(sample, 10);
-  const t0 = performance.now();
+  t0 = performance.now();
   try {
     const value = await fn();
     const ms = performance.now() - t0;
     sample();
     const mb = (n: number) => n / 2 ** 20;
-    return { value, ms, peakRssMb: mb(peak), startRssMb: mb(startRss), peakHeapMb: mb(heap), peakExternalMb: mb(external) };
+    return { value, ms, peakRssMb: mb(peak), startRssMb: mb(startRss), peakHeapMb: mb(heap), peakExternalMb: mb(external), peakAtMs: peakAt };
   } finally {
     clearInterval(timer);
   }
