@@ -2,6 +2,7 @@
  * The one place that reads the environment. Everything else receives a `Config`.
  * Every variable is listed in README.md ("Configuration").
  */
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -128,4 +129,40 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
     trustProxy: trustProxy(env),
   };
+}
+
+/**
+ * What the `cdp` client commands need to call a running service. The environment wins over the
+ * file `cdp login` writes (src/cli/client/credentials.ts reads it).
+ */
+export interface ClientConfig {
+  /** Base URL of the API, without a trailing slash. */
+  url?: string;
+  apiKey?: string;
+  /** `$XDG_CONFIG_HOME/cdp/credentials.json` (XDG_CONFIG_HOME defaults to ~/.config). */
+  credentialsFile: string;
+}
+
+export function loadClientConfig(env: Env = process.env): ClientConfig {
+  const url = str(env, 'CDP_URL');
+  if (url !== undefined) checkApiUrl(url, 'CDP_URL');
+  const configHome = str(env, 'XDG_CONFIG_HOME') ?? path.join(os.homedir(), '.config');
+  return {
+    url: url?.replace(/\/+$/, ''),
+    apiKey: str(env, 'CDP_API_KEY'),
+    credentialsFile: path.join(configHome, 'cdp', 'credentials.json'),
+  };
+}
+
+/** An http(s) URL of the API, or an error naming where it came from. */
+export function checkApiUrl(url: string, source: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new Error(`Configuration: ${source} must be the API's http(s) URL, e.g. http://127.0.0.1:8080; got "${url}"`);
+  }
 }

@@ -46,8 +46,11 @@ describe('cdp CLI', () => {
     expect(key.stdout).not.toContain(rows[0].secret_hash);
   });
 
-  it('refuses an unknown role and an unknown account with a clear message and exit code 1', async () => {
-    await expect(cdp('accounts', 'keys', 'create', '--account', 'acc_x', '--role', 'root')).rejects.toMatchObject({ code: 1 });
+  it('refuses an unknown role (usage, exit code 2) and an unknown account (exit code 1) with a clear message', async () => {
+    await expect(cdp('accounts', 'keys', 'create', '--account', 'acc_x', '--role', 'root')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("error: option '--role <role>' argument 'root' is invalid"),
+    });
     await expect(cdp('accounts', 'keys', 'create', '--account', 'acc_missing', '--role', 'marketer')).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('Ad account acc_missing not found'),

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
- * `cdp` — start the service, run workers, migrate, administer accounts and keys.
+ * `cdp` — start the service, run workers, migrate, administer accounts and keys; and, as a client
+ * of a running service, load files, watch runs and look things up (src/cli/client/).
  * Progress goes to stderr; results (ids, the one-time admin key) to stdout. Logs are JSON.
+ * Exit codes: src/cli/exit.ts.
  */
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config';
 import { migrateLatest, openDatabase } from '../core/db';
 import { isCdpError } from '../core/errors';
@@ -17,6 +19,8 @@ import { runDemoFlow } from '../demo/flow';
 import { readBackCommands } from '../demo/read-back';
 import { startRuntime, version } from '../runtime';
 import { createServices } from '../services';
+import { addClientCommands } from './client';
+import { CliError, EXIT } from './exit';
 
 const progress = (step: string) => process.stderr.write(`… ${step}\n`);
 
@@ -85,7 +89,10 @@ async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Pro
 }
 
 const program = new Command();
+// Before any subcommand is added, so each inherits it: usage errors exit 2, not commander's 1.
+program.exitOverride();
 program.name('cdp').description('Partner-data prospecting CDP').version(version());
+program.commandsGroup('Service and administration (on this machine, on its database):');
 
 program
   .command('start')
@@ -214,8 +221,13 @@ keys
     }),
   );
 
+program.commandsGroup('Client (of a running service: CDP_URL and CDP_API_KEY, or cdp login):');
+addClientCommands(program, version());
+
 program.parseAsync(process.argv).catch((err: unknown) => {
+  // Commander has written its message (or the help) already.
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
   const message = isCdpError(err) ? `${err.title}: ${err.message}` : (err as Error).message;
-  process.stderr.write(`cdp: ${message}\n`);
-  process.exit(1);
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(err instanceof CliError ? err.exitCode : EXIT.failed);
 });
