@@ -27,9 +27,9 @@ describe('README', () => {
   });
 
   it('names the two commands and CI runs the README test command', () => {
-    expect(readme).toContain('npm install && npm run demo');
-    expect(readme).toContain('npm install && npm test');
+    expect(readme).toContain('npm ci && npm run demo');
+    expect(readme).toContain('npm ci && npm test');
     const ci = fs.readFileSync(path.join(__dirname, '..', '.ci', 'run'), 'utf8');
-    expect(ci).toMatch(/npm install[^\n]*\n(?:.*\n)*?npm test/);
+    expect(ci).toMatch(/npm ci[^\n]*\n(?:.*\n)*?npm test/);
   });
 });
