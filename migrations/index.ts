@@ -22,6 +22,8 @@ import * as scheduleRecurrence from './20261202_016_schedule_recurrence';
 import * as eventIds from './20261202_017_event_ids';
 import * as partitionedDatasets from './20261202_018_partitioned_datasets';
 import * as trackerEventsLean from './20261202_019_tracker_events_lean';
+import * as accountKeys from './20261203_020_account_keys';
+import * as trackerKeys from './20261203_021_tracker_keys';
 
 export interface Migration {
   name: string;
@@ -49,4 +51,6 @@ export const migrations: Migration[] = [
   { name: '20261202_017_event_ids', ...eventIds },
   { name: '20261202_018_partitioned_datasets', ...partitionedDatasets },
   { name: '20261202_019_tracker_events_lean', ...trackerEventsLean },
+  { name: '20261203_020_account_keys', ...accountKeys },
+  { name: '20261203_021_tracker_keys', ...trackerKeys },
 ];

@@ -213,6 +213,7 @@ describe('SFTP source', () => {
     const [claim] = await api
       .db('dataflow_files')
       .insert({
+        ad_account_id: api.adAccountId,
         dataflow_id: flow.body.id,
         path: '/killed/k.csv',
         fingerprint: `${stat.size}:${Math.floor(stat.mtimeMs / 1000) * 1000}`,

@@ -134,7 +134,7 @@ it('a load left behind by a process that died fails at recovery and its table go
   const id = created.body.id;
   await api.as(p.token).put(`/v1/batches/${id}/files/a.csv`).set('Content-Type', csv).send(prospectCsv([{ id: 'D1' }, { id: 'D2' }, { id: 'D3' }])).expect(200);
   // What a process killed mid-file leaves: a file marked loading by an instance that is gone.
-  await api.db('batch_files').insert({ id: `bf_dead_${Date.now()}`, batch_id: id, file_index: 2, name: 'b.csv', status: 'loading', loader: 999_999 });
+  await api.db('batch_files').insert({ id: `bf_dead_${Date.now()}`, ad_account_id: api.adAccountId, batch_id: id, file_index: 2, name: 'b.csv', status: 'loading', loader: 999_999 });
   expect(await api.runtime.services.batches.recoverLoads([], 0)).toBeGreaterThanOrEqual(1);
   const batch = (await api.as(p.token).get(`/v1/batches/${id}`).expect(200)).body;
   expect(batch.status).toBe('failed');

@@ -6,6 +6,7 @@
  */
 import { openTestDatabase } from './helpers/harness';
 import { partition } from '../migrations/20261202_018_partitioned_datasets';
+import { addAccountColumn } from '../migrations/20261203_020_account_keys';
 import { attachBatchSql, createStagingTableSql, type StoredColumn } from '../src/datasets/storage';
 
 type TestDb = Awaited<ReturnType<typeof openTestDatabase>>;
@@ -41,6 +42,8 @@ async function legacyTable(): Promise<void> {
 it('keeps every row in partition 0, continues row ids and lets a batch be attached beside it', async () => {
   await legacyTable();
   await database.db.transaction((tx) => partition(tx, table));
+  // …and migration 020 gives it its account, as it does every dataset table.
+  await addAccountColumn(database.db, 'cdp_data', table, 'act_legacy');
 
   const parts = (await database.db.raw(`select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = ?::regclass`, [`cdp_data.${table}`])).rows;
   expect(parts.map((r: { relname: string }) => r.relname)).toEqual([`${table}_p0`]);
@@ -66,7 +69,7 @@ it('keeps every row in partition 0, continues row ids and lets a batch be attach
 
   // A large batch attached as partition 7: L1's record in partition 0 stops being current.
   const staging = 'b_legacytest';
-  await database.db.raw(createStagingTableSql(staging, table, 'batch_d', 7, columns));
+  await database.db.raw(createStagingTableSql(staging, { table, adAccountId: 'act_legacy' }, 'batch_d', 7, columns));
   await database.db.raw(`insert into cdp_staging.?? ("_cdp_file", "_cdp_row", "_cdp_identity", "partnerID", "homeAddress__city") values (1, 1, 'L1', 'L1', 'Daegu'), (1, 2, 'L9', 'L9', null)`, [staging]);
   await database.db.transaction(async (tx) => {
     for (const sql of attachBatchSql(table, staging, 7, columns, [], { batchId: 'batch_d', seq: 4, profile: true, actor: null })) await tx.raw(sql);

@@ -89,7 +89,7 @@ export class ExportFiles {
    * each part published only when complete; returns the run's counts and the published files.
    */
   async write(plan: ExportPlan, pins: Pins, at: Date, runId: string): Promise<{ counts: RunCounts; files: PublishedFile[] }> {
-    const writer = openWriter(this.ctx, plan.destination, this.uploadJournal(runId));
+    const writer = openWriter(this.ctx, plan.destination, this.uploadJournal(plan.destination.ad_account_id, runId));
     // Uploads an earlier attempt started and never ended (it was killed): abort them first.
     const left = await this.ctx.db('activation_run_uploads').where({ run_id: runId }).select('key', 'upload_id as uploadId');
     if (left.length) {
@@ -318,10 +318,14 @@ export class ExportFiles {
   }
 
   /** The run's list of S3 multipart uploads in flight (activation_run_uploads). */
-  private uploadJournal(runId: string): UploadJournal {
+  private uploadJournal(adAccountId: string, runId: string): UploadJournal {
     return {
       started: async (u) => {
-        await this.ctx.db('activation_run_uploads').insert({ run_id: runId, key: u.key, upload_id: u.uploadId }).onConflict(['run_id', 'upload_id']).ignore();
+        await this.ctx
+          .db('activation_run_uploads')
+          .insert({ ad_account_id: adAccountId, run_id: runId, key: u.key, upload_id: u.uploadId })
+          .onConflict(['run_id', 'upload_id', 'ad_account_id'])
+          .ignore();
       },
       ended: async (u) => {
         await this.ctx.db('activation_run_uploads').where({ run_id: runId, upload_id: u.uploadId }).delete();

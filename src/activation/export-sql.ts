@@ -253,11 +253,11 @@ export function targetExportRows(plan: ExportPlan, runId: string, targetId: stri
 }
 
 /** Materialises a target's exported members for a run (set-based, in the pinning transaction). */
-export function pinTargetSql(runId: string, targetId: string, members: SqlFragment): Sql {
+export function pinTargetSql(adAccountId: string, runId: string, targetId: string, members: SqlFragment): Sql {
   return {
-    sql: `insert into activation_target_members (run_id, target_id, person_id, identity)
-          select ?, ?, m.person_id, m.identity from (${members.sql}) m`,
-    bindings: [runId, targetId, ...members.bindings],
+    sql: `insert into activation_target_members (ad_account_id, run_id, target_id, person_id, identity)
+          select ?, ?, ?, m.person_id, m.identity from (${members.sql}) m`,
+    bindings: [adAccountId, runId, targetId, ...members.bindings],
   };
 }
 

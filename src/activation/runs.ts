@@ -199,7 +199,7 @@ export class Runs {
   private async pinTarget(tx: Queryable, caller: Caller, plan: ExportPlan, runId: string, t: ExportPlan['targets'][number]): Promise<void> {
     const { targets, universe } = this.ctx.firstParty();
     const people = await targets.peopleOf(tx, caller, t.row);
-    const { sql, bindings } = pinTargetSql(runId, t.id, targetMembersSql(universe, caller.adAccountId, people, plan.identity!));
+    const { sql, bindings } = pinTargetSql(caller.adAccountId, runId, t.id, targetMembersSql(universe, caller.adAccountId, people, plan.identity!));
     await tx.raw(sql, bindings as never[]);
   }
 

@@ -187,7 +187,7 @@ export class UploadStore {
           updated_at: now,
         });
         const file = await checkHeader(text, spec, input.fileName);
-        const counts = await this.load(tx, id, spec, file);
+        const counts = await this.load(tx, caller.adAccountId, id, spec, file);
         const [row]: UploadRow[] = await tx('target_uploads')
           .where({ id })
           .update({
@@ -221,7 +221,7 @@ export class UploadStore {
   }
 
   /** The rows of the file → COPY into staging → distinct nodes and failures, set-based. */
-  private async load(tx: Tx, uploadId: string, spec: UploadSpec, file: CheckedFile): Promise<UploadCounts> {
+  private async load(tx: Tx, adAccountId: string, uploadId: string, spec: UploadSpec, file: CheckedFile): Promise<UploadCounts> {
     await tx.raw(
       // `value` holds the normalised identifier of a valid row (the node without its kind prefix:
       // shorter to send, and in "C" order it sorts on the identifier's own characters), or the raw
@@ -270,14 +270,14 @@ export class UploadStore {
     // conflict (ON CONFLICT's speculative insertion cost ~10 %).
     await tx.raw(`set local work_mem = '64MB'`);
     const entries = await tx.raw(
-      `insert into target_upload_entries (upload_id, node)
-       select ?, ? || value from upload_staging where rule is null group by value order by value`,
-      [uploadId, `${spec.nodeKind}:`],
+      `insert into target_upload_entries (upload_id, node, ad_account_id)
+       select ?, ? || value, ? from upload_staging where rule is null group by value order by value`,
+      [uploadId, `${spec.nodeKind}:`, adAccountId],
     );
     await tx.raw(
-      `insert into target_upload_failures (upload_id, row_number, value, rule, message)
-       select ?, row_number, value, rule, message from upload_staging where rule is not null`,
-      [uploadId],
+      `insert into target_upload_failures (upload_id, row_number, value, rule, message, ad_account_id)
+       select ?, row_number, value, rule, message, ? from upload_staging where rule is not null`,
+      [uploadId, adAccountId],
     );
     const succeeded = entries.rowCount as number;
     // Counting an upload joins its entries to the universe; while the statistics do not know this

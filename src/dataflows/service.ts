@@ -374,7 +374,7 @@ export class DataflowService {
     connector: SourceConnector,
     file: RemoteFile,
   ): Promise<{ status: 'skipped' | 'ingested' | 'failed' | 'retry'; input: number; output: number; failed: number; error?: string }> {
-    const claim = await this.claim(flow.id, runId, file);
+    const claim = await this.claim(flow, runId, file);
     if (!claim) return { status: 'skipped', input: 0, output: 0, failed: 0 };
     // A previous worker may have finished the batch and died before marking the file.
     if (claim.batch_id) {
@@ -434,18 +434,18 @@ export class DataflowService {
    * Takes a file version for this run, or returns null when another run has it or it is done.
    * New versions are inserted; `retry` ones and `processing` ones whose lease ran out are taken over.
    */
-  private async claim(dataflowId: string, runId: string, file: RemoteFile): Promise<FileClaim | null> {
+  private async claim(flow: DataflowRow, runId: string, file: RemoteFile): Promise<FileClaim | null> {
     const lease = new Date(Date.now() + this.options.leaseMs);
     const { rows } = await this.db.raw(
-      `insert into dataflow_files (dataflow_id, path, fingerprint, size, modified_at, status, run_id, attempts, lease_until)
-       values (?, ?, ?, ?, ?, 'processing', ?, 1, ?)
-       on conflict (dataflow_id, path, fingerprint) do update
+      `insert into dataflow_files (ad_account_id, dataflow_id, path, fingerprint, size, modified_at, status, run_id, attempts, lease_until)
+       values (?, ?, ?, ?, ?, ?, 'processing', ?, 1, ?)
+       on conflict (dataflow_id, path, fingerprint, ad_account_id) do update
          set status = 'processing', run_id = excluded.run_id, attempts = dataflow_files.attempts + 1,
              lease_until = excluded.lease_until, error = null, updated_at = now()
          where (dataflow_files.status = 'retry' and dataflow_files.attempts < ?)
             or (dataflow_files.status = 'processing' and dataflow_files.lease_until < now())
        returning id, status, batch_id, attempts`,
-      [dataflowId, file.path, file.fingerprint, file.size, file.modifiedAt, runId, lease, this.options.maxFileAttempts],
+      [flow.ad_account_id, flow.id, file.path, file.fingerprint, file.size, file.modifiedAt, runId, lease, this.options.maxFileAttempts],
     );
     return (rows[0] as FileClaim | undefined) ?? null;
   }

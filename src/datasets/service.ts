@@ -154,8 +154,8 @@ export class DatasetService {
         primary_namespace_id: primary.identity!.namespaceId,
         created_by: caller.keyId,
       });
-      await this.saveColumns(tx, id, columns);
-      await tx.raw(createDataTableSql(table, columns));
+      await this.saveColumns(tx, caller.adAccountId, id, columns);
+      await tx.raw(createDataTableSql(table, caller.adAccountId, columns));
       if (input.labels?.length) await this.governance.setDatasetLabels(caller, id, input.labels, tx);
       const dataset = await this.load(tx, caller, id);
       await this.audit.record(tx, caller, { action: 'create', resourceType: 'dataset', resourceId: id, after: dataset });
@@ -330,7 +330,7 @@ export class DatasetService {
     if (added.length === 0) return storage;
     await inTransaction(q, async (tx) => {
       await tx.raw(addColumnsSql(storage.dataset.table_name, added));
-      await this.saveColumns(tx, id, added, storage.columns.length);
+      await this.saveColumns(tx, storage.dataset.ad_account_id, id, added, storage.columns.length);
     });
     return toStorage(storage.dataset, storage.fields, [...storage.columns, ...added]);
   }
@@ -395,11 +395,12 @@ export class DatasetService {
     return { storage: toStorage(dataset, fields, columns), added: planned.slice(columns.length) };
   }
 
-  private async saveColumns(tx: Tx, id: string, columns: readonly StoredColumn[], offset = 0): Promise<void> {
+  private async saveColumns(tx: Tx, adAccountId: string, id: string, columns: readonly StoredColumn[], offset = 0): Promise<void> {
     if (columns.length === 0) return;
     await tx('dataset_columns').insert(
       columns.map((c, i) => ({
         dataset_id: id,
+        ad_account_id: adAccountId,
         position: offset + i + 1,
         field_path: c.fieldPath,
         column_name: c.columnName,

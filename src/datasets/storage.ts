@@ -19,6 +19,8 @@ export const STAGING_SCHEMA = 'cdp_staging';
 
 /** Bookkeeping columns of every dataset table. */
 export const SYS = {
+  /** The ad account, a constant default: the distribution column under Citus (docs/citus.md). */
+  account: '_cdp_account',
   rid: '_cdp_rid',
   part: '_cdp_part',
   batch: '_cdp_batch_id',
@@ -155,13 +157,14 @@ function dataIndexes(table: string): { name: string; on: string }[] {
   ];
 }
 
-export function createDataTableSql(table: string, columns: readonly StoredColumn[]): string {
+export function createDataTableSql(table: string, adAccountId: string, columns: readonly StoredColumn[]): string {
   const t = qualifiedData(table);
   const cols = columns.map((c) => `${ident(c.columnName)} ${c.columnType}`);
   const seq = ridSequence(table);
   return [
     `create sequence ${seq}`,
     `create table ${t} (
+      ${ident(SYS.account)} text not null default ${literal(adAccountId)},
       ${ident(SYS.rid)} bigint not null default nextval('${seq.replace(/'/g, "''")}'::regclass),
       ${ident(SYS.part)} integer not null default ${MAIN_PART},
       ${ident(SYS.batch)} text not null,
@@ -197,15 +200,22 @@ export function addColumnsSql(table: string, columns: readonly StoredColumn[]): 
 /**
  * A batch's own table: what the parser produced (the loadable columns, file, row, the identity)
  * plus what partition `part` of dataset table `data` needs from the start — its rid sequence,
- * batch id and part as defaults, and the CHECK that lets ATTACH skip its validation scan. Each
+ * account, batch id and part as defaults, and the CHECK that lets ATTACH skip its validation scan. Each
  * row starts current; completing the batch un-marks the earlier rows of identities it repeats.
  * Logged, as the dataset is: a partition cannot be made logged later without writing it again.
  */
-export function createStagingTableSql(table: string, data: string, batchId: string, part: number, columns: readonly StoredColumn[]): string {
+export function createStagingTableSql(
+  table: string,
+  data: { table: string; adAccountId: string },
+  batchId: string,
+  part: number,
+  columns: readonly StoredColumn[],
+): string {
   const cols = columns.filter((c) => !c.system).map((c) => `${ident(c.columnName)} ${c.columnType}`);
-  const seq = ridSequence(data);
+  const seq = ridSequence(data.table);
   const p = ident(SYS.part);
   return `create table ${qualifiedStaging(table)} (
+    ${ident(SYS.account)} text not null default ${literal(data.adAccountId)},
     ${ident(SYS.rid)} bigint not null default nextval(${literal(seq)}::regclass),
     ${ident(SYS.batch)} text not null default ${literal(batchId)},
     ${p} integer not null default ${literal(part)} check (${p} >= ${literal(part)} and ${p} < ${literal(part + 1)}),

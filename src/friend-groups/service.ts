@@ -257,11 +257,11 @@ export class FriendGroupService {
     const added = await this.db.transaction(async (tx) => {
       await this.findChannel(tx, caller, channelId, true);
       const { rows } = await tx.raw(
-        `insert into talk_channel_friends (channel_id, node, added_at)
-         select ?, n, ? from unnest(?::text[]) as n
-         on conflict (channel_id, node) do nothing
+        `insert into talk_channel_friends (channel_id, node, added_at, ad_account_id)
+         select ?, n, ?, ? from unnest(?::text[]) as n
+         on conflict (channel_id, node, ad_account_id) do nothing
          returning node`,
-        [channelId, this.clock.now(), nodes],
+        [channelId, this.clock.now(), caller.adAccountId, nodes],
       );
       await this.universe.append(tx, caller.adAccountId, nodes.map((n) => [n]));
       if (rows.length > 0) {

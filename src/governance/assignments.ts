@@ -67,7 +67,7 @@ async function changeFieldLabels(
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await tx('label_assignments')
           .insert(rows.slice(i, i + INSERT_CHUNK))
-          .onConflict(['target_kind', 'target_id', 'field_path', 'label'])
+          .onConflict(['target_kind', 'target_id', 'field_path', 'label', 'ad_account_id'])
           .ignore();
       }
     } else {
@@ -141,7 +141,7 @@ export async function setDatasetLabels(ctx: GovernanceContext, caller: Caller, d
     if (wanted.length > 0) {
       await tx('label_assignments')
         .insert(wanted.map((label) => ({ ...base, field_path: '', label, created_by: caller.keyId })))
-        .onConflict(['target_kind', 'target_id', 'field_path', 'label'])
+        .onConflict(['target_kind', 'target_id', 'field_path', 'label', 'ad_account_id'])
         .ignore();
     }
     if (JSON.stringify(before) !== JSON.stringify(wanted)) {

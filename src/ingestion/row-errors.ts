@@ -16,6 +16,7 @@ export class RowErrorLog {
 
   constructor(
     private readonly db: Db,
+    private readonly adAccountId: string,
     private readonly batchId: string,
     private readonly fileIndex: number,
     private readonly fileName: string,
@@ -36,6 +37,7 @@ export class RowErrorLog {
     // PostgreSQL text cannot hold NUL; the raw value shows it as \0 instead of failing the file.
     const clean = (v: string | null) => (v === null ? null : v.replace(/\u0000/g, '\\0'));
     const rows = this.pending.splice(0).slice(0, this.storable).map((e) => ({
+      ad_account_id: this.adAccountId,
       batch_id: this.batchId,
       file_index: this.fileIndex,
       file_name: this.fileName,

@@ -268,7 +268,7 @@ export class BatchService {
         source,
         created_by: caller.keyId,
       });
-      await tx.raw(createStagingTableSql(staging, storage.dataset.table_name, id, part, storage.columns));
+      await tx.raw(createStagingTableSql(staging, { table: storage.dataset.table_name, adAccountId: storage.dataset.ad_account_id }, id, part, storage.columns));
     });
     return { id, storage };
   }
@@ -306,7 +306,7 @@ export class BatchService {
     let input_ = 0;
     let ok = 0;
     let failed = 0;
-    const errors = new RowErrorLog(this.db, batchId, fileIndex, name);
+    const errors = new RowErrorLog(this.db, batch.ad_account_id, batchId, fileIndex, name);
 
     // Each load holds one connection for its COPY and briefly needs a second (row errors, status):
     // at most half the pool loads at once, so loads can never take every connection and wait forever.
@@ -482,7 +482,7 @@ export class BatchService {
       const locked = await tx('batches').where({ id: batchId }).forUpdate().first();
       if (locked?.status !== 'loading') throw new Conflict(`Batch ${batchId} is ${locked?.status}; files can only be added while it is loading`);
       const [{ next }] = (await tx.raw('select coalesce(max(file_index), 0) + 1 as next from batch_files where batch_id = ?', [batchId])).rows;
-      await tx('batch_files').insert({ id: fileId, batch_id: batchId, file_index: next, name, status: 'loading', loader: this.instance() });
+      await tx('batch_files').insert({ id: fileId, ad_account_id: locked.ad_account_id, batch_id: batchId, file_index: next, name, status: 'loading', loader: this.instance() });
       return Number(next);
     });
   }

@@ -101,8 +101,9 @@ export async function trainAndScore(db: Db, features: FeatureReader, input: Buil
     const best = top.ranked();
     const k = best.people.length;
     for (let i = 0; i < k; i += chunkPeople) {
-      await tx.raw(`insert into lookalike_scores (target_id, person_id, score) select ?, t.p, t.s from unnest(?::bigint[], ?::float8[]) as t(p, s)`, [
+      await tx.raw(`insert into lookalike_scores (target_id, ad_account_id, person_id, score) select ?, ?, t.p, t.s from unnest(?::bigint[], ?::float8[]) as t(p, s)`, [
         id,
+        a,
         best.people.slice(i, i + chunkPeople),
         best.scores.slice(i, i + chunkPeople),
       ]);

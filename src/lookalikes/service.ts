@@ -317,7 +317,11 @@ export class LookalikeService {
           sql: 'select person_id from lookalike_scores where target_id = ? order by score desc, person_id limit ?',
           bindings: [id, c.k],
         });
-        await tx.raw(`insert into lookalike_members (target_id, node) select ?, n.node from (${nodes.sql}) n on conflict do nothing`, [id, ...nodes.bindings]);
+        await tx.raw(`insert into lookalike_members (target_id, ad_account_id, node) select ?, ?, n.node from (${nodes.sql}) n on conflict do nothing`, [
+          id,
+          row.ad_account_id,
+          ...nodes.bindings,
+        ]);
       }
       const resultPeople = await this.populations.countPeople(tx, row.ad_account_id, this.membersPeople(row.ad_account_id, id), false);
       const report: BuildReport = {

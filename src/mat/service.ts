@@ -398,30 +398,36 @@ function postbackSql(linkCode: LinkCodeRow, vendor: MatVendor, send: Postback[],
             select * from jsonb_to_recordset(?::jsonb) as x(n int, key text, event text, vendor_event text, adid text, occurred_at timestamptz)
           ),
           seen as (
-            insert into mat_postback_ids (link_code_id, vendor, postback_key, received_at)
-            select ?, ?, key, ? from input where key is not null order by key
-            on conflict (link_code_id, vendor, postback_key) do update set received_at = excluded.received_at
+            insert into mat_postback_ids (ad_account_id, link_code_id, vendor, postback_key, received_at)
+            select ?, ?, ?, key, ? from input where key is not null order by key
+            on conflict (link_code_id, vendor, postback_key, ad_account_id) do update set received_at = excluded.received_at
               where mat_postback_ids.received_at < excluded.received_at - interval '${DEDUP_HOURS} hours'
             returning postback_key
           ),
           ins as (
-            insert into mat_postbacks (link_code_id, vendor, event, vendor_event, adid, occurred_at, received_at)
-            select ?, ?, x.event, x.vendor_event, x.adid, x.occurred_at, ?
+            insert into mat_postbacks (ad_account_id, link_code_id, vendor, event, vendor_event, adid, occurred_at, received_at)
+            select ?, ?, ?, x.event, x.vendor_event, x.adid, x.occurred_at, ?
             from input x where x.key is null or x.key in (select postback_key from seen)
             order by x.n
             returning seq, event, adid
           ),
           received as (
-            insert into mat_received (link_code_id, vendor, event, first_collected_at, last_collected_at, count)
-            select ?, ?, event, ?, ?, count(*) from ins group by event
-            on conflict (link_code_id, vendor, event) do update set
+            insert into mat_received (ad_account_id, link_code_id, vendor, event, first_collected_at, last_collected_at, count)
+            select ?, ?, ?, event, ?, ?, count(*) from ins group by event
+            on conflict (link_code_id, vendor, event, ad_account_id) do update set
               last_collected_at = greatest(mat_received.last_collected_at, excluded.last_collected_at),
               first_collected_at = least(mat_received.first_collected_at, excluded.first_collected_at),
               count = mat_received.count + excluded.count
           ),
           inbox as (${inbox.sql})
           select count(*)::int as stored from ins`,
-    bindings: [JSON.stringify(rows), linkCode.id, vendor, now, linkCode.id, vendor, now, linkCode.id, vendor, now, now, ...inbox.bindings],
+    bindings: [
+      JSON.stringify(rows),
+      ...[linkCode.ad_account_id, linkCode.id, vendor, now],
+      ...[linkCode.ad_account_id, linkCode.id, vendor, now],
+      ...[linkCode.ad_account_id, linkCode.id, vendor, now, now],
+      ...inbox.bindings,
+    ],
   };
 }
 

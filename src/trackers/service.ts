@@ -87,11 +87,19 @@ export class TrackerService {
       await this.assertNameFree(tx, caller, name);
       let row: TrackerRow | undefined;
       while (!row) {
-        [row] = await tx<TrackerRow>('trackers')
-          .insert({ id: newId('trk'), organization_id: caller.organizationId, track_id: newTrackId(), name, created_by: caller.keyId })
-          .onConflict('track_id')
-          .ignore()
-          .returning('*');
+        // The schema keeps track_id unique per organisation (the key Citus can keep, docs/citus.md);
+        // across organisations this check does. Only a concurrent draw of the same 63 random bits
+        // by another organisation could pass it twice.
+        const trackId = newTrackId();
+        [row] = (
+          await tx.raw(
+            `insert into trackers (id, organization_id, track_id, name, created_by)
+             select ?, ?, ?, ?, ? where not exists (select 1 from trackers where track_id = ?)
+             on conflict (track_id, organization_id) do nothing
+             returning *`,
+            [newId('trk'), caller.organizationId, trackId, name, caller.keyId, trackId],
+          )
+        ).rows as TrackerRow[];
       }
       const right = await this.grant(tx, caller, row, 'MASTER');
       await this.audit.record(tx, caller, { action: 'create', resourceType: 'tracker', resourceId: row.track_id, after: { name, organizationId: caller.organizationId } });
@@ -458,7 +466,7 @@ export class TrackerService {
 
   private async grant(tx: Tx, caller: Caller, tracker: TrackerRow, role: TrackerRole): Promise<string> {
     const id = newId('tkr');
-    await tx('tracker_rights').insert({ id, tracker_id: tracker.id, ad_account_id: caller.adAccountId, role, created_by: caller.keyId });
+    await tx('tracker_rights').insert({ id, tracker_id: tracker.id, organization_id: tracker.organization_id, ad_account_id: caller.adAccountId, role, created_by: caller.keyId });
     await this.populations.track(tx, { adAccountId: caller.adAccountId, subjectType: TRACKER_SUBJECT, subjectId: id, cadenceMs: HOUR_MS, minimum: 0 });
     await this.audit.record(tx, caller, { action: 'create', resourceType: 'tracker_right', resourceId: id, after: { trackId: tracker.track_id, role } });
     return id;
