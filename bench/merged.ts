@@ -78,7 +78,7 @@ export async function mergedAudienceBench(stack: Stack, size: Size, profiles: nu
   let basePeak = 0;
   for (let i = 0; i < reps; i++) {
     await pg.query('truncate bench_members');
-    const m = await measure(() => pg.query(`insert into bench_members (evaluation_id, namespace_id, identity) select $1, $2, identity from (${handSelect}) m`, [`bench${i}`, nsId]));
+    const m = await measure(() => pg.query(`insert into bench_members (evaluation_id, namespace_id, identity, ad_account_id) select $1, $2, identity, $3 from (${handSelect}) m`, [`bench${i}`, nsId, stack.adAccountId]));
     baseMs.push(m.ms);
     basePeak = m.peakRssMb;
   }
@@ -99,8 +99,8 @@ export async function mergedAudienceBench(stack: Stack, size: Size, profiles: nu
   const members = s.audiences.membersSql(resolved.sources);
   // The plans (not executed) of both stored statements, for a report whose goal is not met.
   const plans = [
-    ...(await explain('EXPLAIN, project statement (insert):', () => s.db.raw(`explain insert into audience_members (evaluation_id, namespace_id, identity) select 'x', namespace_id, identity from (${members.sql}) m`, members.bindings as never[]))),
-    ...(await explain('EXPLAIN, hand-written (insert):', () => pg.query(`explain insert into audience_members (evaluation_id, namespace_id, identity) select 'x', $1, identity from (${handSelect}) m`, [nsId]))),
+    ...(await explain('EXPLAIN, project statement (insert):', () => s.db.raw(`explain insert into audience_members (evaluation_id, namespace_id, identity, ad_account_id) select 'x', namespace_id, identity, 'x' from (${members.sql}) m`, members.bindings as never[]))),
+    ...(await explain('EXPLAIN, hand-written (insert):', () => pg.query(`explain insert into audience_members (evaluation_id, namespace_id, identity, ad_account_id) select 'x', $1, identity, 'x' from (${handSelect}) m`, [nsId]))),
   ];
   const project: Side = { what: 'first evaluation over two datasets of one namespace, polled every 25 ms until success', ms: evals[0].ms, amount: profiles, unit: 'profiles', peakRssMb: evals[0].peakRssMb };
   const baseline: Side = { what: 'hand-written FULL JOIN merge, INSERT … SELECT into a table like audience_members (median of 3)', ms: median(baseMs), amount: profiles, unit: 'profiles', peakRssMb: basePeak };

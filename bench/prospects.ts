@@ -176,19 +176,19 @@ async function audienceBench(
   const baseRuns: { ms: number; peakRssMb: number }[] = [];
   for (let i = 0; i < reps; i++) {
     await pg.query('truncate bench_members');
-    const b = await measure(async () => pg.query(`insert into bench_members (evaluation_id, namespace_id, identity) select $1, $2, identity from (${handSelect}) m`, [`bench${i}`, nsId]));
+    const b = await measure(async () => pg.query(`insert into bench_members (evaluation_id, namespace_id, identity, ad_account_id) select $1, $2, identity, $3 from (${handSelect}) m`, [`bench${i}`, nsId, stack.adAccountId]));
     if (b.value.rowCount !== size1) throw new Error(`hand-written insert stored ${b.value.rowCount} members, expected ${size1}`);
     baseRuns.push(b);
   }
   // Re-evaluations' baseline: the same work written by hand in one transaction each — store the
   // snapshot, count entered and exited against the previous one, and (the third) drop the oldest.
   await pg.query('truncate bench_members');
-  await pg.query(`insert into bench_members (evaluation_id, namespace_id, identity) select 'r1', $1, identity from (${handSelect}) m`, [nsId]);
+  await pg.query(`insert into bench_members (evaluation_id, namespace_id, identity, ad_account_id) select 'r1', $1, identity, $2 from (${handSelect}) m`, [nsId, stack.adAccountId]);
   const reRuns: number[] = [];
   for (const [k, dropOldest] of [[2, false], [3, true]] as const) {
     const r = await measure(async () => {
       await pg.query('begin');
-      const ins = await pg.query(`insert into bench_members (evaluation_id, namespace_id, identity) select $1, $2, identity from (${handSelect}) m`, [`r${k}`, nsId]);
+      const ins = await pg.query(`insert into bench_members (evaluation_id, namespace_id, identity, ad_account_id) select $1, $2, identity, $3 from (${handSelect}) m`, [`r${k}`, nsId, stack.adAccountId]);
       const counts = await pg.query(
         `select count(*) filter (where o.identity is null) as e, count(*) filter (where n.identity is null) as x
          from (select namespace_id, identity from bench_members where evaluation_id = $1) n
