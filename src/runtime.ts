@@ -15,7 +15,7 @@ import { projectRoot, requestSchemas } from './core/validation';
 import { createApp } from './http/app';
 import { drainable } from './http/drain';
 import { healthReport } from './http/health';
-import { allRoutes, createServices, defineJobs, scheduleJobs, Services } from './services';
+import { allRoutes, createServices, defineJobs, requeueLostRuns, scheduleJobs, Services } from './services';
 
 export interface Runtime {
   services: Services;
@@ -78,6 +78,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
     const services = createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) });
     services.batches.useInstance(() => instances.id);
+    services.dataflows.useInstance(instances);
     services.batches.configure({ partitionRows: config.ingestPartitionRows, maxPartitions: config.ingestMaxPartitions });
     services.trackers.configure({ ratePerSecond: config.collectRatePerSecond, burst: config.collectBurst, flushMs: config.collectFlushMs });
     services.mat.configure({ ratePerSecond: config.postbackRatePerSecond, burst: config.postbackBurst });
@@ -98,6 +99,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       progress(`starting workers (${jobs.kind === 'bull' ? 'Bull on Redis' : 'in-process queue'})`);
       await jobs.start();
       await scheduleJobs(services);
+      // Runs whose jobs Redis lost while no worker ran; later losses are found by the minute's pass.
+      await requeueLostRuns(services, null).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not look for runs whose jobs were lost; the next pass does'));
       services.scheduler.start(config.schedulerIntervalMs);
       closers.unshift(() => services.scheduler.stop());
     }

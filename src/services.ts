@@ -7,6 +7,7 @@ import { AccountService } from './accounts/service';
 import { auditRoutes } from './audit/routes';
 import { AuditService } from './audit/service';
 import { Clock, systemClock } from './core/clock';
+import { REQUEUE_JOB, REQUEUE_LOOKBACK_MS } from './core/requeue';
 import { Scheduler } from './core/scheduler';
 import { dailyAt, EVERY_MINUTE, hourlyAt } from './core/schedule';
 import type { Db } from './core/db';
@@ -229,6 +230,7 @@ export function defineJobs(s: Services): void {
   s.jobs.define<{ evaluationId: string }>(EVALUATE_JOB, async ({ evaluationId }) => s.audiences.runEvaluation(evaluationId));
   s.jobs.define(ACTIVATION_TICK_JOB, async () => ({ queued: await s.activation.queueDueRuns() }), { concurrency: 1 });
   s.jobs.define<{ runId: string }>(ACTIVATION_RUN_JOB, async ({ runId }) => s.activation.executeRun(runId));
+  s.jobs.define(REQUEUE_JOB, async () => ({ requeued: await requeueLostRuns(s, new Date(Date.now() - REQUEUE_LOOKBACK_MS)) }), { concurrency: 1 });
   s.jobs.define(LINK_TICK_JOB, async () => ({ linked: await s.universe.linkAllPending() }), { concurrency: 1 });
   s.jobs.define(POPULATION_TICK_JOB, async () => ({ counted: await s.populations.refreshDue() }), { concurrency: 1 });
   s.jobs.define<{ subjectId: string }>(POPULATION_REFRESH_JOB, async ({ subjectId }) => ({ counted: await s.populations.refresh(subjectId) }));
@@ -245,12 +247,29 @@ export function defineJobs(s: Services): void {
   s.jobs.define<{ targetId: string }>(LOOKALIKE_BUILD_JOB, async ({ targetId }) => ({ built: await s.lookalikes.buildNow(targetId) }), { concurrency: 1 });
 }
 
+/**
+ * Queued dataflow runs, evaluations and activation runs whose job the queue lost, queued again
+ * (core/requeue.ts); `since` null → all of them (a worker's start), else those made since then.
+ */
+export async function requeueLostRuns(s: Services, since: Date | null): Promise<number> {
+  const requeued = {
+    dataflowRuns: await s.dataflows.requeueLostRuns(since),
+    evaluations: await s.audiences.requeueLostEvaluations(since),
+    activationRuns: await s.activation.requeueLostRuns(since),
+  };
+  const total = requeued.dataflowRuns + requeued.evaluations + requeued.activationRuns;
+  if (total) s.log.warn(requeued, 'queued again runs whose jobs were missing from the queue (Redis lost its data, or a process stopped before queueing them)');
+  return total;
+}
+
 /** Recurring schedules (UTC), declared in PostgreSQL once workers run (src/core/scheduler.ts). */
 export async function scheduleJobs(s: Services): Promise<void> {
   await s.scheduler.declare('datasets.expire', EVERY_MINUTE, 'datasets.expire');
   await s.scheduler.declare(TICK_JOB, EVERY_MINUTE, TICK_JOB);
   await s.scheduler.declare(AUDIENCE_TICK_JOB, EVERY_MINUTE, AUDIENCE_TICK_JOB);
   await s.scheduler.declare(ACTIVATION_TICK_JOB, EVERY_MINUTE, ACTIVATION_TICK_JOB);
+  // Runs whose jobs Redis lost (restarted without its data) are queued again within minutes.
+  await s.scheduler.declare(REQUEUE_JOB, EVERY_MINUTE, REQUEUE_JOB);
   await s.scheduler.declare(LINK_TICK_JOB, EVERY_MINUTE, LINK_TICK_JOB);
   await s.scheduler.declare(POPULATION_TICK_JOB, EVERY_MINUTE, POPULATION_TICK_JOB);
   // [schedule:customer-files]

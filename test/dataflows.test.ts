@@ -1,11 +1,15 @@
 /**
  * Source connectors end to end: SFTP (in-process ssh2 server) and S3 (s3rver) dataflows ingest
  * partner files into a dataset exactly once per file, across reruns, overlapping runs, dropped
- * connections and a worker that died after loading but before recording the file.
+ * connections, a worker that died after loading but before recording the file, and one that died
+ * while loading it (its claim is taken over at once; while its loader lives, never).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createKnex } from '../src/core/db';
+import { WORK_LOCK_CLASS } from '../src/core/instances';
+import { fileLockKey } from '../src/dataflows/ledger';
 import { expectProblem, startTestApi, TestApi } from './helpers/harness';
 import { eventually } from './helpers/poll';
 import { prospectCsv, ProspectSetup, setUpProspects } from './helpers/prospects';
@@ -20,7 +24,7 @@ let p: ProspectSetup;
 
 beforeAll(async () => {
   api = await startTestApi();
-  api.runtime.services.dataflows.configure({ retryBaseMs: 10, leaseMs: 60_000 });
+  api.runtime.services.dataflows.configure({ retryBaseMs: 10 });
   sftp = await startSftpServer();
   s3 = await startS3Server();
   p = await setUpProspects(api, 'Flow');
@@ -189,8 +193,8 @@ describe('SFTP source', () => {
       .post('/v1/dataflows', { name: 'Crash', connectionId: conn.id, datasetId, folder: '/crash', format: { format: 'csv' }, schedule: { frequency: 'hour' }, backfill: true })
       .expect(201);
     await runNow(flow.body.id);
-    // Rewind the ledger to the moment between "batch succeeded" and "file recorded", lease expired.
-    await api.db('dataflow_files').where({ dataflow_id: flow.body.id }).update({ status: 'processing', lease_until: new Date(Date.now() - 1000) });
+    // Rewind the ledger to the moment between "batch succeeded" and "file recorded"; its loader is gone (no lock held).
+    await api.db('dataflow_files').where({ dataflow_id: flow.body.id }).update({ status: 'processing' });
     const next = await runNow(flow.body.id);
     expect(next.files).toEqual([expect.objectContaining({ status: 'ingested' })]);
     expect(await datasetRecords(datasetId)).toBe(7);
@@ -198,46 +202,71 @@ describe('SFTP source', () => {
     expect(batches.body.items.filter((b: any) => b.status === 'success')).toHaveLength(1);
   });
 
-  it('a worker killed mid-batch leaves nothing visible; after its lease the file is loaded once', async () => {
-    const datasetId = await newDataset('killed');
-    const conn = await sftpConnection('Killed SFTP');
-    putSftp('killed', 'k.csv', rows('KL', 9));
+  /** What a loader that died mid-file leaves: its claim (with a lease when written by an earlier version) and a loading batch holding part of the file. */
+  async function killedMidFile(tag: string, lease: Date | null) {
+    const datasetId = await newDataset(tag);
+    const conn = await sftpConnection(`Killed SFTP ${tag}`);
+    putSftp(tag, 'k.csv', rows('KL', 9));
     const flow = await api
       .as(p.token)
-      .post('/v1/dataflows', { name: 'Killed', connectionId: conn.id, datasetId, folder: '/killed', format: { format: 'csv' }, schedule: { frequency: 'hour' }, backfill: true })
+      .post('/v1/dataflows', { name: `Killed ${tag}`, connectionId: conn.id, datasetId, folder: `/${tag}`, format: { format: 'csv' }, schedule: { frequency: 'hour' }, backfill: true })
       .expect(201);
-    // What a killed worker leaves: a claim with a live lease and a loading batch holding part of the file.
     const half = await api.as(p.token).post(`/v1/datasets/${datasetId}/batches`, { format: 'csv' }).expect(201);
     await api.as(p.token).put(`/v1/batches/${half.body.id}/files/k.csv`).set('Content-Type', 'text/csv').send(rows('KL', 4)).expect(200);
-    const stat = fs.statSync(path.join(sftp.root, 'killed', 'k.csv'));
+    const stat = fs.statSync(path.join(sftp.root, tag, 'k.csv'));
     const [claim] = await api
       .db('dataflow_files')
       .insert({
         ad_account_id: api.adAccountId,
         dataflow_id: flow.body.id,
-        path: '/killed/k.csv',
+        path: `/${tag}/k.csv`,
         fingerprint: `${stat.size}:${Math.floor(stat.mtimeMs / 1000) * 1000}`,
         size: stat.size,
         modified_at: stat.mtime,
         status: 'processing',
         batch_id: half.body.id,
         attempts: 1,
-        lease_until: new Date(Date.now() + 60_000),
+        lease_until: lease,
       })
       .returning('*');
-    const listed = await api.as(p.token).post(`/v1/connections/${conn.id}/test`, { folder: '/killed' }).expect(200);
+    const listed = await api.as(p.token).post(`/v1/connections/${conn.id}/test`, { folder: `/${tag}` }).expect(200);
     expect(listed.body.sample[0].fingerprint).toBe(claim.fingerprint); // the claim is on the version the run will see
+    return { datasetId, flowId: flow.body.id as string, halfBatchId: half.body.id as string, claim };
+  }
 
-    // While the dead worker's lease lasts, another run leaves the file alone and nothing is visible.
-    const blocked = await runNow(flow.body.id);
+  it('a loader killed mid-file: while it lives the file is skipped; once its process is gone the next run loads it once', async () => {
+    const { datasetId, flowId, halfBatchId, claim } = await killedMidFile('killed', null);
+    // The loader's liveness: its process holds the file's work lock on a connection of its own.
+    const loader = createKnex(api.databaseUrl, 1);
+    try {
+      await loader.raw('select pg_advisory_lock(?, ?)', [WORK_LOCK_CLASS, fileLockKey(flowId, claim)]);
+      const blocked = await runNow(flowId);
+      expect(blocked).toMatchObject({ status: 'success', counts: { filesIngested: 0 } });
+      expect(await datasetRecords(datasetId)).toBe(0);
+      expect((await api.as(p.token).get(`/v1/batches/${halfBatchId}`)).body.status).toBe('loading');
+    } finally {
+      await loader.destroy(); // the process dies: PostgreSQL frees its lock with its connection
+    }
+    const next = await runNow(flowId);
+    expect(next).toMatchObject({ status: 'success', counts: { filesIngested: 1, output: 9 } });
+    expect(next.files).toEqual([expect.objectContaining({ status: 'ingested', attempts: 2 })]);
+    expect((await api.as(p.token).get(`/v1/batches/${halfBatchId}`)).body.status).toBe('aborted');
+    expect(await datasetRecords(datasetId)).toBe(9);
+    const batches = (await api.as(p.token).get(`/v1/datasets/${datasetId}/batches`).expect(200)).body.items;
+    expect(batches.filter((b: { status: string }) => b.status === 'success')).toHaveLength(1);
+  });
+
+  it('a claim an earlier version left with a lease is skipped while the lease lasts, then loaded once', async () => {
+    const { datasetId, flowId, halfBatchId, claim } = await killedMidFile('leased', new Date(Date.now() + 60_000));
+    const blocked = await runNow(flowId);
     expect(blocked.counts.filesIngested).toBe(0);
     expect(await datasetRecords(datasetId)).toBe(0);
 
     // Once the lease has run out, the next run aborts the half batch and loads the file once.
     await api.db('dataflow_files').where({ id: claim.id }).update({ lease_until: new Date(Date.now() - 1000) });
-    const next = await runNow(flow.body.id);
+    const next = await runNow(flowId);
     expect(next).toMatchObject({ status: 'success', counts: { filesIngested: 1, output: 9 } });
-    expect((await api.as(p.token).get(`/v1/batches/${half.body.id}`)).body.status).toBe('aborted');
+    expect((await api.as(p.token).get(`/v1/batches/${halfBatchId}`)).body.status).toBe('aborted');
     expect(await datasetRecords(datasetId)).toBe(9);
   });
 

@@ -10,6 +10,7 @@ import type { Queryable } from '../core/db';
 import { drainDue } from '../core/due';
 import { Conflict, isCdpError, isDatabaseError, NotFound } from '../core/errors';
 import { newId } from '../core/ids';
+import { requeueLost } from '../core/requeue';
 import { systemCaller, type Caller } from '../core/types';
 import { activationRow, nextRun } from './activations';
 import { destinationRow } from './destinations';
@@ -221,14 +222,23 @@ export class Runs {
     return { run };
   }
 
+  /** Queued runs whose job the queue lost (core/requeue.ts), queued again; `since` null → all of them. */
+  requeueLost(since: Date | null): Promise<number> {
+    return requeueLost(this.ctx.db, this.ctx.jobs, { table: 'activation_runs', idPrefix: 'arun', job: ACTIVATION_RUN_JOB, enqueue: (runId) => this.job(runId) }, since);
+  }
+
   /** Hands a queued run to the job queue; a run the queue would not take fails, so it blocks no later run. */
   private async enqueue(run: RunRow): Promise<void> {
     try {
-      await this.ctx.jobs.enqueue(ACTIVATION_RUN_JOB, { runId: run.id }, { jobId: run.id, attempts: RUN_ATTEMPTS, backoffMs: 500 });
+      await this.job(run.id);
     } catch (err) {
       await this.finish(run.id, { status: 'failed', error: 'The run could not be queued (the job queue did not answer); start it again' }).catch(() => undefined);
       throw err;
     }
+  }
+
+  private job(runId: string): Promise<string> {
+    return this.ctx.jobs.enqueue(ACTIVATION_RUN_JOB, { runId }, { jobId: runId, attempts: RUN_ATTEMPTS, backoffMs: 500 });
   }
 
   private async finish(runId: string, end: RunEnd): Promise<void> {

@@ -202,4 +202,9 @@ export class ActivationService {
   executeRun(runId: string): Promise<ActivationRun | null> {
     return this.runs.execute(runId);
   }
+
+  /** Queued runs whose job the queue lost (Redis restarted without its data), queued again; `since` null → all of them. */
+  requeueLostRuns(since: Date | null): Promise<number> {
+    return this.runs.requeueLost(since);
+  }
 }

@@ -23,6 +23,7 @@ import { Conflict, Duplicate, isCdpError, NotFound, ruleError } from '../core/er
 import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
+import { requeueLost } from '../core/requeue';
 import { nextDailyAt } from '../core/schedule';
 import { ident } from '../core/sql';
 import { systemCaller, type Caller } from '../core/types';
@@ -299,8 +300,17 @@ export class AudienceService {
     if (row.status === 'archived') throw new Conflict(`Audience ${id} is archived; archived audiences are not evaluated`);
     const evaluationId = newId('eval');
     await this.db('audience_evaluations').insert({ id: evaluationId, ad_account_id: caller.adAccountId, audience_id: id, status: 'queued', trigger, rule_text: row.rule_text });
-    await this.jobs.enqueue(EVALUATE_JOB, { evaluationId }, { jobId: evaluationId, attempts: 3, backoffMs: 1000 });
+    await this.enqueueEvaluation(evaluationId);
     return this.getEvaluation(caller, id, evaluationId);
+  }
+
+  /** Queued evaluations whose job the queue lost (core/requeue.ts), queued again; `since` null → all of them. */
+  requeueLostEvaluations(since: Date | null): Promise<number> {
+    return requeueLost(this.db, this.jobs, { table: 'audience_evaluations', idPrefix: 'eval', job: EVALUATE_JOB, enqueue: (id) => this.enqueueEvaluation(id) }, since);
+  }
+
+  private enqueueEvaluation(evaluationId: string): Promise<string> {
+    return this.jobs.enqueue(EVALUATE_JOB, { evaluationId }, { jobId: evaluationId, attempts: 3, backoffMs: 1000 });
   }
 
   async listEvaluations(caller: Caller, id: string): Promise<EvaluationSummary[]> {

@@ -22,11 +22,20 @@ export function newId(prefix: string): string {
     lastTail = [...randomBytes(TAIL)].map((b) => b % 32);
     lastTail[0] = lastTail[0] % 16; // leave room to increment without wrapping
   }
-  let time = now;
+  return `${prefix}_${timeHead(now)}${lastTail.map((d) => ALPHABET[d]).join('')}`;
+}
+
+/** The lowest id of `prefix` made at `time` or later: a time window of rows read through their primary key. */
+export function idAt(prefix: string, time: Date): string {
+  return `${prefix}_${timeHead(time.getTime())}`;
+}
+
+function timeHead(ms: number): string {
+  let time = ms;
   let head = '';
   for (let i = 0; i < 10; i++) {
     head = ALPHABET[time % 32] + head;
     time = Math.floor(time / 32);
   }
-  return `${prefix}_${head}${lastTail.map((d) => ALPHABET[d]).join('')}`;
+  return head;
 }

@@ -4,6 +4,9 @@
  * PostgreSQL releases its lock at once and the next start (or any live process) sees it dead and
  * takes over what it owned: in-process jobs (core/jobs.ts) and file loads (ingestion).
  *
+ * The same connection holds the locks on single pieces of work this process is doing now (hold /
+ * release: a dataflow file it loads), so they too are free the moment it dies.
+ *
  * The lock connection is outside the pool. When it drops (a database restart), the lock is taken
  * again on a new connection as soon as the database answers; meanwhile another process may take
  * this one's work over, which is safe because every job is idempotent and every load re-checks
@@ -15,6 +18,15 @@ import type { Logger } from './log';
 
 /** First key of every instance's advisory lock (the second is the instance id): "CDP0". */
 export const INSTANCE_LOCK_CLASS = 0x43445030;
+/** First key of the locks on pieces of work (hold): "CDPW". */
+export const WORK_LOCK_CLASS = 0x43445057;
+
+/** Locks on pieces of work that die with their process (Instances implements it). */
+export interface WorkLocks {
+  /** True when this process now holds `key`; false when it, or another live process, already does. */
+  hold(key: number): Promise<boolean>;
+  release(key: number): Promise<void>;
+}
 
 interface RawClient {
   query(sql: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
@@ -22,8 +34,10 @@ interface RawClient {
   end(): Promise<void>;
 }
 
-export class Instances {
+export class Instances implements WorkLocks {
   private myId: number | undefined;
+  /** Work keys held on the lock connection (a session lock is reentrant: this set keeps two holders here apart). */
+  private readonly held = new Set<number>();
   private client: RawClient | undefined;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
@@ -67,6 +81,29 @@ export class Instances {
     await this.db('service_instances').whereNotIn('id', alive).delete();
   }
 
+  /**
+   * Takes the lock on a piece of work (a 32-bit key) on the lock connection. False when this
+   * process holds it already, another live process does, or the connection is away (nobody can
+   * tell then whether the work's holder lives).
+   */
+  async hold(key: number): Promise<boolean> {
+    const client = this.client;
+    if (!client || this.held.has(key)) return false;
+    this.held.add(key); // before the await: a second holder in this process is refused meanwhile
+    const taken = await client
+      .query('select pg_try_advisory_lock($1, $2) as taken', [WORK_LOCK_CLASS, key])
+      .then((r) => r.rows[0].taken === true)
+      .catch(() => false);
+    if (!taken) this.held.delete(key);
+    return taken;
+  }
+
+  async release(key: number): Promise<void> {
+    if (!this.held.delete(key)) return;
+    // Queued on the connection before any later hold() of the same key.
+    await this.client?.query('select pg_advisory_unlock($1, $2)', [WORK_LOCK_CLASS, key]).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
@@ -88,6 +125,12 @@ export class Instances {
     // Another process may have taken this one for dead while the database was away and removed it.
     await client.query('insert into service_instances (id, pid, host) values ($1, $2, $3) on conflict (id) do nothing', [this.id, process.pid, os.hostname()]);
     await client.query('select pg_advisory_lock($1, $2)', [INSTANCE_LOCK_CLASS, this.id]);
+    // The work still going on here: taken again unless another process took it over meanwhile
+    // (then this process's loader finds its claim gone before it reports).
+    for (const key of this.held) {
+      const { rows } = await client.query('select pg_try_advisory_lock($1, $2) as taken', [WORK_LOCK_CLASS, key]);
+      if (!rows[0].taken) this.log.warn({ instance: this.myId, key }, 'work held here was taken over while the lock connection was away');
+    }
     this.client = client;
   }
 

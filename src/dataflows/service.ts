@@ -5,7 +5,8 @@
  *
  * Exactly once per file, across retries, crashes, overlapping runs and several workers:
  * - a file version (path + fingerprint) is claimed by one run through a unique key in
- *   dataflow_files, with a lease that a crashed worker's claim loses after it expires;
+ *   dataflow_files; its loader holds the file's work lock while it loads, so a claim whose loader
+ *   died is taken over by the next run at once, and one whose loader lives never (ledger.ts);
  * - the file's batch is atomic (see BatchService), and the claim records the batch id before
  *   loading, so a worker that died after the batch succeeded but before marking the file is
  *   recognised by the next run, which marks it ingested without loading it again;
@@ -24,17 +25,20 @@ import { newId } from '../core/ids';
 import type { JobQueue } from '../core/jobs';
 import type { Logger } from '../core/log';
 import { checkRemotePath } from '../core/remote-path';
+import { requeueLost } from '../core/requeue';
 import { nextSlot } from '../core/schedule';
 import { requireCredentialsOnRetarget, type SecretBox } from '../core/secrets';
 import { assertNameFree, findOwned } from '../core/tenant';
 import { systemCaller, type Caller } from '../core/types';
 import { requestSchemas } from '../core/validation';
 import type { DatasetService } from '../datasets/service';
+import type { WorkLocks } from '../core/instances';
 import type { FileFormat } from '../ingestion/records';
 import { checkFileFormat, type BatchService } from '../ingestion/service';
 import { FilePreview, formatOfName, previewFile, UnreadableFile } from './preview';
 import { checkCredentials, defaultConnector, folderKind, notFoundAt, PreviewFailure } from './connector';
 import { toDataflow, toRun } from './rows';
+import { FileLedger, fileLockKey, versionOf } from './ledger';
 import { checkSchedule } from './schedule';
 import { Connection, ConnectionInput, ConnectionRow, Dataflow, DataflowInput, DataflowOptions, DataflowRow, DataflowRun, DEFAULTS, FileClaim, RunRow } from './types';
 
@@ -43,8 +47,13 @@ export type { Connection, ConnectionInput, Dataflow, DataflowInput, DataflowRun 
 export const RUN_JOB = 'dataflows.run';
 export const TICK_JOB = 'dataflows.tick';
 
+type FileOutcome = { status: 'skipped' | 'ingested' | 'failed' | 'retry'; input: number; output: number; failed: number; error?: string };
+const SKIPPED: FileOutcome = { status: 'skipped', input: 0, output: 0, failed: 0 };
+
 export class DataflowService {
   private readonly options: DataflowOptions;
+  private readonly ledger: FileLedger;
+  private locks: WorkLocks | undefined;
 
   constructor(
     private readonly db: Db,
@@ -58,11 +67,17 @@ export class DataflowService {
     options: Partial<DataflowOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.ledger = new FileLedger(db);
   }
 
-  /** Tests tune leases and retries. */
+  /** Tests tune retries. */
   configure(options: Partial<DataflowOptions>): void {
     Object.assign(this.options, options);
+  }
+
+  /** A file is loaded under its work lock, which dies with this process (core/instances.ts). */
+  useInstance(locks: WorkLocks): void {
+    this.locks = locks;
   }
 
   // ---- connections -----------------------------------------------------------------------------
@@ -306,12 +321,21 @@ export class DataflowService {
     );
   }
 
+  /** Queued runs whose job the queue lost (core/requeue.ts), queued again; `since` null → all of them. */
+  requeueLostRuns(since: Date | null): Promise<number> {
+    return requeueLost(this.db, this.jobs, { table: 'dataflow_runs', idPrefix: 'run', job: RUN_JOB, enqueue: (runId) => this.enqueueRun(runId) }, since);
+  }
+
   private async queueRun(flow: DataflowRow, trigger: 'schedule' | 'manual'): Promise<RunRow> {
     const [run] = await this.db<RunRow>('dataflow_runs')
       .insert({ id: newId('run'), ad_account_id: flow.ad_account_id, dataflow_id: flow.id, status: 'queued', trigger })
       .returning('*');
-    await this.jobs.enqueue(RUN_JOB, { runId: run.id }, { jobId: run.id, attempts: 3, backoffMs: this.options.retryBaseMs });
+    await this.enqueueRun(run.id);
     return run;
+  }
+
+  private enqueueRun(runId: string): Promise<string> {
+    return this.jobs.enqueue(RUN_JOB, { runId }, { jobId: runId, attempts: 3, backoffMs: this.options.retryBaseMs });
   }
 
   /** Job handler. Idempotent: a finished run is left alone; an interrupted one continues. */
@@ -335,7 +359,10 @@ export class DataflowService {
       // Without backfill, only files that arrive after the dataflow was created (as in Adobe).
       if (!flow.backfill) files = files.filter((f) => f.modifiedAt.getTime() >= flow.created_at.getTime() - 1000);
       totals.found = files.length;
+      // Files done for good are passed over without taking their locks.
+      const settled = await this.ledger.settled(flow, files);
       for (const file of files) {
+        if (settled.has(versionOf(file))) continue;
         const outcome = await this.ingestFile(caller, flow, runId, source, file);
         if (outcome.status === 'ingested') totals.ingested += 1;
         if (outcome.status === 'failed' || outcome.status === 'retry') totals.failed += 1;
@@ -367,30 +394,40 @@ export class DataflowService {
     return toRun(done);
   }
 
-  private async ingestFile(
-    caller: Caller,
-    flow: DataflowRow,
-    runId: string,
-    connector: SourceConnector,
-    file: RemoteFile,
-  ): Promise<{ status: 'skipped' | 'ingested' | 'failed' | 'retry'; input: number; output: number; failed: number; error?: string }> {
-    const claim = await this.claim(flow, runId, file);
-    if (!claim) return { status: 'skipped', input: 0, output: 0, failed: 0 };
-    // A previous worker may have finished the batch and died before marking the file.
+  private async ingestFile(caller: Caller, flow: DataflowRow, runId: string, connector: SourceConnector, file: RemoteFile): Promise<FileOutcome> {
+    if (!this.locks) throw new Error('dataflow runs need this process\'s instance for their file locks (runtime.ts calls useInstance)');
+    const key = fileLockKey(flow.id, file);
+    // Held from before the claim until it is settled: while a loader holds it, it is alive.
+    if (!(await this.locks.hold(key))) return SKIPPED;
+    try {
+      const claim = await this.ledger.claim(flow, runId, file, this.options.maxFileAttempts);
+      if (!claim) return SKIPPED;
+      return await this.load(caller, flow, connector, file, claim);
+    } finally {
+      await this.locks.release(key);
+    }
+  }
+
+  private async load(caller: Caller, flow: DataflowRow, connector: SourceConnector, file: RemoteFile, claim: FileClaim): Promise<FileOutcome> {
+    // A previous loader of this claim is gone; it may have finished the batch before marking the file.
     if (claim.batch_id) {
-      const previous = await this.batches.get(caller, claim.batch_id).catch(() => null);
+      let previous = await this.batches.get(caller, claim.batch_id).catch(() => null);
+      if (previous?.status === 'loading') {
+        await this.batches.abort(caller, previous.id).catch(() => undefined);
+        // Abort and merge both lock the batch row: what it says now is final.
+        previous = await this.batches.get(caller, claim.batch_id).catch(() => null);
+      }
       if (previous?.status === 'success') {
-        await this.settle(claim.id, 'ingested', null);
+        await this.ledger.settle(claim, 'ingested', null);
         return { status: 'ingested', input: 0, output: 0, failed: 0 };
       }
-      if (previous?.status === 'loading') await this.batches.abort(caller, previous.id).catch(() => undefined);
     }
-    const renew = setInterval(() => {
-      void this.db('dataflow_files').where({ id: claim.id }).update({ lease_until: new Date(Date.now() + this.options.leaseMs) }).catch(() => undefined);
-    }, Math.max(1000, Math.floor(this.options.leaseMs / 3)));
     try {
       const batch = await this.batches.create(caller, flow.dataset_id, { ...flow.format, mapping: flow.mapping ?? undefined, errorThreshold: Number(flow.error_threshold) }, 'dataflow');
-      await this.db('dataflow_files').where({ id: claim.id }).update({ batch_id: batch.id, run_id: runId });
+      if (!(await this.ledger.recordBatch(claim, batch.id))) {
+        await this.batches.abort(caller, batch.id).catch(() => undefined);
+        return SKIPPED; // another run took the file over
+      }
       let transient: ConnectorError | undefined;
       let stream: Readable;
       try {
@@ -406,12 +443,12 @@ export class DataflowService {
       if (loaded.status === 'failed' && transient?.retryable) {
         const final = claim.attempts >= this.options.maxFileAttempts;
         const error = `${transient.reason}: ${transient.message}`;
-        await this.settle(claim.id, final ? 'failed' : 'retry', error);
+        await this.ledger.settle(claim, final ? 'failed' : 'retry', error);
         return { status: final ? 'failed' : 'retry', input: 0, output: 0, failed: 0, error: `${file.path}: ${error}` };
       }
       const result = loaded.status === 'failed' ? await this.batches.get(caller, batch.id) : await this.batches.complete(caller, batch.id);
       const ok = result.status === 'success';
-      await this.settle(claim.id, ok ? 'ingested' : 'failed', ok ? null : result.failureReason);
+      await this.ledger.settle(claim, ok ? 'ingested' : 'failed', ok ? null : result.failureReason);
       return {
         status: ok ? 'ingested' : 'failed',
         input: result.counts.input,
@@ -423,35 +460,9 @@ export class DataflowService {
       const retryable = err instanceof ConnectorError && err.retryable;
       const final = !retryable || claim.attempts >= this.options.maxFileAttempts;
       const error = err instanceof ConnectorError ? `${err.reason}: ${err.message}` : (err as Error).message;
-      await this.settle(claim.id, final ? 'failed' : 'retry', error);
+      await this.ledger.settle(claim, final ? 'failed' : 'retry', error);
       return { status: final ? 'failed' : 'retry', input: 0, output: 0, failed: 0, error: `${file.path}: ${error}` };
-    } finally {
-      clearInterval(renew);
     }
-  }
-
-  /**
-   * Takes a file version for this run, or returns null when another run has it or it is done.
-   * New versions are inserted; `retry` ones and `processing` ones whose lease ran out are taken over.
-   */
-  private async claim(flow: DataflowRow, runId: string, file: RemoteFile): Promise<FileClaim | null> {
-    const lease = new Date(Date.now() + this.options.leaseMs);
-    const { rows } = await this.db.raw(
-      `insert into dataflow_files (ad_account_id, dataflow_id, path, fingerprint, size, modified_at, status, run_id, attempts, lease_until)
-       values (?, ?, ?, ?, ?, ?, 'processing', ?, 1, ?)
-       on conflict (dataflow_id, path, fingerprint, ad_account_id) do update
-         set status = 'processing', run_id = excluded.run_id, attempts = dataflow_files.attempts + 1,
-             lease_until = excluded.lease_until, error = null, updated_at = now()
-         where (dataflow_files.status = 'retry' and dataflow_files.attempts < ?)
-            or (dataflow_files.status = 'processing' and dataflow_files.lease_until < now())
-       returning id, status, batch_id, attempts`,
-      [flow.ad_account_id, flow.id, file.path, file.fingerprint, file.size, file.modifiedAt, runId, lease, this.options.maxFileAttempts],
-    );
-    return (rows[0] as FileClaim | undefined) ?? null;
-  }
-
-  private async settle(claimId: string, status: 'ingested' | 'failed' | 'retry', error: string | null): Promise<void> {
-    await this.db('dataflow_files').where({ id: claimId }).update({ status, error, lease_until: null, updated_at: this.db.fn.now() });
   }
 
   private async withRetries<T>(fn: () => Promise<T>, attempts: number): Promise<T> {

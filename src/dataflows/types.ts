@@ -139,8 +139,6 @@ export interface FileClaim {
 }
 
 export interface DataflowOptions {
-  /** How long a claim on a file survives without its worker (renewed while loading). */
-  leaseMs: number;
   /** Tries per file for transient failures before it is marked failed. */
   maxFileAttempts: number;
   /** Tries of a folder listing before the run fails. */
@@ -150,4 +148,4 @@ export interface DataflowOptions {
   connectorFor?: (kind: ConnectionKind, settings: Record<string, unknown>, credentials: Record<string, unknown>, timeoutMs?: number) => SourceConnector;
 }
 
-export const DEFAULTS: DataflowOptions = { leaseMs: 30 * 60_000, maxFileAttempts: 5, listAttempts: 3, retryBaseMs: 2000 };
+export const DEFAULTS: DataflowOptions = { maxFileAttempts: 5, listAttempts: 3, retryBaseMs: 2000 };
