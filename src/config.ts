@@ -55,6 +55,10 @@ export interface Config {
    * many hops, a string → express's list of addresses and subnets (`loopback`, `10.0.0.0/8`, …).
    */
   trustProxy: false | number | string;
+  /** GET /metrics: unset → loopback clients only; set → any client sending it as a bearer token. Never logged. */
+  metricsToken?: string;
+  /** A listener of its own serving only GET /metrics (e.g. for `cdp worker`); undefined → none. */
+  metricsPort?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -99,6 +103,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new Error(`Configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
   }
+  const metricsToken = str(env, 'METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw new Error('Configuration: METRICS_TOKEN must be at least 16 characters (try `openssl rand -hex 32`)');
+  }
   const encryptionKey = str(env, 'CDP_ENCRYPTION_KEY');
   if (encryptionKey !== undefined && Buffer.from(encryptionKey, 'base64').length !== 32) {
     throw new Error('Configuration: CDP_ENCRYPTION_KEY must be 32 bytes encoded as base64 (try `openssl rand -base64 32`)');
@@ -128,6 +136,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     populationCountTimeoutMs: int(env, 'POPULATION_COUNT_TIMEOUT_MS', 60_000, 100, 3_600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
     trustProxy: trustProxy(env),
+    metricsToken,
+    metricsPort: str(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535),
   };
 }
 

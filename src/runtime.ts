@@ -15,12 +15,15 @@ import { projectRoot, requestSchemas } from './core/validation';
 import { createApp } from './http/app';
 import { drainable } from './http/drain';
 import { healthReport } from './http/health';
+import { metricsApp } from './metrics/routes';
 import { allRoutes, createServices, defineJobs, requeueLostRuns, scheduleJobs, Services } from './services';
 
 export interface Runtime {
   services: Services;
   /** Base URL of the API when it serves HTTP. */
   url?: string;
+  /** GET /metrics on its own port (METRICS_PORT). */
+  metricsUrl?: string;
   app?: Express;
   databaseDescription: string;
   /**
@@ -83,6 +86,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     services.trackers.configure({ ratePerSecond: config.collectRatePerSecond, burst: config.collectBurst, flushMs: config.collectFlushMs });
     services.mat.configure({ ratePerSecond: config.postbackRatePerSecond, burst: config.postbackBurst });
     services.populations.configure({ countTimeoutMs: config.populationCountTimeoutMs });
+    services.metrics.configure({ token: config.metricsToken });
     // Runs after the HTTP server closed (it is unshifted later) and before jobs and the pool close:
     // events the collector accepted but has not written yet are written first.
     closers.unshift(() => services.trackers.stop());
@@ -124,11 +128,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         trustProxy: config.trustProxy,
         version: version(),
         health: () => healthReport(database.db, jobs),
+        onResponse: services.metrics.request,
       });
-      const server: Server = await new Promise((resolve, reject) => {
-        const s = app!.listen(config.port, config.host, () => resolve(s));
-        s.once('error', reject);
-      });
+      const server = await listen(app, config.port, config.host);
       const http = drainable(server);
       closers.unshift(async (deadline) => {
         if (await http.drain(Math.max(0, deadline - Date.now()))) return;
@@ -138,9 +140,16 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       const addr = server.address() as AddressInfo;
       url = `http://${config.host}:${addr.port}`;
     }
+    let metricsUrl: string | undefined;
+    if (config.metricsPort !== undefined) {
+      const server = await listen(metricsApp(services.metrics, log), config.metricsPort, config.host);
+      closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      metricsUrl = `http://${config.host}:${(server.address() as AddressInfo).port}/metrics`;
+    }
     return {
       services,
       url,
+      metricsUrl,
       app,
       databaseDescription: database.description,
       close: async () => {
@@ -158,6 +167,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     for (const close of closers) await close(Date.now() + config.shutdownTimeoutMs).catch(() => undefined);
     throw err;
   }
+}
+
+function listen(app: Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    // Express 5 hands the callback a listen error (a port in use) too.
+    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
 }
 
 /**

@@ -58,6 +58,8 @@ import { AdResponseService } from './ad-response/service';
 // [imports:lookalikes]
 import { lookalikeRoutes } from './lookalikes/routes';
 import { LOOKALIKE_BUILD_JOB, LOOKALIKE_TICK_JOB, LookalikeService } from './lookalikes/service';
+import { metricsRoutes } from './metrics/routes';
+import { MetricsService } from './metrics/service';
 
 export interface Services {
   db: Db;
@@ -94,6 +96,8 @@ export interface Services {
   lookalikes: LookalikeService;
   /** Time source of scheduled work; tests replace `clock.now`. */
   clock: Clock;
+  /** Prometheus series of this process (GET /metrics); modules record through the hooks wired below. */
+  metrics: MetricsService;
 }
 
 export interface ServiceOptions {
@@ -177,6 +181,13 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
   // A seed used by lookalikes is part of their usage: deleting it is refused while they exist.
   targets.useUsage((q, caller, ids) => lookalikes.seedUsage(q, caller, ids));
   friendGroups.useChannelUsage((q, caller, channelId) => lookalikes.channelUsage(q, caller, channelId));
+  // Counts for GET /metrics: each module tells what it did once per file, commit, request, run or count.
+  const metrics = new MetricsService(db, jobs, log);
+  batches.onRows(metrics.batchRows);
+  activation.onExported(metrics.exported);
+  trackers.onCollected(metrics.collected);
+  mat.onPostbacks(metrics.postbacks);
+  populations.onCounted(metrics.populationCounted);
   return {
     db, jobs, log, audit, accounts, namespaces, schemas, governance, datasets, batches, profiles, dataflows, audiences, insights, activation, clock,
     universe, populations, targets, scheduler: new Scheduler(db, jobs, log),
@@ -188,6 +199,7 @@ export function createServices(db: Db, jobs: JobQueue, log: Logger, opts: Servic
     campaigns, adResponse,
     // [return:lookalikes]
     lookalikes,
+    metrics,
   };
 }
 
@@ -218,6 +230,7 @@ export function allRoutes(s: Services): RouteSpec[] {
     ...lookalikeRoutes(s.lookalikes),
     ...targetRoutes(s.targets),
     ...auditRoutes(s.audit),
+    ...metricsRoutes(s.metrics),
   ];
 }
 

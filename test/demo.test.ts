@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
+import request from 'supertest';
 import { runDemoFlow, DemoResult } from '../src/demo/flow';
 import { launchBrowser, newConsole, screenshot, signIn } from './helpers/browser';
 import { startTestApi, TestApi } from './helpers/harness';
@@ -36,6 +37,8 @@ describe('cdp demo flow', () => {
   it('ingests the partner file and builds two non-empty audiences', async () => {
     const ds = await api.as(api.adminToken).get(`/v1/datasets/${result.datasetId}`).expect(200);
     expect(ds.body.counts.currentRecords).toBe(2000);
+    // The partner's three flawed rows are row errors; the other rows load.
+    expect(result.ingested).toEqual({ input: 2003, output: 2000, failed: 3 });
     expect(result.audiences).toHaveLength(2);
     for (const a of result.audiences) expect(a.size).toBeGreaterThan(0);
   });
@@ -111,6 +114,10 @@ describe('cdp demo flow', () => {
       expect(tracker.eventTypes).toEqual(expect.arrayContaining(['pageView', 'addToCart', 'purchase']));
       expect(tracker.eventsSent).toBeGreaterThan(implied.trackerPopulation);
       expect(tracker.population.count).toBe(implied.trackerPopulation);
+      // The first batch sent again is stored once; a malformed adid is refused.
+      expect(tracker.resent.accepted).toBeGreaterThan(0);
+      expect(tracker.resent.duplicates).toBe(tracker.resent.accepted);
+      expect(tracker.refusedStatus).toBe(422);
       expect(implied.pixelPurchasers30d).toBeGreaterThan(0);
       expect(pixelTarget.population).toMatchObject({ count: implied.pixelPurchasers30d, usable: true });
     });
@@ -120,6 +127,10 @@ describe('cdp demo flow', () => {
       expect(mat.received.map((r) => `${r.vendor} ${r.event}`).sort()).toEqual(['igaworks install', 'igaworks purchase']);
       expect(mat.received.find((r) => r.event === 'purchase')!.count).toBe(implied.matPurchasers);
       expect(mat.link.population.count).toBe(implied.matPurchasers);
+      // A vendor's resend is stored once; an all-zero (ad-tracking-limited) ad id is ignored.
+      expect(mat.resent.accepted).toBeGreaterThan(0);
+      expect(mat.resent.duplicates).toBe(mat.resent.accepted);
+      expect(mat.ignored).toBe(1);
     });
 
     it('counts the ad-response target as the people who clicked and did not play within 30 days', () => {
@@ -156,6 +167,42 @@ describe('cdp demo flow', () => {
       expect(fp().targets.find((t) => t.name === customerFile.name)).toBeDefined();
     });
   });
+
+  it('leaves every series of GET /metrics there, the work it did counted', async () => {
+    const res = await request(api.url).get('/metrics').expect(200);
+    const samples = res.text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/.exec(l)!)
+      .map((m) => ({ name: m[1], labels: m[2] ?? '', value: Number(m[3]) }));
+    const total = (name: string, labels = '') => samples.filter((s) => s.name === name && s.labels.includes(labels)).reduce((n, s) => n + s.value, 0);
+    const counted: [string, string?][] = [
+      ['http_request_duration_seconds_count', 'route="/v1/collect/:trackId"'],
+      ['http_request_duration_seconds_count', 'route="/v1/datasets/:id/data"'],
+      ['cdp_batch_rows_total', 'outcome="ok"'],
+      ['cdp_batch_rows_total', 'outcome="failed"'],
+      ['cdp_export_rows_total', 'destination_type="s3"'],
+      ['cdp_export_rows_total', 'destination_type="liveramp"'],
+      ['cdp_export_files_total', 'destination_type="s3"'],
+      ['cdp_export_files_total', 'destination_type="liveramp"'],
+      ['cdp_collect_events_total', 'outcome="accepted"'],
+      ['cdp_collect_events_total', 'outcome="deduplicated"'],
+      ['cdp_collect_events_total', 'outcome="rejected"'],
+      ['cdp_mat_postbacks_total', 'outcome="accepted"'],
+      ['cdp_mat_postbacks_total', 'outcome="deduplicated"'],
+      ['cdp_mat_postbacks_total', 'outcome="ignored"'],
+      ['cdp_population_counts_total'],
+      ['cdp_jobs_finished_total', 'outcome="completed"'],
+      ['cdp_db_pool_max'],
+      ['process_cpu_seconds_total'],
+    ];
+    expect(counted.filter(([name, labels]) => !(total(name, labels) > 0))).toEqual([]);
+    // Measures of trouble and load are there too, at whatever they are now.
+    for (const name of ['cdp_batch_rows_total', 'cdp_jobs_waiting', 'cdp_jobs_active', 'cdp_jobs_failed', 'cdp_jobs_oldest_waiting_age_seconds', 'cdp_db_pool_in_use', 'cdp_db_pool_waiting']) {
+      expect(samples.some((s) => s.name === name)).toBe(true);
+    }
+  });
+
   describe('the console on the demo', () => {
     let browser: Browser;
     let page: Page;

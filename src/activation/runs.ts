@@ -133,6 +133,7 @@ export class Runs {
         end = await this.deliver(caller, run, plan);
       }
       await this.finish(runId, end);
+      if (end.status === 'success') this.ctx.exported({ destinationKind: plan.destination.kind, rows: end.counts.activated, files: end.files.length });
     } catch (err) {
       const judged = await this.judge(err, stage, run, attempt);
       if (judged.end) await this.finish(runId, judged.end);

@@ -44,6 +44,7 @@ import type {
   ActivationRun,
   Destination,
   DestinationInput,
+  ExportedRun,
   FirstPartyDeps,
   RunCounts,
   Verdict,
@@ -64,6 +65,7 @@ export type {
   Destination,
   DestinationInput,
   DestinationKind,
+  ExportedRun,
   FirstPartyDeps,
   LineageEntry,
   RunCounts,
@@ -75,13 +77,21 @@ const DEFAULT_PART_ROWS = 5_000_000;
 export class ActivationService {
   private readonly options: ActivationOptions = { partRows: DEFAULT_PART_ROWS };
   private firstPartyDeps: FirstPartyDeps | undefined;
+  private readonly exportListeners: ((run: ExportedRun) => void)[] = [];
   private readonly destinations: Destinations;
   private readonly activations: Activations;
   private readonly runs: Runs;
   private readonly files: ExportFiles;
 
   constructor(deps: ActivationDeps) {
-    const ctx: ActivationContext = { ...deps, options: this.options, firstParty: () => this.firstParty() };
+    const ctx: ActivationContext = {
+      ...deps,
+      options: this.options,
+      firstParty: () => this.firstParty(),
+      exported: (run) => {
+        for (const l of this.exportListeners) l(run);
+      },
+    };
     const planner = new Planner(ctx);
     const policy = new PolicyCheck(ctx);
     this.files = new ExportFiles(ctx);
@@ -96,6 +106,11 @@ export class ActivationService {
 
   useFirstParty(deps: FirstPartyDeps): void {
     this.firstPartyDeps = deps;
+  }
+
+  /** Told about every run this process delivered (metrics; services.ts wires it). */
+  onExported(listener: (run: ExportedRun) => void): void {
+    this.exportListeners.push(listener);
   }
 
   private firstParty(): FirstPartyDeps {

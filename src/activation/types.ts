@@ -249,9 +249,18 @@ export interface ActivationDeps {
   log: Logger;
 }
 
+/** A run that delivered: rows written and files published to a destination of that kind. */
+export interface ExportedRun {
+  destinationKind: DestinationKind;
+  rows: number;
+  files: number;
+}
+
 /** What the module's parts share: the service's dependencies, its options and the first-party wiring. */
 export interface ActivationContext extends ActivationDeps {
   readonly options: ActivationOptions;
   /** The first-party wiring; throws until services.ts has called useFirstParty. */
   firstParty(): FirstPartyDeps;
+  /** Tells the service's listeners (ActivationService.onExported) about a successful run. */
+  exported(run: ExportedRun): void;
 }

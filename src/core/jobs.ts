@@ -46,6 +46,21 @@ export interface JobInfo {
   result?: unknown;
 }
 
+/** One queue (job name) as seen now: what waits, runs and failed; `oldestWaitingMs` = when the oldest waiting job became due. */
+export interface QueueStats {
+  queue: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  /** Failed jobs still kept (Bull: the last 5,000 per queue; in-process: among the last 1,000 finished). */
+  failed: number;
+  oldestWaitingMs: number | null;
+}
+
+/** How an attempt ended in this process: completed, failed with a retry to come, or failed for good. */
+export type AttemptOutcome = 'completed' | 'retried' | 'failed';
+export type AttemptListener = (queue: string, outcome: AttemptOutcome) => void;
+
 export interface JobQueue {
   readonly kind: 'bull' | 'in-process';
   /** Register the handler for a job name. Processing begins with start(). */
@@ -58,6 +73,10 @@ export interface JobQueue {
   ping(): Promise<void>;
   /** Runs the jobs held by processes not in `aliveInstances` (in-process queue); Bull retries stalled jobs itself. */
   takeOver(aliveInstances: readonly number[]): Promise<number>;
+  /** Every defined queue now (metrics read it at scrape time). Bull: shared by every process; in-process: this one's. */
+  stats(): Promise<QueueStats[]>;
+  /** Told about every attempt this process finishes (metrics count them). */
+  onAttempt(listener: AttemptListener): void;
   /**
    * Takes no new jobs and resolves once the running ones have finished (Bull: queue.close() waits
    * for active jobs). Jobs left waiting or delayed stay in Redis, or in local_jobs for the process
@@ -73,6 +92,7 @@ export class BullJobQueue implements JobQueue {
   readonly kind = 'bull' as const;
   private readonly queues = new Map<string, Bull.Queue>();
   private readonly handlers = new Map<string, { handler: JobHandler<any>; concurrency: number }>();
+  private readonly listeners: AttemptListener[] = [];
 
   constructor(
     private readonly redisUrl: string,
@@ -112,9 +132,12 @@ export class BullJobQueue implements JobQueue {
           },
         }),
       );
-      q.on('failed', (job, err) =>
-        this.log.warn({ queue: name, jobId: job.id, attempt: job.attemptsMade, err: err.message }, 'job attempt failed'),
-      );
+      q.on('failed', (job, err) => {
+        this.log.warn({ queue: name, jobId: job.id, attempt: job.attemptsMade, err: err.message }, 'job attempt failed');
+        // Bull has counted the failed try by now: the last one leaves the job failed.
+        this.told(name, job.attemptsMade < (job.opts.attempts ?? 1) ? 'retried' : 'failed');
+      });
+      q.on('completed', () => this.told(name, 'completed'));
     }
     await Promise.all([...this.handlers.keys()].map((n) => this.queue(n).isReady()));
   }
@@ -156,6 +179,32 @@ export class BullJobQueue implements JobQueue {
     return 0;
   }
 
+  async stats(): Promise<QueueStats[]> {
+    return Promise.all(
+      [...this.handlers.keys()].map(async (name) => {
+        const q = this.queue(name);
+        const [counts, [oldest]] = await Promise.all([q.getJobCounts(), q.getWaiting(0, 0)]);
+        return {
+          queue: name,
+          waiting: counts.waiting,
+          active: counts.active,
+          delayed: counts.delayed,
+          failed: counts.failed,
+          // A delayed job or a retry became due `delay` after it was added.
+          oldestWaitingMs: oldest ? oldest.timestamp + (oldest.opts.delay ?? 0) : null,
+        };
+      }),
+    );
+  }
+
+  onAttempt(listener: AttemptListener): void {
+    this.listeners.push(listener);
+  }
+
+  private told(name: string, outcome: AttemptOutcome): void {
+    for (const l of this.listeners) l(name, outcome);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
@@ -173,6 +222,8 @@ interface LocalJob {
   progress: number;
   failedReason?: string;
   result?: unknown;
+  /** When it last became waiting (Date.now()), for the oldest waiting job's age. */
+  waitingSince?: number;
 }
 
 const KEEP_FINISHED = 1000;
@@ -193,6 +244,7 @@ export class InProcessJobQueue implements JobQueue {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
   private readonly finished: string[] = [];
+  private readonly listeners: AttemptListener[] = [];
   private started = false;
   private closed = false;
   private seq = 0;
@@ -282,6 +334,25 @@ export class InProcessJobQueue implements JobQueue {
     if (this.closed) throw new Error('job queue is closed');
   }
 
+  async stats(): Promise<QueueStats[]> {
+    const out = new Map<string, QueueStats>();
+    for (const name of this.handlers.keys()) {
+      const waiting = this.waiting.get(name) ?? [];
+      const since = waiting.reduce((min, j) => Math.min(min, j.waitingSince ?? Infinity), Infinity);
+      out.set(name, { queue: name, waiting: waiting.length, active: this.active.get(name) ?? 0, delayed: 0, failed: 0, oldestWaitingMs: Number.isFinite(since) ? since : null });
+    }
+    for (const job of this.jobs.values()) {
+      const s = out.get(job.name);
+      if (s && job.status === 'delayed') s.delayed++;
+      else if (s && job.status === 'failed') s.failed++;
+    }
+    return [...out.values()];
+  }
+
+  onAttempt(listener: AttemptListener): void {
+    this.listeners.push(listener);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
@@ -300,6 +371,7 @@ export class InProcessJobQueue implements JobQueue {
   private push(job: LocalJob): void {
     if (this.closed) return;
     job.status = 'waiting';
+    job.waitingSince = Date.now();
     const list = this.waiting.get(job.name) ?? [];
     list.push(job);
     this.waiting.set(job.name, list);
@@ -337,6 +409,7 @@ export class InProcessJobQueue implements JobQueue {
       });
       job.status = 'completed';
       this.retire(job);
+      this.told(job.name, 'completed');
     } catch (err) {
       job.failedReason = (err as Error)?.message ?? String(err);
       this.log.warn({ queue: job.name, jobId: job.id, attempt: job.attemptsMade, err: job.failedReason }, 'job attempt failed');
@@ -344,11 +417,17 @@ export class InProcessJobQueue implements JobQueue {
         job.status = 'delayed';
         // Closing: its row stays in local_jobs, so the process that takes this one's work over retries it.
         if (!this.closed) this.later(job.backoffMs * 2 ** (job.attemptsMade - 1), () => this.push(job));
+        this.told(job.name, 'retried');
       } else {
         job.status = 'failed';
         this.retire(job);
+        this.told(job.name, 'failed');
       }
     }
+  }
+
+  private told(name: string, outcome: AttemptOutcome): void {
+    for (const l of this.listeners) l(name, outcome);
   }
 
   /** Best effort: a write the database refuses now leaves a row a later takeover runs again (idempotent). */

@@ -17,6 +17,7 @@ export const REDACT_PATHS = [
   'sessionToken',
   'apiKey',
   'encryptionKey',
+  'metricsToken',
   'databaseUrl',
   'redisUrl',
   '*.password',
@@ -27,6 +28,7 @@ export const REDACT_PATHS = [
   '*.sessionToken',
   '*.apiKey',
   '*.encryptionKey',
+  '*.metricsToken',
   '*.databaseUrl',
   '*.redisUrl',
 ];

@@ -64,9 +64,11 @@ export interface FirstPartyResult {
   customerFile: { id: string; name: string; status: string; counts: UploadCounts; population: Population };
   talkChannel: { id: string; searchId: string; friendCount: number };
   friendGroup: { id: string; name: string; counts: UploadCounts; friendCount: number | null; population: Population };
-  tracker: { trackId: string; status: string; eventsSent: number; population: Population; eventTypes: string[] };
+  /** `resent`: the first batch sent again (stored once); `refusedStatus`: an event with a malformed adid (422). */
+  tracker: { trackId: string; status: string; eventsSent: number; resent: { accepted: number; duplicates: number }; refusedStatus: number; population: Population; eventTypes: string[] };
   pixelTarget: { id: string; name: string; population: Population };
-  mat: { linkCodeId: string; received: { vendor: string; event: string; count: number }[]; link: { id: string; name: string; population: Population } };
+  /** `resent`: the purchases postback sent again; `ignored`: postbacks of an all-zero ad id. */
+  mat: { linkCodeId: string; received: { vendor: string; event: string; count: number }[]; resent: { accepted: number; duplicates: number }; ignored: number; link: { id: string; name: string; population: Population } };
   reactions: { accepted: number; notQualifyingPlays: number };
   adResponse: { id: string; name: string; population: Population };
   /** Null when the customer file is below a seed's minimum (2,000 people), as at the test's small size. */
@@ -233,12 +235,18 @@ export async function runFirstPartyDemo(opts: FirstPartyOptions): Promise<FirstP
       if (recent) purchasers30.add(v.person);
     }
   }
-  // As a site's script or an app SDK flushes them: batches of up to 100, no API key.
-  for (let i = 0; i < events.length; i += 100) await api.publicPost(`/v1/collect/${tracker.trackId}`, { events: events.slice(i, i + 100) });
+  // As a site's script or an app SDK flushes them: batches of up to 100, no API key, each event with
+  // the id the script made for it, so a batch sent again (no answer seen) is stored once.
+  events.forEach((e, i) => (e.eventId = `${stamp}-${i}`));
+  const collect = `/v1/collect/${tracker.trackId}`;
+  for (let i = 0; i < events.length; i += 100) await api.publicPost(collect, { events: events.slice(i, i + 100) });
+  const resent = await api.publicPost(collect, { events: events.slice(0, 100) });
+  const malformed = await api.attempt('POST', collect, { events: [{ event: 'purchase', adid: 'not-an-adid' }] });
   const trackerNow = await api.post(`/v1/trackers/${tracker.trackId}/refresh`);
   heading(
     `pixel & SDK "${tracker.name}" (track_id ${tracker.trackId}): ${fmt(events.length)} events of ${fmt(visitors.length)} visitors posted to the public POST /v1/collect/${tracker.trackId} (no API key)`,
   );
+  detail(`the first batch sent again (a client that saw no answer): ${resent.accepted} accepted, ${resent.duplicates} duplicates not stored again; an event with a malformed adid: ${malformed.status} ${malformed.body?.errors?.[0]?.pointer ?? ''}`);
   detail(`collection ${tracker.status} → ${trackerNow.status}, event types ${trackerNow.eventTypes.join(', ')}; population (120 days) ${shown(trackerNow.population)}`);
   const pixelCreated = await api.post('/v1/targets/pixel', { name: `최근 30일 구매자 ${stamp}`, trackId: tracker.trackId, event: 'purchase', days: 30 });
   const pixelTarget = await api.until<any>(`/v1/targets/pixel/${pixelCreated.id}`, counted);
@@ -254,11 +262,17 @@ export async function runFirstPartyDemo(opts: FirstPartyOptions): Promise<FirstP
   const matPurchasers = new Set(buyers.map((b) => b.person));
   const postback = `/v1/mat/postbacks/igaworks/${linkCode.code}`;
   const sentInstalls = await api.publicPost(postback, installs.map((x) => ({ event: 'install', adid: x.adid, occurredAt: at(1 + rand() * 20) })));
-  const sentPurchases = await api.publicPost(postback, buyers.map((x) => ({ event: 'purchase', adid: x.adid, occurredAt: at(rand() * 0.9) })));
+  const purchases = buyers.map((x) => ({ event: 'purchase', adid: x.adid, occurredAt: at(rand() * 0.9) }));
+  const sentPurchases = await api.publicPost(postback, purchases);
+  // Vendors resend what they saw no answer to (stored once), and send ad-tracking-limited installs
+  // with an all-zero ad id (ignored, counted).
+  const resentPurchases = await api.publicPost(postback, purchases);
+  const limited = await api.publicPost(postback, { event: 'install', adid: '00000000-0000-0000-0000-000000000000', occurredAt: at(1) });
   const received = (await api.get(`/v1/mat/link-codes/${linkCode.id}/received`)).items as { vendor: string; event: string; count: number }[];
   heading(
     `MAT link code "${linkCode.name}": 2 postbacks to POST /v1/mat/postbacks/igaworks/{code} (${sentInstalls.accepted} installs, ${sentPurchases.accepted} purchases) → received: ${received.map((r) => `${r.vendor} ${r.event} ×${r.count}`).join(', ')}`,
   );
+  detail(`the purchases sent again: ${resentPurchases.duplicates} of ${resentPurchases.accepted} duplicates, stored once; an install with an all-zero ad id: ${limited.ignored} ignored`);
   const matCreated = await api.post('/v1/targets/mat', { name: `앱 구매자 ${stamp}`, linkCodeId: linkCode.id, vendor: 'igaworks', event: 'purchase' });
   const matLink = await api.until<any>(`/v1/targets/mat/${matCreated.id}`, counted);
   detail(`MAT link "${matLink.name}" (igaworks purchase, ${matLink.collectionType}): ${shown(matLink.population)}`);
@@ -365,9 +379,23 @@ export async function runFirstPartyDemo(opts: FirstPartyOptions): Promise<FirstP
     customerFile: { id: customerFile.id, name: customerFile.name, status: customerFile.status, counts: c, population: customerFile.population },
     talkChannel: { id: channel.id, searchId: channel.searchId, friendCount },
     friendGroup: { id: group.id, name: group.name, counts: gc, friendCount: group.friendCount, population: group.population },
-    tracker: { trackId: tracker.trackId, status: trackerNow.status, eventsSent: events.length, population: trackerNow.population, eventTypes: trackerNow.eventTypes },
+    tracker: {
+      trackId: tracker.trackId,
+      status: trackerNow.status,
+      eventsSent: events.length,
+      resent: { accepted: resent.accepted, duplicates: resent.duplicates },
+      refusedStatus: malformed.status,
+      population: trackerNow.population,
+      eventTypes: trackerNow.eventTypes,
+    },
     pixelTarget: { id: pixelTarget.id, name: pixelTarget.name, population: pixelTarget.population },
-    mat: { linkCodeId: linkCode.id, received: received.map((r) => ({ vendor: r.vendor, event: r.event, count: r.count })), link: { id: matLink.id, name: matLink.name, population: matLink.population } },
+    mat: {
+      linkCodeId: linkCode.id,
+      received: received.map((r) => ({ vendor: r.vendor, event: r.event, count: r.count })),
+      resent: { accepted: resentPurchases.accepted, duplicates: resentPurchases.duplicates },
+      ignored: limited.ignored,
+      link: { id: matLink.id, name: matLink.name, population: matLink.population },
+    },
     reactions: { accepted: recorded.accepted, notQualifyingPlays: recorded.notQualifyingPlays },
     adResponse: { id: adResponse.id, name: adResponse.name, population: adResponse.population },
     lookalike,

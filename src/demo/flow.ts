@@ -12,7 +12,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ApiError, client, type DemoApi } from './client';
 import { FirstPartyResult, runFirstPartyDemo } from './first-party';
-import { prospectCsvStream } from './generate';
+import { flawedProspectRows, prospectCsvStream } from './generate';
 import { startS3Server, TestS3Server } from './local-s3';
 import { startSftpServer, TestSftpServer } from './local-sftp';
 
@@ -37,6 +37,8 @@ export interface ExportedFile {
 
 export interface DemoResult {
   datasetId: string;
+  /** The dataflow run's rows: read, loaded, refused with row errors. */
+  ingested: { input: number; output: number; failed: number };
   audiences: { id: string; name: string; size: number }[];
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string; files: ExportedFile[]; localDir: string };
   /** knownHostsFile: the server's host key as OpenSSH's known_hosts line, for `sftp -o UserKnownHostsFile=`. */
@@ -76,8 +78,12 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
     fs.mkdirSync(path.join(partner.root, 'outbox'), { recursive: true });
     fs.mkdirSync(path.join(liveramp.root, 'uploads'), { recursive: true });
     const fileName = `acme_prospects_${stamp}.csv`;
-    await pipeline(prospectCsvStream(prospects, 7), fs.createWriteStream(path.join(partner.root, 'outbox', fileName)));
-    say(`1. generated ${prospects} prospects in ${fileName}, served by a local SFTP server on 127.0.0.1:${partner.port}`);
+    const file = path.join(partner.root, 'outbox', fileName);
+    await pipeline(prospectCsvStream(prospects, 7), fs.createWriteStream(file));
+    // As partner files do: a few rows the schema refuses, which the batch reports as row errors.
+    const flawed = flawedProspectRows(prospects);
+    fs.appendFileSync(file, flawed.map((r) => `${r}\n`).join(''));
+    say(`1. generated ${prospects} prospects and ${flawed.length} flawed rows in ${fileName}, served by a local SFTP server on 127.0.0.1:${partner.port}`);
 
     // Data engineer: namespace, schema, dataset, source connection and dataflow.
     const code = `acme${stamp}`;
@@ -209,6 +215,7 @@ export async function runDemoFlow(opts: DemoOptions): Promise<DemoResult> {
 
     return {
       datasetId: dataset.id,
+      ingested: { input: run.counts.input, output: run.counts.output, failed: run.counts.failed },
       audiences,
       s3: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, bucket: 'cdp-demo-exports', files: results[0].files, localDir: s3.directory },
       liveRamp: { host: liveramp.host, port: liveramp.port, username: liveramp.user.username, password: liveramp.user.password, knownHostsFile, files: results[1].files, localDir: path.join(liveramp.root, 'uploads') },

@@ -77,6 +77,11 @@ const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` 
 
 /** One CSV row (no newline) for prospect number `i`. */
 export function prospectRow(rand: () => number, i: number, vendor = 'ACME'): string {
+  return prospectCells(rand, i, vendor).map(csvCell).join(',');
+}
+
+/** The values of prospect number `i`, in PROSPECT_COLUMNS order. */
+function prospectCells(rand: () => number, i: number, vendor: string): string[] {
   const cityIndex = CITIES.indexOf(pickWeighted(rand, CITIES.map((c) => [c]), CITIES.map((c) => c[2])));
   const [city, region] = CITIES[cityIndex];
   const last = SURNAMES[Math.floor(rand() * SURNAMES.length)];
@@ -110,7 +115,7 @@ export function prospectRow(rand: () => number, i: number, vendor = 'ACME'): str
     String(rand() < 0.5),
     lastPurchase,
   ];
-  return cells.map(csvCell).join(',');
+  return cells;
 }
 
 /** A streamed CSV of `rows` prospects with a header of field paths. */
@@ -126,6 +131,25 @@ export function prospectCsvStream(rows: number, seed = 42, vendor = 'ACME'): Rea
       if (chunk) this.push(chunk);
       if (i >= rows) this.push(null);
     },
+  });
+}
+
+/**
+ * Rows a partner's file carries now and then, each refused with its own row error (the batch loads
+ * the rest): a malformed email, a birth year that is not a number, no partner id. Numbered after
+ * the `rows` good ones of prospectCsvStream.
+ */
+export function flawedProspectRows(after: number, vendor = 'ACME'): string[] {
+  const rand = prng(after);
+  const flaws: [column: (typeof PROSPECT_COLUMNS)[number], value: string][] = [
+    ['personalEmail.address', 'prospect@@example'],
+    ['person.birthYear', '19x0'],
+    ['partnerID', ''],
+  ];
+  return flaws.map(([column, value], k) => {
+    const cells = prospectCells(rand, after + k + 1, vendor);
+    cells[PROSPECT_COLUMNS.indexOf(column)] = value;
+    return cells.map(csvCell).join(',');
   });
 }
 

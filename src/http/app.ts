@@ -30,6 +30,17 @@ export interface AppDeps {
   /** Reports whether the database and job queue answer (GET /v1/health). */
   health: () => Promise<Record<string, unknown>>;
   version: string;
+  /** Told about every response once it is sent or the client went away (metrics). */
+  onResponse?: (response: ResponseInfo) => void;
+}
+
+/** `route` is the express route template that answered (`/v1/datasets/:id/data`), null when none did; `console`: the web console did. */
+export interface ResponseInfo {
+  method: string;
+  route: string | null;
+  console: boolean;
+  status: number;
+  seconds: number;
 }
 
 /** The service's own routes (health, this document), declared like every module's. */
@@ -62,6 +73,23 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.set('trust proxy', deps.trustProxy ?? false);
+  const onResponse = deps.onResponse;
+  if (onResponse) {
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const start = performance.now();
+      res.once('close', () => {
+        const route = (req.route as { path?: unknown } | undefined)?.path;
+        onResponse({
+          method: req.method,
+          route: typeof route === 'string' ? route : null,
+          console: res.locals.console === true,
+          status: res.statusCode,
+          seconds: (performance.now() - start) / 1000,
+        });
+      });
+      next();
+    });
+  }
   app.use(
     pinoHttp({
       logger: deps.log,
@@ -142,8 +170,14 @@ export function createApp(deps: AppDeps): express.Express {
     });
   }
 
+  // What passes the API routes is the console's until it passes on (onResponse tells them apart).
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.locals.console = true;
+    next();
+  });
   app.use(...consoleMiddleware());
-  app.use((req: Request, _res: Response, next: NextFunction) => {
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.locals.console = false;
     next(new NotFound(`No route ${req.method} ${req.path}`));
   });
   app.use(problemMiddleware(deps.log));

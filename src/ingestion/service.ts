@@ -43,6 +43,8 @@ class BatchStopped extends Error {}
 
 /** `batch.part`: the partition holding the batch's rows (batchRowsSql). */
 type MergeHook = (tx: Tx, storage: DatasetStorage, batch: { id: string; part: number }) => Promise<void>;
+/** Rows of a file whose load ended: `ok` staged for the batch (none when the file failed), `failed` refused with a row error. */
+export type RowsListener = (rows: { ok: number; failed: number }) => void;
 
 export interface BatchSettings {
   /** A batch of at least this many rows becomes a partition of its dataset. */
@@ -54,6 +56,7 @@ export interface BatchSettings {
 export class BatchService {
   private readonly loadSlots: Slots;
   private readonly mergeHooks: MergeHook[] = [];
+  private readonly rowsListeners: RowsListener[] = [];
   private settings: BatchSettings = { partitionRows: 100_000, maxPartitions: 32 };
 
   configure(settings: Partial<BatchSettings>): void {
@@ -63,6 +66,11 @@ export class BatchService {
   /** Runs inside the merge transaction after a batch's rows are in the dataset (e.g. the universe). */
   onMerged(hook: MergeHook): void {
     this.mergeHooks.push(hook);
+  }
+
+  /** Told once per file whose load ended, with its row counts (metrics; services.ts wires it). */
+  onRows(listener: RowsListener): void {
+    this.rowsListeners.push(listener);
   }
 
   constructor(
@@ -381,6 +389,7 @@ export class BatchService {
         if (!stopped) await this.failBatch(tx, batchId, reason);
       });
       this.loading.delete(fileId);
+      for (const l of this.rowsListeners) l({ ok: 0, failed });
       await this.dropStagingIfIdle(batchId);
       if (stopped) throw new Conflict(`Batch ${batchId}: ${err.message}; the file was not loaded`);
       return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;
@@ -400,6 +409,7 @@ export class BatchService {
           updated_at: tx.fn.now(),
         });
     });
+    for (const l of this.rowsListeners) l({ ok, failed });
     // Aborted while this file's last rows were committed: its staging table goes now.
     await this.dropStagingIfIdle(batchId);
     return (await this.get(caller, batchId)).files.find((f) => f.index === fileIndex)!;

@@ -58,6 +58,9 @@ export interface ReceivedView {
   count: number;
 }
 
+/** Postbacks of a request by outcome: stored, resends not stored again, ignored (no event or ad id), refused with the request. */
+export type PostbackListener = (counts: { accepted: number; deduplicated: number; ignored: number; rejected: number }) => void;
+
 export interface MatLinkView extends TargetBase {
   linkCodeId: string;
   linkCodeName: string;
@@ -100,6 +103,7 @@ const NOBODY: SqlFragment = { sql: 'select null::bigint as person_id where false
 
 export class MatService {
   private readonly limiter = new RateLimiter(DEFAULT_POSTBACK_LIMIT);
+  private readonly postbackListeners: PostbackListener[] = [];
 
   constructor(
     private readonly db: Db,
@@ -193,6 +197,30 @@ export class MatService {
    * answered 202 like the first, since vendors send again on anything else.
    */
   async postback(
+    vendor: string,
+    code: string,
+    input: { body?: unknown; query?: Record<string, unknown> },
+    ip: string,
+    res: Response,
+  ): Promise<{ accepted: number; duplicates: number; ignored: number; ignoredPostbacks: ParsedPostbacks['ignored'] }> {
+    try {
+      const answer = await this.receive(vendor, code, input, ip, res);
+      for (const l of this.postbackListeners) l({ accepted: answer.accepted - answer.duplicates, deduplicated: answer.duplicates, ignored: answer.ignored, rejected: 0 });
+      return answer;
+    } catch (err) {
+      // Each message of a JSON array, else the one message of the body or the query.
+      const rejected = Array.isArray(input.body) ? input.body.length : 1;
+      for (const l of this.postbackListeners) l({ accepted: 0, deduplicated: 0, ignored: 0, rejected });
+      throw err;
+    }
+  }
+
+  /** Told once per postback request with its postbacks by outcome (metrics; services.ts wires it). */
+  onPostbacks(listener: PostbackListener): void {
+    this.postbackListeners.push(listener);
+  }
+
+  private async receive(
     vendor: string,
     code: string,
     input: { body?: unknown; query?: Record<string, unknown> },

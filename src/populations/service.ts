@@ -120,8 +120,13 @@ export interface PopulationOptions {
   countTimeoutMs?: number;
 }
 
+/** How a count ended: at least the kind's minimum, below it (모수부족), or failed. */
+export type CountOutcome = 'ready' | 'too_small' | 'failed';
+export type CountListener = (subjectType: string, outcome: CountOutcome) => void;
+
 export class PopulationService {
   private readonly sources = new Map<string, PopulationSource>();
+  private readonly countListeners: CountListener[] = [];
   private countTimeoutMs = DEFAULT_COUNT_TIMEOUT_MS;
 
   constructor(
@@ -134,6 +139,11 @@ export class PopulationService {
 
   register(source: PopulationSource): void {
     this.sources.set(source.type, source);
+  }
+
+  /** Told about every count done in this process (metrics; services.ts wires it). */
+  onCounted(listener: CountListener): void {
+    this.countListeners.push(listener);
   }
 
   configure(opts: PopulationOptions): void {
@@ -334,7 +344,9 @@ export class PopulationService {
           });
         if (updated && source.afterCount) await source.afterCount(tx, row.ad_account_id, row.subject_id, n);
       });
+      for (const l of this.countListeners) l(row.subject_type, n >= row.minimum ? 'ready' : 'too_small');
     } catch (err) {
+      for (const l of this.countListeners) l(row.subject_type, 'failed');
       // Visible at once: 생성실패 before a first number, 조회실패 (the last number kept) after one.
       // Retried a minute later, then two; after MAX_ATTEMPTS the state stays until the kind's next
       // scheduled refresh or a refresh on request (each of them one more attempt).

@@ -37,6 +37,13 @@ export interface CollectedEvent {
   properties: Record<string, unknown> | null;
 }
 
+/** How many events a request body holds, also when it is refused (counted as rejected). */
+export function eventsInBody(body: unknown): number {
+  if (Array.isArray(body)) return body.length;
+  const events = body && typeof body === 'object' ? (body as { events?: unknown }).events : undefined;
+  return Array.isArray(events) ? events.length : 1;
+}
+
 /**
  * The events of a POST body — one event object, an array of them, or `{ events: [...] }` — with the
  * JSON Pointer prefix of each, checked and normalised. Throws 422 naming every finding.

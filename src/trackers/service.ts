@@ -25,7 +25,7 @@ import type { Caller } from '../core/types';
 import type { PopulationService, PopulationSource } from '../populations/service';
 import type { TargetBase, TargetRow, TargetService } from '../targets/service';
 import type { SqlFragment, UniverseService, UniverseSource } from '../universe/service';
-import { CollectedEvent, eventOfQuery, eventsOfBody, PixelEvent } from './events';
+import { CollectedEvent, eventOfQuery, eventsInBody, eventsOfBody, PixelEvent } from './events';
 import { enforce, RateLimiter } from './rate-limit';
 import { collapseDuplicates, DEDUP_HOURS, eventBatchSql } from './event-sql';
 import { RecentIdentities } from './recent';
@@ -39,7 +39,11 @@ export { DEFAULT_COLLECTOR, EVENT_IDS_JOB, HOUR_MS, PIXEL_TARGET_MINIMUM, PRUNE_
 export { DEDUP_HOURS } from './event-sql';
 export type { AvailableTracker, CollectionStatus, CollectorOptions, PixelTargetInput, PixelTargetView, TrackerRole, TrackerView } from './types';
 
+/** Collected events by outcome: stored, not stored again (a repeated eventId), refused with the request. */
+export type CollectListener = (counts: { accepted: number; deduplicated: number; rejected: number }) => void;
+
 export class TrackerService {
+  private readonly collectListeners: CollectListener[] = [];
   private readonly limiter: RateLimiter;
   private readonly writer: GroupCommitWriter<QueuedEvent>;
   /** Identity sets fed to the universe inbox in the last hour (not fed again). */
@@ -72,6 +76,15 @@ export class TrackerService {
     const { ratePerSecond, burst, flushMs, maxBatch, maxPending, discard } = options;
     if (ratePerSecond !== undefined || burst !== undefined) this.limiter.configure(strip({ ratePerSecond, burst }));
     this.writer.configure(strip({ flushMs, maxBatch, maxPending, discard }));
+  }
+
+  /** Told once per committed batch and per refused request, never per event (metrics; services.ts wires it). */
+  onCollected(listener: CollectListener): void {
+    this.collectListeners.push(listener);
+  }
+
+  private told(accepted: number, deduplicated: number, rejected: number): void {
+    for (const l of this.collectListeners) l({ accepted, deduplicated, rejected });
   }
 
   /** Writes what the collector still holds; called when the service stops, after HTTP closed. */
@@ -241,20 +254,30 @@ export class TrackerService {
    * stored for this tracker in the last 48 hours (or came earlier in the same request or batch).
    */
   async collect(trackId: string, body: unknown, ip: string, res: Response): Promise<{ accepted: number; duplicates: number }> {
-    enforce(this.limiter, `${trackId}|${ip}`, res, `track_id ${trackId}`);
-    const trackerId = await this.trackerIdOf(trackId);
-    const now = this.clock.now();
-    const events = eventsOfBody(body, now);
-    const duplicates = await this.submit(trackerId, events, now, res);
-    return { accepted: events.length, duplicates };
+    try {
+      enforce(this.limiter, `${trackId}|${ip}`, res, `track_id ${trackId}`);
+      const trackerId = await this.trackerIdOf(trackId);
+      const now = this.clock.now();
+      const events = eventsOfBody(body, now);
+      const duplicates = await this.submit(trackerId, events, now, res);
+      return { accepted: events.length, duplicates };
+    } catch (err) {
+      this.told(0, 0, eventsInBody(body));
+      throw err;
+    }
   }
 
   /** GET /v1/collect/:trackId?event=…&adid=… — an image beacon. */
   async beacon(trackId: string, query: Record<string, unknown>, ip: string, res: Response): Promise<void> {
-    enforce(this.limiter, `${trackId}|${ip}`, res, `track_id ${trackId}`);
-    const trackerId = await this.trackerIdOf(trackId);
-    const now = this.clock.now();
-    await this.submit(trackerId, [eventOfQuery(query, now)], now, res);
+    try {
+      enforce(this.limiter, `${trackId}|${ip}`, res, `track_id ${trackId}`);
+      const trackerId = await this.trackerIdOf(trackId);
+      const now = this.clock.now();
+      await this.submit(trackerId, [eventOfQuery(query, now)], now, res);
+    } catch (err) {
+      this.told(0, 0, 1);
+      throw err;
+    }
   }
 
   private async submit(trackerId: string, events: CollectedEvent[], now: Date, res: Response): Promise<number> {
@@ -305,6 +328,7 @@ export class TrackerService {
     const duplicates = result!.duplicates;
     const notStored = new Set(duplicates);
     this.recent.remember(duplicates.length === 0 ? send.map((n) => items[n]) : send.filter((n) => !notStored.has(n)).map((n) => items[n]), now);
+    this.told(items.length - skipped.length - duplicates.length, skipped.length + duplicates.length, 0);
     return skipped.length === 0 && duplicates.length === 0 ? NO_DUPLICATES : new Set([...skipped, ...duplicates]);
   }
 

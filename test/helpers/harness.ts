@@ -84,11 +84,11 @@ export interface AuthedClient {
   delete(path: string, body?: unknown): request.Test;
 }
 
-/** `log`: a logger of the test's own (to read what the service logs); default silent. */
-export async function startTestApi(opts: { jobs?: 'in-process' | 'bull'; mode?: 'all' | 'api'; log?: Logger } = {}): Promise<TestApi> {
+/** `log`: a logger of the test's own (to read what the service logs); default silent. `env`: more configuration (e.g. METRICS_TOKEN). */
+export async function startTestApi(opts: { jobs?: 'in-process' | 'bull'; mode?: 'all' | 'api'; log?: Logger; env?: Record<string, string> } = {}): Promise<TestApi> {
   const database = await openTestDatabase();
   const encryptionKey = randomBytes(32).toString('base64');
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', CDP_ENCRYPTION_KEY: encryptionKey });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', CDP_ENCRYPTION_KEY: encryptionKey, ...opts.env });
   let jobs: JobQueue | undefined;
   const queuePrefix = `cdp-${database.name}`;
   if (opts.jobs === 'bull') {
