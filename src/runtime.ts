@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import { Database, migrateLatest, openDatabase } from './core/db';
+import { tuneGarbageCollector } from './core/gc-tuning';
 import { Instances } from './core/instances';
 import { createJobQueue, JobQueue } from './core/jobs';
 import { secretBoxFor } from './core/secrets';
@@ -55,6 +56,7 @@ export function version(): string {
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  tuneGarbageCollector();
   const { config, log } = opts;
   const progress = opts.onProgress ?? (() => undefined);
   progress(config.databaseUrl ? 'connecting to PostgreSQL' : 'starting embedded PostgreSQL');
