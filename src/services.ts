@@ -261,7 +261,7 @@ export function defineJobs(s: Services): void {
 }
 
 /**
- * Queued dataflow runs, evaluations and activation runs whose job the queue lost, queued again
+ * Queued and in-flight dataflow runs, evaluations and activation runs whose job the queue lost, queued again
  * (core/requeue.ts); `since` null → all of them (a worker's start), else those made since then.
  */
 export async function requeueLostRuns(s: Services, since: Date | null): Promise<number> {

@@ -1,7 +1,8 @@
 /**
  * Redis losing its data (a restart without persistence, a flush): a dataflow run, an audience
- * evaluation and an activation run stored `queued` in PostgreSQL lose their jobs. A worker that
- * starts queues them again under the same job ids and they complete; the activation, which refused
+ * evaluation and an activation run stored `queued` in PostgreSQL — or already in flight, taken by a
+ * worker that died too — lose their jobs. A worker that starts queues them again under the same job
+ * ids and they complete; the activation, which refused
  * a new run while its run stayed queued (409), accepts one again. While a worker runs, the minute's
  * pass (the `runs.requeue` schedule) does the same for a run whose job is missing. Uses the test
  * Redis (only this test's queue prefix is flushed) and the built `cdp worker` (npm test builds it).
@@ -66,7 +67,7 @@ function finished(client: AuthedClient, runPath: string, what: string): Promise<
   }, what, 60_000, 50);
 }
 
-it('runs left queued when Redis lost their jobs are queued again and complete; the activation takes new runs again', async () => {
+it('runs left queued or in flight when Redis lost their jobs are queued again and complete; the activation takes new runs again', async () => {
   const p = await setUpProspects(api, 'Lost');
   const engineer = api.as(p.token);
   const marketer = api.as(await api.keyFor('marketer'));
@@ -121,6 +122,9 @@ it('runs left queued when Redis lost their jobs are queued again and complete; t
   await age('dataflow_runs', [flowRun.body.id]);
   await age('audience_evaluations', [evaluation.body.id]);
   await age('activation_runs', [run.body.id]);
+  // Two had been taken by a worker, which died with Redis's data: in flight, and no job anywhere.
+  await api.db('dataflow_runs').where({ id: flowRun.body.id }).update({ status: 'processing', started_at: api.db.fn.now() });
+  await api.db('audience_evaluations').where({ id: evaluation.body.id }).update({ status: 'running', started_at: api.db.fn.now() });
   const refused = await marketer.post(`/v1/activations/${activationId}/runs`, {});
   expect(refused.status).toBe(409);
   expect(refused.body.runId).toBe(run.body.id);

@@ -225,7 +225,7 @@ export class Runs {
 
   /** Queued runs whose job the queue lost (core/requeue.ts), queued again; `since` null → all of them. */
   requeueLost(since: Date | null): Promise<number> {
-    return requeueLost(this.ctx.db, this.ctx.jobs, { table: 'activation_runs', idPrefix: 'arun', job: ACTIVATION_RUN_JOB, enqueue: (runId) => this.job(runId) }, since);
+    return requeueLost(this.ctx.db, this.ctx.jobs, { table: 'activation_runs', idPrefix: 'arun', inFlight: 'processing', job: ACTIVATION_RUN_JOB, enqueue: (runId) => this.job(runId) }, since);
   }
 
   /** Hands a queued run to the job queue; a run the queue would not take fails, so it blocks no later run. */

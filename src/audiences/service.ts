@@ -306,7 +306,7 @@ export class AudienceService {
 
   /** Queued evaluations whose job the queue lost (core/requeue.ts), queued again; `since` null → all of them. */
   requeueLostEvaluations(since: Date | null): Promise<number> {
-    return requeueLost(this.db, this.jobs, { table: 'audience_evaluations', idPrefix: 'eval', job: EVALUATE_JOB, enqueue: (id) => this.enqueueEvaluation(id) }, since);
+    return requeueLost(this.db, this.jobs, { table: 'audience_evaluations', idPrefix: 'eval', inFlight: 'running', job: EVALUATE_JOB, enqueue: (id) => this.enqueueEvaluation(id) }, since);
   }
 
   private enqueueEvaluation(evaluationId: string): Promise<string> {

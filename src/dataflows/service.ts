@@ -323,7 +323,7 @@ export class DataflowService {
 
   /** Queued runs whose job the queue lost (core/requeue.ts), queued again; `since` null → all of them. */
   requeueLostRuns(since: Date | null): Promise<number> {
-    return requeueLost(this.db, this.jobs, { table: 'dataflow_runs', idPrefix: 'run', job: RUN_JOB, enqueue: (runId) => this.enqueueRun(runId) }, since);
+    return requeueLost(this.db, this.jobs, { table: 'dataflow_runs', idPrefix: 'run', inFlight: 'processing', job: RUN_JOB, enqueue: (runId) => this.enqueueRun(runId) }, since);
   }
 
   private async queueRun(flow: DataflowRow, trigger: 'schedule' | 'manual'): Promise<RunRow> {
