@@ -17,6 +17,8 @@ export const CONSOLE_ROUTE = 'console';
 export function defineSeries(registry: Registry) {
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
+  // The job queue gauges, read at scrape time, all by queue.
+  const queueGauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['queue'] as const, registers });
   return {
     httpDuration: new Histogram({
       name: 'http_request_duration_seconds',
@@ -26,21 +28,11 @@ export function defineSeries(registry: Registry) {
       registers,
     }),
 
-    jobsWaiting: new Gauge({ name: 'cdp_jobs_waiting', help: 'Jobs due and waiting for a worker, by queue (job name)', labelNames: ['queue'] as const, registers }),
-    jobsActive: new Gauge({ name: 'cdp_jobs_active', help: 'Jobs running now, by queue', labelNames: ['queue'] as const, registers }),
-    jobsDelayed: new Gauge({ name: 'cdp_jobs_delayed', help: 'Jobs waiting for their time: delayed jobs and retries in their backoff, by queue', labelNames: ['queue'] as const, registers }),
-    jobsFailed: new Gauge({
-      name: 'cdp_jobs_failed',
-      help: 'Failed jobs still kept (Bull: the last 5,000 per queue; in-process: among the last 1,000 finished), by queue',
-      labelNames: ['queue'] as const,
-      registers,
-    }),
-    jobsOldestWaitingAge: new Gauge({
-      name: 'cdp_jobs_oldest_waiting_age_seconds',
-      help: 'How long the oldest waiting job has been due, by queue (0 when none waits)',
-      labelNames: ['queue'] as const,
-      registers,
-    }),
+    jobsWaiting: queueGauge('cdp_jobs_waiting', 'Jobs due and waiting for a worker, by queue (job name)'),
+    jobsActive: queueGauge('cdp_jobs_active', 'Jobs running now, by queue'),
+    jobsDelayed: queueGauge('cdp_jobs_delayed', 'Jobs waiting for their time: delayed jobs and retries in their backoff, by queue'),
+    jobsFailed: queueGauge('cdp_jobs_failed', 'Failed jobs still kept (Bull: the last 5,000 per queue; in-process: among the last 1,000 finished), by queue'),
+    jobsOldestWaitingAge: queueGauge('cdp_jobs_oldest_waiting_age_seconds', 'How long the oldest waiting job has been due, by queue (0 when none waits)'),
     jobsFinished: new Counter({
       name: 'cdp_jobs_finished_total',
       help: 'Jobs this process finished, by queue and outcome (completed; failed = its last attempt failed)',
