@@ -25,8 +25,10 @@ it('signs in, speaks Korean to a Korean browser, switches to English, and keeps 
   await page.getByRole('link', { name: 'ID 네임스페이스' }).click();
   await page.getByRole('heading', { name: 'ID 네임스페이스' }).waitFor();
   // The standard namespaces of every account are listed, Partner ID among the types offered.
-  const rows = page.getByRole('table', { name: 'ID 네임스페이스' }).getByRole('row');
-  await expect(rows.count()).resolves.toBeGreaterThan(3);
+  // The list loads after the heading shows: wait for a standard namespace's row before counting.
+  const table = page.getByRole('table', { name: 'ID 네임스페이스' });
+  await table.getByRole('cell', { name: 'Email_LC_SHA256', exact: true }).waitFor();
+  await expect(table.getByRole('row').count()).resolves.toBeGreaterThan(3);
   // Browser globals: the test process has no DOM types.
   expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual(['cdp.session']);
   expect(await page.evaluate('document.cookie')).toBe('');

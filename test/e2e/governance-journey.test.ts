@@ -65,8 +65,7 @@ it('labels every field Third-Party, one field C2, enables a nested AND/OR policy
   // Labels tab: the checkbox at the top selects all fields; the picker's Partner ecosystem → Third-Party.
   await page.getByRole('tab', { name: '레이블' }).click();
   const table = page.getByRole('table', { name: '레이블' });
-  await table.waitFor();
-  await expect(table.locator('tbody tr').count()).resolves.toBe(fields.length);
+  await countIs(table.locator('tbody tr'), fields.length, 'a row per field on the labels tab');
   await page.getByLabel('모든 필드 선택').check();
   await expect(page.getByTestId('selected-count').textContent()).resolves.toBe(`${fields.length}개 필드 선택됨`);
   await page.getByRole('button', { name: '레이블 편집' }).click();
@@ -183,7 +182,7 @@ it('creates a prospect schema from the class searched by name, with field groups
   await page.getByRole('button', { name: '스키마 만들기' }).click();
 
   await page.getByLabel('클래스 검색').fill('Individual Prospect');
-  await expect(page.locator('[data-testid^="class-"]').count()).resolves.toBe(1);
+  await countIs(page.locator('[data-testid^="class-"]'), 1, 'the one class the search matches');
   await page.getByRole('radio', { name: /XDM 개별 잠재 고객 프로필/ }).click();
   await page.getByRole('checkbox', { name: /Person details/ }).click();
   await page.getByRole('checkbox', { name: /Home address/ }).click();

@@ -199,7 +199,7 @@ it('the marketer builds, evaluates and activates an audience; C2 blocks with lin
   await axeClean(page, 'activation-review-blocked-graph-ko');
   await page.getByRole('tab', { name: '목록 보기' }).click();
   const row = page.getByTestId('lineage-list').getByRole('row').filter({ hasText: 'personalEmail.address' });
-  await expect(row.count()).resolves.toBeGreaterThan(0);
+  await row.first().waitFor();
   await expect(row.first().getByRole('link', { name: 'Local S3' }).getAttribute('href')).resolves.toMatch(/^\/destinations\/dest_/);
   await axeClean(page, 'activation-review-blocked-list-ko');
 
