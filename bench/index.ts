@@ -112,7 +112,7 @@ async function startPostgres(): Promise<{ urlFor(name: string): Promise<string>;
   const dataDir = fs.mkdtempSync(path.join(process.env.BENCH_TMPDIR ?? os.tmpdir(), 'cdp-bench-pg-'));
   const port = await freePort();
   // Not ephemeral: the embedded default's settings (fsync and synchronous commit on), deleted after.
-  // BENCH_AUTO_EXPLAIN=<ms>: every statement slower than that is logged with its EXPLAIN ANALYZE
+  // BENCH_AUTO_EXPLAIN=<ms>: every statement slower than that is logged with its EXPLAIN ANALYZE (DDL with its duration)
   // (auto_explain, shipped with the embedded binaries) into BENCH_PG_LOG (default bench-postgres.log).
   const explainMs = process.env.BENCH_AUTO_EXPLAIN;
   const logFile = process.env.BENCH_PG_LOG ?? path.resolve('bench-postgres.log');
@@ -142,6 +142,8 @@ async function startPostgres(): Promise<{ urlFor(name: string): Promise<string>;
         await run(`alter database ${db} set auto_explain.log_min_duration = ${Number(explainMs)}`);
         await run(`alter database ${db} set auto_explain.log_analyze = on`);
         await run(`alter database ${db} set auto_explain.log_buffers = on`);
+        // DDL (index builds, ALTER … ATTACH) has no plan: its duration is logged too.
+        await run(`alter database ${db} set log_min_duration_statement = ${Number(explainMs)}`);
         process.stdout.write(`auto_explain: statements over ${Number(explainMs)} ms of ${db} are logged with their plans to ${logFile}\n`);
       }
       return admin.replace(/\/postgres$/, `/${db}`);

@@ -45,6 +45,8 @@ export interface Config {
   ingestPartitionRows: number;
   /** Partitions a dataset may hold; larger batches beyond it are merged row by row (queries lock every partition). */
   ingestMaxPartitions: number;
+  /** Threads that read CSV files into COPY text beside the event loop; 0 reads them on it. */
+  ingestParseThreads: number;
   /** Statement timeout of a population (모수) count: longer counts fail with that reason and are retried. */
   populationCountTimeoutMs: number;
   /** How long a stopping process (SIGTERM, SIGINT) waits for requests in flight and running jobs before it exits anyway. */
@@ -133,6 +135,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     postbackBurst: int(env, 'POSTBACK_BURST', 2000, 1, 10_000_000),
     ingestPartitionRows: int(env, 'INGEST_PARTITION_ROWS', 100_000, 1, 1_000_000_000),
     ingestMaxPartitions: int(env, 'INGEST_MAX_PARTITIONS', 32, 0, 1000),
+    ingestParseThreads: int(env, 'INGEST_PARSE_THREADS', Math.min(4, os.availableParallelism()), 0, 64),
     populationCountTimeoutMs: int(env, 'POPULATION_COUNT_TIMEOUT_MS', 60_000, 100, 3_600_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
     trustProxy: trustProxy(env),

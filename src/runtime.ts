@@ -84,7 +84,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const services = createServices(database.db, jobs, log, { secrets: () => secretBoxFor(config) });
     services.batches.useInstance(() => instances.id);
     services.dataflows.useInstance(instances);
-    services.batches.configure({ partitionRows: config.ingestPartitionRows, maxPartitions: config.ingestMaxPartitions });
+    services.batches.configure({ partitionRows: config.ingestPartitionRows, maxPartitions: config.ingestMaxPartitions, parseThreads: config.ingestParseThreads });
+    closers.push(() => services.batches.stop()); // last: after requests and jobs that load files
     services.trackers.configure({ ratePerSecond: config.collectRatePerSecond, burst: config.collectBurst, flushMs: config.collectFlushMs });
     services.mat.configure({ ratePerSecond: config.postbackRatePerSecond, burst: config.postbackBurst });
     services.populations.configure({ countTimeoutMs: config.populationCountTimeoutMs });

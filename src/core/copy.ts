@@ -14,6 +14,9 @@ import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Queryable } from './db';
 
+/** How long giving up on a COPY waits for PostgreSQL to acknowledge it (a backend gone never does). */
+const ABORT_WAIT_MS = 5_000;
+
 type CopyStream = ReturnType<typeof copyFrom> & { connection?: unknown };
 /** What knex hands out from acquireConnection(): a pg client it may mark as disposed. */
 export interface PooledConnection {
@@ -66,18 +69,31 @@ export class CopyIn {
     return this.stream.rowCount;
   }
 
-  /** Gives up: PostgreSQL rolls the COPY back. Safe whatever state the connection is in. */
-  abort(reason: Error): void {
+  /**
+   * Gives up: PostgreSQL rolls the COPY back. Safe whatever state the connection is in. Resolves
+   * once the backend has answered the CopyFail (at most ABORT_WAIT_MS): a COPY given up on before
+   * PostgreSQL even entered it sends its CopyFail only then, and a ROLLBACK sent on the same
+   * connection before it would arrive in the middle of the COPY (the backend then drops the
+   * connection, and the rollback's error would hide the reason the load stopped).
+   */
+  async abort(reason: Error): Promise<void> {
     if (this.settled) return;
     this.settled = true;
     // Whatever happens next, this connection must not serve another query before it is clean.
     this.connection.__knex__disposed = reason.message || 'COPY aborted';
     if (this.failure || this.stream.connection == null) return; // the backend already ended it
+    const closed = once(this.stream, 'close').then(
+      () => undefined,
+      () => undefined,
+    );
     try {
       this.stream.destroy(reason); // CopyFail, sent now while the connection is alive
     } catch {
-      // the connection died in this very tick: it is disposed of above
+      return; // the connection died in this very tick: it is disposed of above
     }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, ABORT_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 }
 
@@ -110,7 +126,7 @@ export async function copyIn(q: Queryable, sql: string, feed: (copy: Pick<CopyIn
       await feed(copy);
       return await copy.end();
     } catch (err) {
-      copy.abort(err as Error);
+      await copy.abort(err as Error);
       throw err;
     }
   });

@@ -226,9 +226,13 @@ export function createStagingTableSql(
   )`;
 }
 
-/** COPY target list matching copyTextLine(values) of a file: file index, row, identity, then loadable columns. */
+/**
+ * COPY target list of a batch file's rows (src/ingestion/parse): file index, row, the loadable
+ * columns, then the identity (last: a row is written as it is read, and its identity is known once
+ * its columns are).
+ */
 export function copyIntoStagingSql(table: string, columns: readonly StoredColumn[], freeze: boolean): string {
-  const cols = [SYS.file, SYS.row, SYS.identity, ...columns.filter((c) => !c.system).map((c) => c.columnName)].map(ident).join(', ');
+  const cols = [SYS.file, SYS.row, ...columns.filter((c) => !c.system).map((c) => c.columnName), SYS.identity].map(ident).join(', ');
   return `copy ${qualifiedStaging(table)} (${cols}) from stdin${freeze ? ' (freeze)' : ''}`;
 }
 

@@ -50,7 +50,8 @@ export function pgArrayLiteral(items: readonly string[]): string {
   return out + '}';
 }
 
-function encodeValue(v: CopyValue, type: ColumnType | undefined): string {
+/** One value as COPY text (escaped; `\N` for null). */
+export function encodeValue(v: CopyValue, type: ColumnType | undefined): string {
   if (v === null || v === undefined) return '\\N';
   if (type === 'json') return copyEscape(JSON.stringify(v));
   // Dates and date-times from records/ are validated ISO text: nothing to escape.
@@ -71,12 +72,14 @@ function encodeValue(v: CopyValue, type: ColumnType | undefined): string {
 /**
  * One row in COPY text format, INCLUDING the trailing line feed, so lines can simply be
  * concatenated into a chunk. `types[i]` is the kind of column i (it matters for `json`, where a
- * string or an array is JSON text rather than text or a PostgreSQL array).
+ * string or an array is JSON text rather than text or a PostgreSQL array). `prefix` and `suffix`:
+ * values already encoded, with the tabs that join them to the rest (a staged row's file and row
+ * before, its identity after).
  */
-export function copyTextLine(values: readonly CopyValue[], types: readonly ColumnType[]): string {
-  let line = values.length > 0 ? encodeValue(values[0], types[0]) : '';
+export function copyTextLine(values: readonly CopyValue[], types: readonly ColumnType[], prefix = '', suffix = ''): string {
+  let line = prefix + (values.length > 0 ? encodeValue(values[0], types[0]) : '');
   for (let i = 1; i < values.length; i++) line += '\t' + encodeValue(values[i], types[i]);
-  return line + '\n';
+  return line + suffix + '\n';
 }
 
 /** Buffer's own utf8Write skips write()'s argument handling (a third of the cost for a line). */

@@ -6,23 +6,28 @@
  */
 import type { DatasetStorage } from '../datasets/service';
 import { StoredColumn, XDM_INTEGER_RANGES } from '../datasets/storage';
-import { identityNormalizer } from '../namespaces/identity';
-import type { NamespaceType } from '../namespaces/service';
-import { RecordValidator, recordErrors } from '../schemas/validator';
-import type { ColumnPlan, ValidateResult } from './records';
+import type { NamespaceType } from '../namespaces/types';
+import { RecordValidator, schemaHash } from '../schemas/validator';
+import { ColumnSpec, recordValidate, SchemaSpec } from './parse/block';
+import type { ValidateResult } from './records';
 
 export interface LoadPlan {
   storage: DatasetStorage;
   /** The loadable columns the batch stages (as of its creation), in COPY order. */
   columns: StoredColumn[];
-  /** Per column, how the reader parses it. */
-  plans: ColumnPlan[];
-  /** COPY value kinds of a staged row: file index, row number, identity, then the columns. */
+  /** Per column, how the reader parses it (as data: parse threads rebuild the normalisers). */
+  specs: ColumnSpec[];
+  /** COPY value kinds of the columns (the file index, row and identity come before them). */
   kinds: StoredColumn['kind'][];
   /** Index of the primary identity among `columns` (its value is staged twice: as the identity too). */
   identityIndex: number;
+  /** The schema's record validator, as JSON for parse threads and as a function for the event loop. */
+  schema: SchemaSpec;
   validate: (record: Record<string, unknown>) => ValidateResult;
 }
+
+/** Validators are cached per schema version (SchemaService): so is the hash of their schema. */
+const hashes = new WeakMap<RecordValidator, string>();
 
 /** `stagingColumns`: the column names the batch recorded when it was created. */
 export function loadPlan(storage: DatasetStorage, stagingColumns: readonly string[], validator: RecordValidator): LoadPlan {
@@ -30,44 +35,32 @@ export function loadPlan(storage: DatasetStorage, stagingColumns: readonly strin
   const columns = storage.columns.filter((c) => !c.system && staged.has(c.columnName));
   const identityIndex = columns.findIndex((c) => c.columnName === storage.primaryColumn);
   if (identityIndex < 0) throw new Error(`dataset ${storage.dataset.id}: its primary identity column is not staged`);
+  const json = validator.schema as Record<string, unknown>;
+  let hash = hashes.get(validator);
+  if (!hash) hashes.set(validator, (hash = schemaHash(json)));
   return {
     identityIndex,
     storage,
     columns,
-    plans: columnPlans(storage, columns),
-    kinds: ['integer', 'integer', 'string', ...columns.map((c) => c.kind)],
+    specs: columnSpecs(storage, columns),
+    kinds: columns.map((c) => c.kind),
+    schema: { hash, json },
     validate: recordValidate(validator),
   };
 }
 
-function columnPlans(storage: DatasetStorage, columns: readonly StoredColumn[]): ColumnPlan[] {
+function columnSpecs(storage: DatasetStorage, columns: readonly StoredColumn[]): ColumnSpec[] {
   const fields = new Map(storage.fields.map((f) => [f.path, f]));
   return columns.map((c) => {
     const field = fields.get(c.fieldPath);
     const range = field && field.type === 'integer' ? XDM_INTEGER_RANGES[field.xdmType] : undefined;
-    const plan: ColumnPlan = { path: c.fieldPath, type: c.kind };
+    const spec: ColumnSpec = { path: c.fieldPath, type: c.kind };
     if (range) {
-      plan.minimum = range[0];
-      plan.maximum = range[1];
+      spec.minimum = range[0];
+      spec.maximum = range[1];
     }
-    if (field?.identity) {
-      plan.normalize = identityNormalizer({ code: field.identity.namespace, type: field.identity.namespaceType as NamespaceType });
-    }
-    if (c.fieldPath === storage.dataset.primary_field) plan.required = true;
-    return plan;
+    if (field?.identity) spec.identity = { code: field.identity.namespace, type: field.identity.namespaceType as NamespaceType };
+    if (c.fieldPath === storage.dataset.primary_field) spec.required = true;
+    return spec;
   });
-}
-
-/** The schema's ajv validator as the reader calls it: errors named by field path, not JSON Pointer. */
-function recordValidate(validate: RecordValidator): (record: Record<string, unknown>) => ValidateResult {
-  return (record) => {
-    if (validate(record)) return true;
-    return {
-      errors: recordErrors(validate).map((e) => ({
-        field: e.pointer ? e.pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.') : null,
-        rule: e.rule,
-        message: e.message,
-      })),
-    };
-  };
 }

@@ -24,10 +24,11 @@ import type { DatasetService, DatasetStorage } from '../datasets/service';
 import { attachBatchSql, batchRowsSql, MAIN_PART, copyIntoStagingSql, createStagingTableSql, mergeBatchSql, qualifiedData, qualifiedStaging, refreshCurrentSql, stagingTable, SYS } from '../datasets/storage';
 import { ident } from '../core/sql';
 import type { SchemaService } from '../schemas/service';
-import { copyTextLine, CopyLineBatcher } from './copy-format';
 import { loadPlan } from './load';
 import { checkBatchOptions } from './options';
-import { FileError, readRecords } from './records';
+import { CopyBlockReader } from './parse/copy-blocks';
+import { ParsePool } from './parse/pool';
+import { FileError } from './records';
 import { ROW_ERRORS_STORED, RowErrorLog } from './row-errors';
 import type { Batch, BatchFile, BatchOptions, BatchRow, BatchStatus, FileRow } from './types';
 
@@ -51,16 +52,28 @@ export interface BatchSettings {
   partitionRows: number;
   /** Partitions a dataset may hold (every query over it locks each one); larger batches beyond are merged. */
   maxPartitions: number;
+  /** Threads that read CSV files into COPY text (0: on the event loop). */
+  parseThreads: number;
 }
 
 export class BatchService {
   private readonly loadSlots: Slots;
   private readonly mergeHooks: MergeHook[] = [];
   private readonly rowsListeners: RowsListener[] = [];
-  private settings: BatchSettings = { partitionRows: 100_000, maxPartitions: 32 };
+  private settings: BatchSettings = { partitionRows: 100_000, maxPartitions: 32, parseThreads: 0 };
+  private parsePool = new ParsePool(0);
 
   configure(settings: Partial<BatchSettings>): void {
     this.settings = { ...this.settings, ...settings };
+    if (this.settings.parseThreads !== this.parsePool.size) {
+      void this.parsePool.close();
+      this.parsePool = new ParsePool(this.settings.parseThreads);
+    }
+  }
+
+  /** Stops the parse threads (after the last load: the runtime closes this after jobs and requests). */
+  stop(): Promise<void> {
+    return this.parsePool.close();
   }
 
   /** Runs inside the merge transaction after a batch's rows are in the dataset (e.g. the universe). */
@@ -299,17 +312,24 @@ export class BatchService {
       input.resume(); // drain what the client or the remote server is still sending
       throw err;
     }
-    const records = readRecords(input, {
-      format: batch.format.format,
-      delimiter: batch.format.delimiter,
-      quote: batch.format.quote,
-      compression: batch.format.compression,
-      multiValueSeparator: batch.format.multiValueSeparator,
-      columns: plan.plans,
-      mapping: batch.mapping ?? undefined,
-      validate: plan.validate,
-      fileName: name,
-    });
+    const records = new CopyBlockReader(
+      input,
+      {
+        id: fileId,
+        format: batch.format.format,
+        delimiter: batch.format.delimiter,
+        quote: batch.format.quote,
+        compression: batch.format.compression,
+        multiValueSeparator: batch.format.multiValueSeparator,
+        columns: plan.specs,
+        mapping: batch.mapping ?? undefined,
+        schema: plan.schema,
+        validate: plan.validate,
+        target: { fileIndex, identityIndex: plan.identityIndex, kinds: plan.kinds },
+        fileName: name,
+      },
+      this.parsePool,
+    );
     const threshold = Number(batch.error_threshold);
     let input_ = 0;
     let ok = 0;
@@ -327,20 +347,13 @@ export class BatchService {
       errors.storable = Math.max(0, ROW_ERRORS_STORED - Number(stored));
       const feed = async (copy: Pick<CopyIn, 'write'>) => {
         let checkedAt = Date.now();
-        // Rows are encoded straight into 256 KiB buffers; one await per input slice, not per row.
-        const batcher = new CopyLineBatcher();
-        for await (const rows of records.batches()) {
-          for (const row of rows) {
-            input_ += 1;
-            if (row.ok) {
-              ok += 1;
-              const chunk = batcher.add(copyTextLine([fileIndex, row.row, row.values[plan.identityIndex], ...row.values], plan.kinds));
-              if (chunk) await copy.write(chunk);
-            } else {
-              failed += 1;
-              errors.add(row.errors);
-            }
-          }
+        // Blocks of COPY text, read off the event loop (parse/): one await per block, not per row.
+        for await (const block of records.blocks()) {
+          for (const chunk of block.chunks) await copy.write(chunk);
+          input_ += block.input;
+          ok += block.ok;
+          failed += block.failed;
+          for (const e of block.errors) errors.add(e);
           if (errors.due) await errors.flush();
           const batchFailed = Number(earlier.failed_count) + failed;
           const batchInput = Number(earlier.input_count) + input_;
@@ -357,8 +370,6 @@ export class BatchService {
             if (now?.status !== 'loading') throw new BatchStopped(`the batch was ${now?.status ?? 'deleted'} while ${name} was loading`);
           }
         }
-        const rest = batcher.flush();
-        if (rest) await copy.write(rest);
       };
       // The batch's first file loads frozen (COPY FREEZE needs the table emptied in the same
       // transaction): no later reader has to set hint bits on every page and write them to the WAL

@@ -20,9 +20,19 @@ export function schemaHash(schema: unknown): string {
  * the cache frees everything (a shared instance would keep every compiled schema forever).
  */
 export function compileRecordValidator(schema: Record<string, unknown>): RecordValidator {
+  return newAjv().compile(schema) as RecordValidator;
+}
+
+/** Validators of single fields' schemas (parts of a record schema), with the record validator's options. */
+export function compileFieldValidators(schemas: readonly Record<string, unknown>[]): ValidateFunction[] {
+  const ajv = newAjv();
+  return schemas.map((s) => ajv.compile(s));
+}
+
+function newAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: true, validateFormats: true });
   addFormats(ajv);
-  return ajv.compile(schema) as RecordValidator;
+  return ajv;
 }
 
 /** The last run's findings as pointers into the record. */

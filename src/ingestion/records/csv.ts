@@ -16,9 +16,10 @@ const S_QUOTED = 2;
 const S_QUOTE_SEEN = 3; // a quote inside a quoted field: closing, or the first of a doubled pair
 const S_AFTER_QUOTE = 4; // text after a closing quote (malformed)
 
-const F_QUOTED = 1;
-const F_ESCAPED = 2;
-const F_BAD_QUOTE = 4;
+/** Field flags: quoted; with doubled quotes inside; text after its closing quote (malformed). */
+export const F_QUOTED = 1;
+export const F_ESCAPED = 2;
+export const F_BAD_QUOTE = 4;
 
 export class CsvScanner extends Scanner {
   private state = S_FIELD;
@@ -27,16 +28,16 @@ export class CsvScanner extends Scanner {
   private flags = 0;
   /** Fields of the current record. */
   private n = 0;
-  private starts = new Int32Array(64);
-  private ends = new Int32Array(64);
-  private fieldFlags = new Uint8Array(64);
+  protected starts = new Int32Array(64);
+  protected ends = new Int32Array(64);
+  protected fieldFlags = new Uint8Array(64);
   /** Line number (1-based) of the byte at `pos`, and of the last opening quote. */
   private line = 1;
   private quoteLine = 0;
   private headerSeen = false;
   private rowNo = 0;
   /** Per header position: the column, or null (ignored). */
-  private headerColumns: (Column | null)[] = [];
+  protected headerColumns: (Column | null)[] = [];
   private headerNames: string[] = [];
   private readonly quoteChar: string;
   private readonly delimiterChar: string;
@@ -264,21 +265,50 @@ export class CsvScanner extends Scanner {
     }
   }
 
+  /**
+   * A block of whole data records cut from a file by the splitter (split.ts), read on its own: the
+   * file's header as the splitter resolved it, and rows numbered on from `firstRow`.
+   */
+  readBlock(block: Buffer, headerColumns: readonly (number | null)[], firstRow: number): void {
+    this.headerSeen = true;
+    this.headerColumns = headerColumns.map((k) => (k === null ? null : this.plan.columns[k]));
+    this.rowNo = firstRow - 1;
+    this.pushWhole(block);
+  }
+
+  /** Per header position, the index of its column (null: ignored); for reading blocks elsewhere. */
+  get headerColumnIndexes(): (number | null)[] {
+    return this.headerColumns.map((c) => (c === null ? null : c.index));
+  }
+
   /** The record [start, end) is complete with its `n` fields. */
   private endRecord(end: number): void {
     const n = this.n;
     this.n = 0;
     if (this.skipping) {
       this.skipping = false;
+      this.skippedTo(end);
       return;
     }
     if (!this.headerSeen) {
       this.header(n);
+      this.headerEnded(end);
       return;
     }
     if (this.plan.skipEmptyRecords && this.allEmpty(n)) return;
     const row = ++this.rowNo;
     this.stats.inputRows++;
+    this.record(row, end, n);
+  }
+
+  /** An oversized record ended at `end` (its terminator); the splitter resumes copying there. */
+  protected skippedTo(_end: number): void {}
+
+  /** The header record ended at `end`. */
+  protected headerEnded(_end: number): void {}
+
+  /** Data record `row`, bytes [start, end) with its `n` fields: converted into a row. */
+  protected record(row: number, end: number, n: number): void {
     if (end - this.start > this.plan.maxRecordBytes) {
       this.emitErrors(row, [
         {

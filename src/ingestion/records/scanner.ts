@@ -30,7 +30,7 @@ export function decode(buf: Buffer, from: number, to: number): string {
  */
 export abstract class Scanner {
   out: ParsedRow[] = [];
-  protected buf = Buffer.allocUnsafe(SLICE_BYTES * 2);
+  protected buf: Buffer = Buffer.allocUnsafe(SLICE_BYTES * 2);
   protected len = 0;
   /** Start of the record being scanned; bytes before it are done with. */
   protected start = 0;
@@ -60,6 +60,20 @@ export abstract class Scanner {
     if (!this.skipping && this.len - this.start > this.plan.maxRecordBytes) this.tooLarge();
     // While skipping an oversized record its bytes are dropped as they come.
     if (this.skipping) this.start = this.pos;
+  }
+
+  /**
+   * A block of whole records (it ends at a record's end) read at once: its buffer is scanned in
+   * place, and no size guard runs across it — the splitter already bounded every record in it.
+   */
+  protected pushWhole(block: Buffer): void {
+    this.buf = block;
+    this.len = block.length;
+    this.start = this.pos = 0;
+    this.bomChecked = true;
+    this.validate(block.length);
+    this.scan();
+    this.end();
   }
 
   finish(): void {
