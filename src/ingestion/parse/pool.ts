@@ -31,6 +31,12 @@ function threadScript(): string {
   return __filename.endsWith('.ts') ? path.join(projectRoot(), 'dist', 'src', 'ingestion', 'parse', 'worker.js') : path.join(__dirname, 'worker.js');
 }
 
+/**
+ * A thread holds one block in and its COPY text out (≈ 1–3 MB) and its compiled specs: small heaps
+ * keep V8 from letting garbage pile up in each thread before it collects (RSS beside the service's).
+ */
+const THREAD_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
+
 export class ParsePool {
   private readonly threads: Thread[] = [];
   private readonly inline = new Map<string, CompiledSpec>();
@@ -91,7 +97,7 @@ export class ParsePool {
   }
 
   private start(): Thread {
-    const worker = new Worker(threadScript());
+    const worker = new Worker(threadScript(), { resourceLimits: THREAD_LIMITS });
     worker.unref(); // an idle pool keeps no process alive
     const thread: Thread = { worker, specs: new Set(), pending: new Map() };
     this.threads.push(thread);
