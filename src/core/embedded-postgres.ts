@@ -57,7 +57,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     authMethod: 'scram-sha-256',
     persistent: !opts.ephemeral,
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    // Collation C (byte order, which for Hangul syllables is 가나다 order): identities are sorted and
+    // indexed everywhere, and PostgreSQL's fast path for text (abbreviated keys, memcmp) is C's alone —
+    // a dataset's identity index builds in about half the time of C.UTF-8's. Character classes stay
+    // Unicode's (lower(), ILIKE, regular expressions), from C.UTF-8.
+    initdbFlags: ['--encoding=UTF8', '--lc-collate=C', '--lc-ctype=C.UTF-8', '--no-sync'],
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',
