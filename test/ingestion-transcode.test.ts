@@ -14,6 +14,8 @@ import { fieldSchemas } from '../src/ingestion/parse/leaves';
 import { ParsePool } from '../src/ingestion/parse/pool';
 import { CopyTranscoder } from '../src/ingestion/parse/transcode';
 import { readRecords, RowError } from '../src/ingestion/records';
+import { prng } from '../src/demo/generate';
+import { eventually } from './helpers/poll';
 import { chunked } from './helpers/records';
 
 const COLUMNS: ColumnSpec[] = [
@@ -76,18 +78,6 @@ const CELLS: string[][] = [
   ['{"k":"v"}', '[1,2]', '"text"', '', '{bad'],
   ['KR', 'kr', 'KOR', '', '한국'],
 ];
-
-/** A seeded generator (the same corpus on every run). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function csvCell(v: string, rand: () => number): string {
   const must = /[",\r\n]/.test(v);
@@ -255,6 +245,22 @@ it('fails the blocks a dying parse thread held, not the process, and the next bl
     const next = await pool.read({ ...spec, headerColumns: [0, 1], columns, target: { ...spec.target, kinds: ['string', 'string'] } }, block(), 1, rows);
     expect(next).toMatchObject({ input: rows, ok: rows, failed: 0 });
     expect(next.chunks.map((c) => c.toString()).join('').split('\n')[1]).toBe('1\t2\tACME-1\tname 1\tACME-1');
+  } finally {
+    await pool.close();
+  }
+});
+
+it('stops a thread that has had nothing to do for a while, and starts one again for the next block', async () => {
+  const pool = new ParsePool(1, 200);
+  const running = () => (pool as unknown as { threads: unknown[] }).threads.length;
+  try {
+    const columns = COLUMNS.slice(0, 2);
+    const spec = { id: 'idle', format: {}, columns, headerColumns: [0, 1], schema: null, target: { fileIndex: 1, identityIndex: 0, kinds: ['string', 'string'] as ColumnSpec['type'][] } };
+    const block = () => Buffer.from('ACME-1,a\nACME-2,b\n');
+    await expect(pool.read(spec, block(), 1, 2)).resolves.toMatchObject({ ok: 2 });
+    expect(running()).toBe(1);
+    await eventually(async () => running() === 0, 'the idle thread to stop');
+    await expect(pool.read(spec, block(), 1, 2)).resolves.toMatchObject({ ok: 2, input: 2 });
   } finally {
     await pool.close();
   }

@@ -6,7 +6,7 @@
  * taken, so memory stays bounded by the window.
  */
 import type { Readable } from 'node:stream';
-import { copyEscape, CopyLineBatcher, copyTextLine } from '../copy-format';
+import { CopyLineBatcher } from '../copy-format';
 import { readRecords } from '../records';
 import { byteSource } from '../records/bytes';
 import { compilePlan } from '../records/plan';
@@ -14,6 +14,7 @@ import { CsvSplitter, SplitItem } from '../records/split';
 import type { FileFormat, ReadOptions, ReadStats } from '../records/types';
 import { BlockResult, BlockSpec, ColumnSpec, columnPlans, CopyTarget, SchemaSpec } from './block';
 import type { ParsePool } from './pool';
+import { stagedRowLine } from './transcode';
 
 export type CopyBlock = BlockResult;
 
@@ -89,7 +90,6 @@ export class CopyBlockReader {
   private async *lines(): AsyncGenerator<CopyBlock, void, undefined> {
     const o = this.opts;
     const reader = readRecords(this.input, { ...o, columns: columnPlans(o.columns) });
-    const { identityIndex, kinds, fileIndex } = o.target;
     try {
       for await (const rows of reader.batches()) {
         const block: CopyBlock = { chunks: [], errors: [], input: rows.length, ok: 0, failed: 0 };
@@ -101,7 +101,7 @@ export class CopyBlockReader {
             continue;
           }
           block.ok++;
-          const chunk = batcher.add(copyTextLine(row.values, kinds, `${fileIndex}\t${row.row}\t`, `\t${copyEscape(row.values[identityIndex] as string)}`));
+          const chunk = batcher.add(stagedRowLine(o.target, row.row, row.values));
           if (chunk) block.chunks.push(chunk);
         }
         const rest = batcher.flush();

@@ -24,7 +24,15 @@ interface Thread {
   worker: Worker;
   specs: Set<string>;
   pending: Map<number, { resolve: (r: BlockResult) => void; reject: (e: Error) => void }>;
+  /** Set while the thread has nothing to do: it stops when this fires. */
+  idle: NodeJS.Timeout | null;
 }
+
+/**
+ * A thread with nothing to do for this long stops (its heap and isolate, ~30 MB each, go back), and
+ * the next load starts one again (~50 ms): a service that loads a file now and then holds no threads.
+ */
+const IDLE_MS = 10_000;
 
 /** The built thread script: tests run the TypeScript sources, whose thread is the build's (npm test builds first). */
 function threadScript(): string {
@@ -43,7 +51,10 @@ export class ParsePool {
   private seq = 0;
   private closed = false;
 
-  constructor(readonly size: number) {}
+  constructor(
+    readonly size: number,
+    private readonly idleMs = IDLE_MS,
+  ) {}
 
   /** Blocks a file may have in flight: enough to keep every thread busy while the file is read. */
   get window(): number {
@@ -68,6 +79,8 @@ export class ParsePool {
       task.spec = spec;
       thread.specs.add(spec.id);
     }
+    if (thread.idle) clearTimeout(thread.idle);
+    thread.idle = null;
     return new Promise<BlockResult>((resolve, reject) => {
       thread.pending.set(seq, { resolve, reject });
       // The splitter made this block's buffer for it alone: moved, not copied.
@@ -99,18 +112,30 @@ export class ParsePool {
   private start(): Thread {
     const worker = new Worker(threadScript(), { resourceLimits: THREAD_LIMITS });
     worker.unref(); // an idle pool keeps no process alive
-    const thread: Thread = { worker, specs: new Set(), pending: new Map() };
+    const thread: Thread = { worker, specs: new Set(), pending: new Map(), idle: null };
     this.threads.push(thread);
+    const leave = () => {
+      const at = this.threads.indexOf(thread);
+      if (at >= 0) this.threads.splice(at, 1);
+    };
     worker.on('message', (m: ThreadReply) => {
       const p = thread.pending.get(m.seq);
       if (!p) return;
       thread.pending.delete(m.seq);
       if (m.kind === 'failed') p.reject(new Error(m.message));
       else p.resolve({ ...m, chunks: m.chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)) });
+      if (thread.pending.size === 0) {
+        if (thread.idle) clearTimeout(thread.idle);
+        thread.idle = setTimeout(() => {
+          leave(); // no new block can reach it now
+          void worker.terminate();
+        }, this.idleMs);
+        thread.idle.unref();
+      }
     });
     const gone = (why: string) => {
-      const at = this.threads.indexOf(thread);
-      if (at >= 0) this.threads.splice(at, 1);
+      if (thread.idle) clearTimeout(thread.idle);
+      leave();
       for (const p of thread.pending.values()) p.reject(new Error(`the parse thread stopped (${why})`));
       thread.pending.clear();
     };

@@ -12,7 +12,7 @@ import { daysInMonth, fromText, INVALID } from '../records/cells';
 import { CsvScanner, F_BAD_QUOTE, F_ESCAPED } from '../records/csv';
 import { K_BOOLEAN, K_DATE, K_INTEGER, K_NUMBER, K_STRING, Plan } from '../records/plan';
 import { decode } from '../records/scanner';
-import type { ReadStats, RowError } from '../records/types';
+import type { ReadStats, RowError, RowValue } from '../records/types';
 import { copyEscape, copyTextLine, encodeValue } from '../copy-format';
 import type { CopyTarget } from './types';
 
@@ -20,6 +20,11 @@ import type { CopyTarget } from './types';
 export interface FastColumn {
   raw: boolean;
   check: ((value: unknown) => boolean) | null;
+}
+
+/** A staged row as the reader made it, in the staging COPY order: file, row, the columns, the identity. */
+export function stagedRowLine(target: CopyTarget, row: number, values: readonly RowValue[]): string {
+  return copyTextLine(values, target.kinds, `${target.fileIndex}\t${row}\t`, `\t${copyEscape(values[target.identityIndex] as string)}`);
 }
 
 const TAB = 9;
@@ -81,8 +86,7 @@ export class CopyTranscoder extends CsvScanner {
       this.errors.push(r.errors);
       return;
     }
-    const identity = r.values[this.target.identityIndex] as string;
-    this.write(copyTextLine(r.values, this.target.kinds, `${this.filePrefix}${row}\t`, `\t${copyEscape(identity)}`));
+    this.write(stagedRowLine(this.target, row, r.values));
   }
 
   /** Writes the record if it is certainly good; false (nothing written) otherwise. */
