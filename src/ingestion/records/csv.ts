@@ -227,7 +227,7 @@ export class CsvScanner extends Scanner {
         row,
         field: null,
         rule: 'record_too_large',
-        message: `Row ${row} is longer than ${p.maxRecordBytes} bytes; records this large are refused (a profile record holds at most about 100 KB). Check for a missing closing quote`,
+        message: tooLargeMessage(row, p.maxRecordBytes),
         rawValue: this.rawText(this.start, this.len),
       },
     ]);
@@ -315,7 +315,7 @@ export class CsvScanner extends Scanner {
           row,
           field: null,
           rule: 'record_too_large',
-          message: `Row ${row} is longer than ${this.plan.maxRecordBytes} bytes; records this large are refused (a profile record holds at most about 100 KB)`,
+          message: tooLargeMessage(row, this.plan.maxRecordBytes),
           rawValue: this.rawText(this.start, end),
         },
       ]);
@@ -462,4 +462,9 @@ export class CsvScanner extends Scanner {
     }
     this.headerColumns = columns;
   }
+}
+
+/** One message whether the record was refused while it arrived or once it was whole (that depends on how the bytes came). */
+function tooLargeMessage(row: number, max: number): string {
+  return `Row ${row} is longer than ${max} bytes; records this large are refused (a profile record holds at most about 100 KB). Check for a missing closing quote`;
 }
