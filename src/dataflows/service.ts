@@ -279,11 +279,14 @@ export class DataflowService {
 
   // ---- runs ------------------------------------------------------------------------------------
 
-  /** Queues a run now (the API's "run now"). */
+  /**
+   * Queues a run now (the API's "run now") and answers it as queued: read back after enqueueing, a
+   * worker that is quick may already have moved it on.
+   */
   async triggerRun(caller: Caller, dataflowId: string): Promise<DataflowRun> {
     const flow = await this.dataflowRow(this.db, caller, dataflowId);
     const run = await this.queueRun(flow, 'manual');
-    return this.getRun(caller, dataflowId, run.id);
+    return { ...toRun(run), files: [] };
   }
 
   async listRuns(caller: Caller, dataflowId: string): Promise<DataflowRun[]> {
