@@ -107,7 +107,7 @@ export function collectGarbage(): void {
 export async function measure<T>(
   fn: () => Promise<T>,
   profileAs?: string,
-): Promise<{ value: T; ms: number; peakRssMb: number; startRssMb: number; peakHeapMb: number; peakExternalMb: number; peakAtMs: number }> {
+): Promise<{ value: T; ms: number; peakRssMb: number; startRssMb: number; peakHeapMb: number; peakExternalMb: number; peakAtMs: number; cpuMs: number }> {
   const dir = process.env.BENCH_CPU_PROFILE;
   if (dir && profileAs) return cpuProfiled(path.join(dir, `${profileAs}.cpuprofile`), () => measure(fn));
   collectGarbage();
@@ -127,12 +127,14 @@ export async function measure<T>(
   sample();
   const timer = setInterval(sample, 10);
   t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   try {
     const value = await fn();
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     sample();
     const mb = (n: number) => n / 2 ** 20;
-    return { value, ms, peakRssMb: mb(peak), startRssMb: mb(startRss), peakHeapMb: mb(heap), peakExternalMb: mb(external), peakAtMs: peakAt };
+    return { value, ms, peakRssMb: mb(peak), startRssMb: mb(startRss), peakHeapMb: mb(heap), peakExternalMb: mb(external), peakAtMs: peakAt, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     clearInterval(timer);
   }

@@ -121,6 +121,7 @@ export async function runIngest(size: Size): Promise<BenchResult[]> {
           `SFTP transfer alone (project connector → /dev/null): ${fmtSec(transfer.ms)} (${(bytes / 1e6 / (transfer.ms / 1000)).toFixed(1)} MB/s)`,
           'PostgreSQL during the run (backends of the service; sampled every 20 ms):',
           ...sampled.top.map((l) => `  ${l}`),
+          `CPU of the service process (every thread; user + system): ${fmtSec(proj.cpuMs)} for the dataflow run, ${fmtSec(http.cpuMs)} for the HTTP upload`,
           `RSS of the service process: ${proj.startRssMb.toFixed(0)} MB before the run, peak ${proj.peakRssMb.toFixed(0)} MB during it (+${(proj.peakRssMb - proj.startRssMb).toFixed(0)} MB); peak JS heap used ${proj.peakHeapMb.toFixed(0)} MB, external (buffers) ${proj.peakExternalMb.toFixed(0)} MB`,
         ],
       },

@@ -186,3 +186,31 @@ it('deleting the dataset takes its partitions with it', async () => {
   const { rows } = await api.db.raw(`select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'cdp_data' and c.relname like ?`, [`${table}%`]);
   expect(rows[0].n).toBe(0);
 });
+
+it('a file of many blocks is stored exactly as written, on parse threads and without', async () => {
+  // ~4 MB: a dozen 512 KiB blocks, more than the window of blocks in flight, read out of order by two
+  // threads and written in file order.
+  const rows = Array.from({ length: 50_000 }, (_, i) => ({
+    id: `M${String(i).padStart(6, '0')}`,
+    city: ['서울', 'Busan', '"Jeju, 제주"', '대구 수성구', ''][i % 5],
+    age: i % 7 === 0 ? '' : (i * 37) % 120,
+    firstName: `이름${i}${'ㄱ'.repeat(i % 13)}`,
+    email: i % 3 === 0 ? '' : `m${i}@example.com`,
+  }));
+  const file = prospectCsv(rows);
+  const expected = rows.map((r) => [r.id, r.city.replace(/^"|"$/g, ''), r.age, r.firstName, r.email].join('|')).join('\n');
+  // The file's last test: the threads setting it leaves applies to no other.
+  for (const parseThreads of [2, 0]) {
+    api.runtime.services.batches.configure({ parseThreads });
+    const s = await setUpProspects(api, `Blocks${parseThreads}`, { token: p.token });
+    const done = await api.as(s.token).post(`/v1/datasets/${s.datasetId}/data?format=csv&fileName=many.csv`).set('Content-Type', csv).send(file).expect(201);
+    expect(done.body.counts).toMatchObject({ input: rows.length, output: rows.length, failed: 0 });
+    expect(await partitions(s.datasetId)).toContain(batchTable(done.body.id));
+    const table = await tableOf(s.datasetId);
+    const { rows: stored } = await api.db.raw(
+      `select string_agg(concat_ws('|', "partnerID", coalesce("homeAddress__city", ''), coalesce("consumer__age"::text, ''), coalesce("person__name__firstName", ''), coalesce("personalEmail__address", '')), E'\\n' order by "_cdp_row") as text from cdp_data.??`,
+      [table],
+    );
+    expect(stored[0].text).toBe(expected);
+  }
+});
