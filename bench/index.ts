@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../src/core/ports';
+import { SERVICE_NODE_FLAGS } from '../src/core/gc-tuning';
 import { runCollect } from './collect';
 import { runConsole } from './console';
 import { runCustomerFile } from './customer-file';
@@ -159,7 +160,8 @@ async function startPostgres(): Promise<{ urlFor(name: string): Promise<string>;
 function runGroupInChild(module: string, names: string[], size: Size, databaseUrl: string): Promise<BenchResult[]> {
   return new Promise((resolve, reject) => {
     const child = fork(__filename, ['--child', module, '--size', size, ...names], {
-      execArgv: ['--expose-gc', ...process.execArgv],
+      // As the service's own processes start (npm start): the benchmarks run the service in this child.
+      execArgv: ['--expose-gc', ...SERVICE_NODE_FLAGS, ...process.execArgv],
       env: { ...process.env, DATABASE_URL: databaseUrl },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfig } from '../src/config';
+import { SERVICE_NODE_FLAGS } from '../src/core/gc-tuning';
 import { ident, identPath, escapeLike } from '../src/core/sql';
 import { decodeCursor, encodeCursor } from '../src/core/pagination';
 import { newId } from '../src/core/ids';
@@ -62,4 +65,11 @@ describe('cursors and ids', () => {
     expect(a).toMatch(/^ns_[0-9a-z]{24}$/);
     expect(a < b).toBe(true);
   });
+});
+
+it('npm start, npm run worker and npm run demo start the service with its node flags (src/core/gc-tuning.ts)', () => {
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  for (const name of ['start', 'worker', 'demo']) {
+    for (const flag of SERVICE_NODE_FLAGS) expect(scripts[name]).toContain(`node ${flag} dist/src/cli/main.js`);
+  }
 });
