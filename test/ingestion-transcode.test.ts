@@ -31,6 +31,7 @@ const COLUMNS: ColumnSpec[] = [
   { path: 'tags', type: 'string[]' },
   { path: 'extra', type: 'json' },
   { path: 'country', type: 'string' },
+  { path: 'labels', type: 'string[]' },
 ];
 const KINDS = COLUMNS.map((c) => c.type);
 const TARGET: CopyTarget = { fileIndex: 3, identityIndex: 0, kinds: KINDS };
@@ -57,11 +58,12 @@ function schemaOf(topLevel: Record<string, unknown> = {}): Record<string, unknow
       tags: { type: 'array', items: { type: 'string', maxLength: 8 } },
       extra: { type: 'object' },
       country: { type: 'string', minLength: 2, maxLength: 2 },
+      labels: { type: 'array', title: 'Labels', items: { type: 'string' } },
     },
   };
 }
 
-const HEADER = ['pid', 'name', 'person.gender', 'person.age', 'email', 'income', 'optIn', 'birthDate', 'seenAt', 'tags', 'extra', 'country'];
+const HEADER = ['pid', 'name', 'person.gender', 'person.age', 'email', 'income', 'optIn', 'birthDate', 'seenAt', 'tags', 'extra', 'country', 'labels'];
 
 /** Cells a partner file holds, good and bad, per column (index as HEADER); quoting is decided later. */
 const CELLS: string[][] = [
@@ -77,6 +79,8 @@ const CELLS: string[][] = [
   ['["a","b"]', '[]', '["toolongvalue"]', '[1]', '', 'not json'],
   ['{"k":"v"}', '[1,2]', '"text"', '', '{bad'],
   ['KR', 'kr', 'KOR', '', '한국'],
+  // A bare list (no item rules): its plainest JSON spelling is copied from the bytes, any other converted.
+  ['["a","b"]', '["서울","x y"]', '[]', '[""]', '["a\\"b"]', '[ "a" ]', '["a",]', '["\\u0041"]', '[null]', '["tab\there"]', ' ["a"] ', '["a"]x', '[1]', '["a","b"', '[', ']', '["a""b"]', '["a"],', 'plain', '["\\\\"]', '["é","한","🙂"]'],
 ];
 
 function csvCell(v: string, rand: () => number): string {
@@ -175,7 +179,7 @@ afterAll(async () => {
 
 it('checks the corpus schema field by field, and a schema with required fields by whole records', () => {
   const fields = fieldSchemas(schemaOf(), COLUMNS)!;
-  expect(fields.map((f) => f !== null)).toEqual([false, true, true, true, true, true, false, false, true, true, true, true]);
+  expect(fields.map((f) => f !== null)).toEqual([false, true, true, true, true, true, false, false, true, true, true, true, false]);
   expect(fieldSchemas(schemaOf({ required: ['pid'] }), COLUMNS)).toBeNull();
   expect(fieldSchemas(schemaOf({ anyOf: [{ required: ['pid'] }] }), COLUMNS)).toBeNull();
 });

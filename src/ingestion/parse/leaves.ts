@@ -34,10 +34,17 @@ export function fieldSchemas(schema: Schema, columns: readonly { path: string; t
     }
     if (!isPlainObject(node)) return null;
     const leaf = node;
-    const bare = Object.keys(leaf).every((k) => ANNOTATIONS.has(k) || (k === 'type' && leaf.type === KIND_TYPES[c.type]) || (k === 'format' && leaf.format === KIND_FORMATS[c.type]));
+    const bare = c.type === 'string[]' ? isBareList(leaf) : Object.keys(leaf).every((k) => ANNOTATIONS.has(k) || (k === 'type' && leaf.type === KIND_TYPES[c.type]) || (k === 'format' && leaf.format === KIND_FORMATS[c.type]));
     out.push(bare ? null : node);
   }
   return out;
+}
+
+/** An array of strings and nothing more: what a list cell's conversion already ensures. */
+function isBareList(leaf: Schema): boolean {
+  const items = leaf.items;
+  if (items !== undefined && !(isPlainObject(items) && Object.keys(items).every((k) => ANNOTATIONS.has(k) || (k === 'type' && items.type === 'string')))) return false;
+  return Object.keys(leaf).every((k) => ANNOTATIONS.has(k) || k === 'items' || (k === 'type' && leaf.type === 'array'));
 }
 
 function isPlainObject(v: unknown): v is Schema {

@@ -10,7 +10,7 @@
  */
 import { daysInMonth, fromText, INVALID } from '../records/cells';
 import { CsvScanner, F_BAD_QUOTE, F_ESCAPED } from '../records/csv';
-import { K_BOOLEAN, K_DATE, K_INTEGER, K_NUMBER, K_STRING, Plan } from '../records/plan';
+import { K_BOOLEAN, K_DATE, K_INTEGER, K_NUMBER, K_STRING, K_STRING_ARRAY, Plan } from '../records/plan';
 import { decode } from '../records/scanner';
 import type { ReadStats, RowError, RowValue } from '../records/types';
 import { copyEscape, copyTextLine, encodeValue } from '../copy-format';
@@ -30,6 +30,12 @@ export function stagedRowLine(target: CopyTarget, row: number, values: readonly 
 const TAB = 9;
 const LF = 10;
 const BACKSLASH = 92;
+const QUOTE = 34;
+const COMMA = 44;
+const LBRACKET = 91;
+const RBRACKET = 93;
+const LBRACE = 123;
+const RBRACE = 125;
 
 /** Buffer's own utf8Write skips write()'s argument handling. */
 interface WritingBuffer extends Buffer {
@@ -122,6 +128,7 @@ export class CopyTranscoder extends CsvScanner {
         continue;
       }
       const check = fast[k].check;
+      if (col.kind === K_STRING_ARRAY && check === null && !col.normalize && plan.separator === '' && plan.quote === QUOTE && this.copyList(from, to, (flags & F_ESCAPED) !== 0)) continue;
       // Cells whose text is already their COPY text, recognised from the bytes: plain digits, true /
       // false, an ISO date. Any other spelling is converted below.
       if (!col.normalize && flags === 0) {
@@ -207,6 +214,46 @@ export class CopyTranscoder extends CsvScanner {
         if (c === q && doubled) i++; // the second quote of a doubled pair
       }
     }
+    this.used = u;
+    return true;
+  }
+
+  /**
+   * A list cell spelled as the plainest JSON — `["a","b"]`, no spaces, items without a backslash or a
+   * control character — written from its bytes as the array literal `{"a","b"}` the reader writes
+   * for it (nothing in it to escape); false, with nothing written, for any other spelling, which is
+   * converted the usual way. `doubled`: the cell was quoted, so each of its quotes is two.
+   */
+  private copyList(from: number, to: number, doubled: boolean): boolean {
+    const b = this.buf;
+    const o = this.dest;
+    const step = doubled ? 2 : 1;
+    const end = to - 1;
+    if (to - from < 2 || b[from] !== LBRACKET || b[end] !== RBRACKET) return false;
+    let u = this.used;
+    o[u++] = LBRACE;
+    let i = from + 1;
+    while (i < end) {
+      if (b[i] !== QUOTE || (doubled && b[i + 1] !== QUOTE)) return false;
+      i += step;
+      o[u++] = QUOTE;
+      for (;;) {
+        if (i >= end) return false;
+        const c = b[i];
+        if (c === QUOTE) break;
+        if (c < 32 || c === BACKSLASH) return false;
+        o[u++] = c;
+        i++;
+      }
+      if (doubled && b[i + 1] !== QUOTE) return false;
+      i += step;
+      o[u++] = QUOTE;
+      if (i === end) break;
+      if (b[i] !== COMMA || i + 1 === end) return false;
+      o[u++] = COMMA;
+      i++;
+    }
+    o[u++] = RBRACE;
     this.used = u;
     return true;
   }
