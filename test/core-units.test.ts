@@ -5,6 +5,8 @@ import { SERVICE_NODE_FLAGS } from '../src/core/gc-tuning';
 import { ident, identPath, escapeLike } from '../src/core/sql';
 import { decodeCursor, encodeCursor } from '../src/core/pagination';
 import { newId } from '../src/core/ids';
+import { CORE_POLICIES } from '../src/governance/core-policies';
+import { CORE_POLICY_TEXT } from '../console/src/ui/core-policy-names';
 
 describe('config', () => {
   it('uses the embedded defaults when nothing is set', () => {
@@ -71,5 +73,16 @@ it('npm start, npm run worker and npm run demo start the service with its node f
   const { scripts } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   for (const name of ['start', 'worker', 'demo']) {
     for (const flag of SERVICE_NODE_FLAGS) expect(scripts[name]).toContain(`node ${flag} dist/src/cli/main.js`);
+  }
+});
+
+it("the console's default wording of the core policies is the English the API creates them with, and has Korean for each", () => {
+  // The console shows a core policy that keeps its default name in the reader's language
+  // (console/src/ui/policy-name.ts): it recognises the default by these English texts.
+  expect(Object.keys(CORE_POLICY_TEXT).sort()).toEqual(CORE_POLICIES.map((p) => p.coreKey).sort());
+  for (const p of CORE_POLICIES) {
+    expect(CORE_POLICY_TEXT[p.coreKey].en).toEqual({ name: p.name, description: p.description });
+    expect(CORE_POLICY_TEXT[p.coreKey].ko.name).toMatch(/[가-힣]/);
+    expect(CORE_POLICY_TEXT[p.coreKey].ko.description).toMatch(/[가-힣]/);
   }
 });

@@ -209,7 +209,16 @@ describe('SFTP source', () => {
     putSftp(tag, 'k.csv', rows('KL', 9));
     const flow = await api
       .as(p.token)
-      .post('/v1/dataflows', { name: `Killed ${tag}`, connectionId: conn.id, datasetId, folder: `/${tag}`, format: { format: 'csv' }, schedule: { frequency: 'hour' }, backfill: true })
+      // First scheduled run in an hour: the scheduler's tick must not load the file before the claim is in place.
+      .post('/v1/dataflows', {
+        name: `Killed ${tag}`,
+        connectionId: conn.id,
+        datasetId,
+        folder: `/${tag}`,
+        format: { format: 'csv' },
+        schedule: { frequency: 'hour', startAt: new Date(Date.now() + 3600_000).toISOString() },
+        backfill: true,
+      })
       .expect(201);
     const half = await api.as(p.token).post(`/v1/datasets/${datasetId}/batches`, { format: 'csv' }).expect(201);
     await api.as(p.token).put(`/v1/batches/${half.body.id}/files/k.csv`).set('Content-Type', 'text/csv').send(rows('KL', 4)).expect(200);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
+import { CORE_POLICY_TEXT } from '../console/src/ui/core-policy-names';
 import { runDemoFlow, DemoResult } from '../src/demo/flow';
 import { launchBrowser, newConsole, screenshot, signIn } from './helpers/browser';
 import { startTestApi, TestApi } from './helpers/harness';
@@ -21,6 +22,12 @@ let result: DemoResult;
 let workDir: string;
 /** The demo's own first-party size: its customer file (~70 %) is large enough to seed a lookalike. */
 const PEOPLE = 3000;
+
+type Policy = { name: string; status: string; coreKey?: string | null };
+function koreanPolicyName(p: Policy): string {
+  const text = p.coreKey ? CORE_POLICY_TEXT[p.coreKey] : undefined;
+  return text && p.name === text.en.name ? text.ko.name : p.name;
+}
 
 beforeAll(async () => {
   api = await startTestApi();
@@ -243,7 +250,8 @@ describe('cdp demo flow', () => {
         ['/sources/accounts', ((await as.get('/v1/connections').expect(200)).body.items as { name: string }[])[0].name],
         ['/sources/dataflows', ((await as.get('/v1/dataflows').expect(200)).body.items as { name: string }[])[0].name],
         ['/destinations', ((await as.get('/v1/destinations').expect(200)).body.items as { name: string }[])[0].name, '찾아보기'],
-        ['/governance', ((await as.get('/v1/policies').expect(200)).body.items as { name: string; status: string }[]).find((x) => x.status === 'ENABLED')!.name],
+        // A core policy that keeps its default name is listed by its Korean name in a Korean console.
+        ['/governance', koreanPolicyName(((await as.get('/v1/policies').expect(200)).body.items as Policy[]).find((x) => x.status === 'ENABLED')!)],
       ];
       for (const [screen, name, tab] of screens) {
         await admin.goto(`${api.url}${screen}`);

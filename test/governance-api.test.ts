@@ -115,6 +115,14 @@ describe('custom labels', () => {
     expect(bad.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer: '/code', rule: 'pattern' })]));
     const missing = expectProblem(await api.as(governance).post('/v1/labels', { code: 'ok' }), 400);
     expect(missing.errors).toEqual([expect.objectContaining({ pointer: '/friendlyName', rule: 'required' })]);
+    // A finding carries its rule's figures, so a client can word it in its own language.
+    const long = expectProblem(await api.as(governance).post('/v1/labels', { code: 'Long', friendlyName: 'x'.repeat(201), category: 7 }), 400);
+    expect(long.errors).toEqual(
+      expect.arrayContaining([
+        { pointer: '/friendlyName', rule: 'maxLength', message: expect.stringContaining('200'), params: { limit: 200 } },
+        { pointer: '/category', rule: 'type', message: expect.any(String), params: { type: 'string' } },
+      ]),
+    );
   });
 
   it('refuses to delete a label a policy uses, listing the policy', async () => {

@@ -29,7 +29,7 @@ export class Planner {
       throw ruleError('/audienceIds', 'required', 'Select at least one prospect audience (audienceIds) or first-party target (targetIds)');
     }
     if (row.target_ids.length > MAX_ACTIVATION_TARGETS) {
-      throw ruleError('/targetIds', 'maxItems', `An activation selects at most ${MAX_ACTIVATION_TARGETS} targets; split it into several activations`);
+      throw ruleError('/targetIds', 'maxItems', `An activation selects at most ${MAX_ACTIVATION_TARGETS} targets; split it into several activations`, 422, { limit: MAX_ACTIVATION_TARGETS });
     }
     const audiences = [];
     // Mapped attributes are read from the merged profile: the datasets holding them are read too.

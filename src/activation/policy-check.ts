@@ -94,7 +94,7 @@ export class PolicyCheck {
     const actions = mixed ? [...new Set([...plan.destination.marketing_actions, COMBINE_DATA])] : plan.destination.marketing_actions;
     const evaluation = await this.ctx.governance.evaluate(caller, { marketingActions: actions, labels });
     const violations = evaluation.violations.map((v) => ({
-      policy: { id: v.policy.id, name: v.policy.name },
+      policy: { id: v.policy.id, name: v.policy.name, coreKey: v.policy.coreKey },
       matched: v.matched,
       marketingActions: v.marketingActions,
       labels: v.labels,

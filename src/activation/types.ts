@@ -117,7 +117,7 @@ export interface Verdict {
   allowed: boolean;
   marketingActions: string[];
   labels: string[];
-  violations: { policy: { id: string; name: string }; matched: unknown; marketingActions: string[]; labels: string[]; lineage: LineageEntry[] }[];
+  violations: { policy: { id: string; name: string; coreKey: string | null }; matched: unknown; marketingActions: string[]; labels: string[]; lineage: LineageEntry[] }[];
 }
 
 export interface RunCounts {

@@ -214,10 +214,10 @@ export class AdResponseService {
     const { campaignType, sources, combination, collectionDays } = input;
     if (sources.length === 0) throw ruleError('/sources', 'min-items', 'Choose at least one ad group (display) or message (message campaign)');
     if (sources.length > MAX_SOURCES) {
-      throw ruleError('/sources', 'max-items', `An ad-response target combines at most ${MAX_SOURCES} ad groups or messages (최대 10개); remove ${sources.length - MAX_SOURCES}`);
+      throw ruleError('/sources', 'max-items', `An ad-response target combines at most ${MAX_SOURCES} ad groups or messages (최대 10개); remove ${sources.length - MAX_SOURCES}`, 422, { limit: MAX_SOURCES });
     }
     if (!Number.isInteger(collectionDays) || collectionDays < 1 || collectionDays > MAX_COLLECTION_DAYS) {
-      throw ruleError('/collectionDays', 'range', `The collection period (수집기간) is 1 to ${MAX_COLLECTION_DAYS} days`);
+      throw ruleError('/collectionDays', 'range', `The collection period (수집기간) is 1 to ${MAX_COLLECTION_DAYS} days`, 422, { min: 1, max: MAX_COLLECTION_DAYS });
     }
     const found = await this.campaigns.reactionSources(q, caller, sources);
     const described = sources.map((id, i) => {

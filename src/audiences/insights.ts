@@ -478,7 +478,7 @@ function mergedValues(catalog: RuleCatalog, namespaceId: string, fields: string[
 
 function checkRange(value: number | undefined, fallback: number, min: number, max: number, pointer: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) throw ruleError(pointer, 'range', `must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(value) || value < min || value > max) throw ruleError(pointer, 'range', `must be a whole number from ${min} to ${max}`, 422, { min, max });
   return value;
 }
 

@@ -45,7 +45,7 @@ export async function resolveTargeting(ctx: CampaignContext, q: Queryable, calle
   const exclude = input.exclude ?? [];
   for (const [side, ids] of [['include', include], ['exclude', exclude]] as const) {
     if (ids.length > TARGETING_SIDE_LIMIT) {
-      throw ruleError(`${pointer}/${side}`, 'max-items', `An ad group can ${side} at most ${TARGETING_SIDE_LIMIT} targets; remove ${ids.length - TARGETING_SIDE_LIMIT}`);
+      throw ruleError(`${pointer}/${side}`, 'max-items', `An ad group can ${side} at most ${TARGETING_SIDE_LIMIT} targets; remove ${ids.length - TARGETING_SIDE_LIMIT}`, 422, { limit: TARGETING_SIDE_LIMIT });
     }
   }
   const both = exclude.findIndex((id) => include.includes(id));

@@ -4,12 +4,19 @@
  * RFC 9457 application/problem+json. The CLI prints the same title and detail.
  */
 
-/** One validation finding: where (JSON Pointer into the request), which rule, and why. */
+/**
+ * One validation finding: where (JSON Pointer into the request), which rule, and why. `params` are
+ * the rule's figures (a limit, the allowed values), so a client can word the message in its own
+ * language; the message is always complete without them.
+ */
 export interface FieldError {
   pointer: string;
   rule: string;
   message: string;
+  params?: FieldErrorParams;
 }
+
+export type FieldErrorParams = Record<string, string | number | boolean | (string | number)[]>;
 
 export interface ProblemExtras {
   errors?: FieldError[];
@@ -55,9 +62,9 @@ export const PolicyViolation = createError('policy-violation', 422, 'Data usage 
 export const ServiceUnavailable = createError('unavailable', 503, 'Service temporarily unavailable');
 
 /** Shorthand for a single-field rule violation. */
-export function ruleError(pointer: string, rule: string, message: string, status: 400 | 422 = 422): CdpError {
+export function ruleError(pointer: string, rule: string, message: string, status: 400 | 422 = 422, params?: FieldErrorParams): CdpError {
   const Kind = status === 400 ? InvalidRequest : UnprocessableRequest;
-  return new Kind(message, { errors: [{ pointer, rule, message }] });
+  return new Kind(message, { errors: [{ pointer, rule, message, ...(params ? { params } : {}) }] });
 }
 
 export function isCdpError(err: unknown): err is CdpError {

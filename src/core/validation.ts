@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { FieldError, InvalidRequest } from './errors';
+import { FieldError, FieldErrorParams, InvalidRequest } from './errors';
 import { projectRoot } from './root';
 
 export { projectRoot } from './root';
@@ -70,9 +70,22 @@ export function toFieldErrors(errors: ErrorObject[], prefix = ''): FieldError[] 
     const key = `${pointer}|${e.keyword}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ pointer, rule: e.keyword, message });
+    const params = ruleParams(e);
+    out.push({ pointer, rule: e.keyword, message, ...(params ? { params } : {}) });
   }
   return out;
+}
+
+/** ajv's figures a client needs to word the finding itself: limits, allowed values, the format or type. */
+function ruleParams(e: ErrorObject): FieldErrorParams | undefined {
+  const p = e.params as Record<string, unknown>;
+  if (typeof p.limit === 'number') return { limit: p.limit };
+  if (e.keyword === 'enum' && Array.isArray(p.allowedValues)) {
+    return { allowedValues: (p.allowedValues as unknown[]).filter((v): v is string | number => typeof v === 'string' || typeof v === 'number') };
+  }
+  if (e.keyword === 'format' && typeof p.format === 'string') return { format: p.format };
+  if (e.keyword === 'type' && p.type !== undefined) return { type: Array.isArray(p.type) ? (p.type as string[]) : String(p.type) };
+  return undefined;
 }
 
 export function escapePointer(segment: string): string {

@@ -49,7 +49,7 @@ export async function evaluate(ctx: GovernanceContext, caller: Caller, input: Ev
       }
     }
     return {
-      policy: { id: v.policy.id, name: v.policy.name, status: v.policy.status },
+      policy: { id: v.policy.id, name: v.policy.name, status: v.policy.status, coreKey: v.policy.coreKey },
       marketingActions: v.marketingActions,
       matched: v.matched,
       labels: sortLabels(v.labels),

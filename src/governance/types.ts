@@ -82,7 +82,8 @@ export interface ViolationSource {
 }
 
 export interface Violation {
-  policy: { id: string; name: string; status: PolicyStatus };
+  /** coreKey: which core policy this is (null for an ad account's own), so a client can word its default name. */
+  policy: { id: string; name: string; status: PolicyStatus; coreKey: string | null };
   marketingActions: string[];
   matched: DenyExpression;
   labels: string[];

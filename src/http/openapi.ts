@@ -119,7 +119,16 @@ export function buildOpenApi(routes: RouteSpec[], validator: RequestValidator, v
           items: {
             type: 'object',
             required: ['pointer', 'rule', 'message'],
-            properties: { pointer: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } },
+            properties: {
+              pointer: { type: 'string' },
+              rule: { type: 'string' },
+              message: { type: 'string' },
+              params: {
+                type: 'object',
+                description: "The rule's figures (limit, allowedValues, format, type…), for wording the message in another language",
+                additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { type: ['string', 'number'] } }] },
+              },
+            },
           },
         },
       },

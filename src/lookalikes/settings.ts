@@ -11,7 +11,7 @@ export function autoUpdateDelayMs(targetId: string): number {
 
 export function checkSize(size: number): void {
   if (!Number.isInteger(size) || size < 1 || size > MAX_SIZE) {
-    throw ruleError('/size', 'range', `size is 1 to ${MAX_SIZE} (% of the universe): 1 keeps the most similar people, ${MAX_SIZE} reaches the most`);
+    throw ruleError('/size', 'range', `size is 1 to ${MAX_SIZE} (% of the universe): 1 keeps the most similar people, ${MAX_SIZE} reaches the most`, 422, { min: 1, max: MAX_SIZE });
   }
 }
 

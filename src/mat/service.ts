@@ -131,7 +131,7 @@ export class MatService {
       const [{ n }] = await tx('mat_link_codes').where({ ad_account_id: caller.adAccountId }).count({ n: '*' });
       if (Number(n) >= LINK_CODE_LIMIT) {
         throw new LimitExceeded(`An ad account can have at most ${LINK_CODE_LIMIT} MAT link codes (연동코드); delete one and try again`, {
-          errors: [{ pointer: '', rule: 'limit', message: `at most ${LINK_CODE_LIMIT} link codes per ad account` }],
+          errors: [{ pointer: '', rule: 'limit', message: `at most ${LINK_CODE_LIMIT} link codes per ad account`, params: { limit: LINK_CODE_LIMIT } }],
           limit: LINK_CODE_LIMIT,
         });
       }

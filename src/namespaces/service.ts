@@ -266,7 +266,7 @@ export class NamespaceService {
 function checkName(value: unknown, pointer: string): string {
   const name = typeof value === 'string' ? value.trim() : '';
   if (!name) throw ruleError(pointer, 'required', 'Give the namespace a display name', 400);
-  if (name.length > NAMESPACE_NAME_MAX) throw ruleError(pointer, 'maxLength', `A name has at most ${NAMESPACE_NAME_MAX} characters`, 400);
+  if (name.length > NAMESPACE_NAME_MAX) throw ruleError(pointer, 'maxLength', `A name has at most ${NAMESPACE_NAME_MAX} characters`, 400, { limit: NAMESPACE_NAME_MAX });
   return name;
 }
 
@@ -288,7 +288,7 @@ function checkDescription(value: unknown): string {
   if (typeof value !== 'string') throw ruleError('/description', 'type', 'description must be a string', 400);
   const d = value.trim();
   if (d.length > NAMESPACE_DESCRIPTION_MAX) {
-    throw ruleError('/description', 'maxLength', `A description has at most ${NAMESPACE_DESCRIPTION_MAX} characters`, 400);
+    throw ruleError('/description', 'maxLength', `A description has at most ${NAMESPACE_DESCRIPTION_MAX} characters`, 400, { limit: NAMESPACE_DESCRIPTION_MAX });
   }
   return d;
 }

@@ -97,7 +97,7 @@ export class TargetService {
     const what = KIND_NAMES[input.kind];
     if (Number(n) >= KIND_LIMIT) {
       throw new LimitExceeded(`An ad account can have at most ${KIND_LIMIT} ${what.en}s (${what.ko}); delete one and try again`, {
-        errors: [{ pointer: '', rule: 'limit', message: `at most ${KIND_LIMIT} ${what.en}s per ad account` }],
+        errors: [{ pointer: '', rule: 'limit', message: `at most ${KIND_LIMIT} ${what.en}s per ad account`, params: { limit: KIND_LIMIT } }],
         limit: KIND_LIMIT,
       });
     }

@@ -149,7 +149,7 @@ async function journey(page: Page, as: ReturnType<TestApi['as']>, key: string): 
   const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
   await when.fill(local(new Date(Date.now() + 2 * 3600_000)));
   await page.getByRole('button', { name: '만료 예약' }).click();
-  await page.getByText(/at least 24 hours in the future/).waitFor();
+  await page.getByText('지금부터 24시간 이후의 시각이어야 합니다.').waitFor();
   await when.fill(local(new Date(Date.now() + 3 * 86_400_000)));
   await page.getByRole('button', { name: '만료 예약' }).click();
   await page.getByTestId('expiration').getByText('대기 중').waitFor();

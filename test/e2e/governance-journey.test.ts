@@ -96,7 +96,8 @@ it('labels every field Third-Party, one field C2, enables a nested AND/OR policy
   // Policies: core ones listed with their status; create one with THIRD_PARTY AND (C2 OR C12).
   await page.getByRole('link', { name: '정책', exact: true }).click();
   const policies = page.getByRole('table', { name: '정책' });
-  await policies.getByRole('link', { name: 'Restrict data export to third parties (C2)' }).waitFor();
+  // Core policies keep their default names, shown in Korean.
+  await policies.getByRole('link', { name: '타사로 데이터 내보내기 제한 (C2)' }).waitFor();
   await expect(policies.locator('tbody tr').count()).resolves.toBe(4);
   await expect(policies.locator('[data-status="DISABLED"]').count()).resolves.toBe(1);
   await screenshot(page, 'policies-ko');
@@ -194,7 +195,7 @@ it('creates a prospect schema from the class searched by name, with field groups
   await axeClean(page);
   await page.getByRole('button', { name: '스키마 만들기' }).click();
   // The title is taken: the API's problem lands on the name field; a new name goes through.
-  await page.getByText('A schema titled "Acme prospects" already exists', { exact: false }).waitFor();
+  await page.getByText('이미 사용 중입니다. 다른 값을 입력하세요.').waitFor();
   await expect(page.getByLabel('스키마 이름').getAttribute('aria-invalid')).resolves.toBe('true');
   await page.getByLabel('스키마 이름').fill('Acme prospects 2024');
   await page.getByRole('button', { name: '스키마 만들기' }).click();
@@ -243,7 +244,8 @@ it('creates a custom label and marketing action, offers the label under Custom l
   await create.getByLabel('코드').fill('C2');
   await create.getByLabel('표시 이름').fill('Acme 재판매 금지');
   await create.getByRole('button', { name: '만들기' }).click();
-  await create.getByText('is a core label code').waitFor();
+  // The API's finding, worded in Korean by its rule.
+  await create.getByText('핵심 레이블의 코드입니다. 다른 코드를 입력하세요.').waitFor();
   await expect(create.getByLabel('코드').getAttribute('aria-invalid')).resolves.toBe('true');
   await screenshot(page, 'label-create-error-ko');
   await axeClean(page);
@@ -272,12 +274,20 @@ it('creates a custom label and marketing action, offers the label under Custom l
 
   // A core policy: its limits said, its actions and deny condition fixed.
   await page.getByRole('tab', { name: '정책' }).click();
-  await page.getByRole('link', { name: 'Restrict all data export (C12)' }).click();
+  await page.getByRole('link', { name: '모든 데이터 내보내기 제한 (C12)' }).click();
   await page.getByText('핵심 정책입니다', { exact: false }).waitFor();
+  await page.getByRole('heading', { name: '모든 데이터 내보내기 제한 (C12)' }).waitFor();
   await expect(page.getByTestId('deny-expression').textContent()).resolves.toBe('C12');
   await expect(page.getByRole('combobox', { name: '레이블 1' }).count()).resolves.toBe(0);
   await screenshot(page, 'policy-core-ko');
   await axeClean(page);
+  // Saving only a new description leaves the default name the default (English in the API).
+  await expect(page.getByLabel('정책 이름').inputValue()).resolves.toBe('모든 데이터 내보내기 제한 (C12)');
+  await page.getByLabel('설명').fill('Acme 계약: C12 데이터는 어디로도 내보내지 않습니다.');
+  await page.getByRole('button', { name: '저장' }).click();
+  await page.getByRole('table', { name: '정책' }).getByRole('link', { name: '모든 데이터 내보내기 제한 (C12)' }).waitFor();
+  const c12 = ((await api.as(governance).get('/v1/policies?core=true').expect(200)).body.items as { coreKey: string; name: string; description: string }[]).find((p) => p.coreKey === 'C12_ANY_EXPORT')!;
+  expect(c12).toMatchObject({ name: 'Restrict all data export (C12)', description: 'Acme 계약: C12 데이터는 어디로도 내보내지 않습니다.' });
 
   // The custom label is offered in the schema's label picker under Custom labels.
   await page.getByRole('link', { name: '스키마' }).click();

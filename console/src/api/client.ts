@@ -5,7 +5,7 @@
  */
 import createClient from 'openapi-fetch';
 import { currentSession } from '../session';
-import type { paths } from './schema';
+import type { components, paths } from './schema';
 
 export const api = createClient<paths>({ baseUrl: window.location.origin });
 
@@ -20,11 +20,8 @@ api.use({
   },
 });
 
-export interface ProblemField {
-  pointer: string;
-  rule: string;
-  message: string;
-}
+/** One field finding of a problem (its rule's figures in `params`). */
+export type ProblemField = NonNullable<components['schemas']['Problem']['errors']>[number];
 
 /** An RFC 9457 problem answered by the API (or a network failure, status 0). */
 export class ApiProblem extends Error {
@@ -36,11 +33,6 @@ export class ApiProblem extends Error {
     readonly body: Record<string, unknown> = {},
   ) {
     super(detail || title);
-  }
-
-  /** The message for a form field, by JSON pointer into the request body (e.g. `/name`). */
-  field(pointer: string): string | undefined {
-    return this.errors.find((e) => e.pointer === pointer || e.pointer.startsWith(`${pointer}/`))?.message;
   }
 }
 

@@ -2198,6 +2198,10 @@ export interface components {
                 pointer: string;
                 rule: string;
                 message: string;
+                /** @description The rule's figures (limit, allowedValues, format, type…), for wording the message in another language */
+                params?: {
+                    [key: string]: string | number | boolean | (string | number)[];
+                };
             }[];
         };
         "account-create": {

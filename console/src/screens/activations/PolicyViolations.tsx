@@ -9,6 +9,7 @@ import { Link } from 'react-router';
 import { LabelBadge, useLabels } from '../../ui/labels';
 import { LineageGraph, LineageList } from '../../ui/Lineage';
 import { useMarketingActionText } from '../../ui/marketing-actions';
+import { policyName } from '../../ui/policy-name';
 import { ns } from './i18n';
 import type { DenyExpression, Verdict } from './types';
 
@@ -52,7 +53,7 @@ export function PolicyViolations({ verdict }: { verdict: Verdict }) {
         <List spacing="xs" size="sm">
           {verdict.violations.map((v) => (
             <List.Item key={v.policy.id} data-testid="violated-policy">
-              <Anchor component={Link} to={`/governance/policies/${v.policy.id}`} fw={600} size="sm" c="red.9" underline="always">{v.policy.name}</Anchor>
+              <Anchor component={Link} to={`/governance/policies/${v.policy.id}`} fw={600} size="sm" c="red.9" underline="always">{policyName(v.policy)}</Anchor>
               <Group gap={6} mt={4}>
                 <Text size="xs">{t('violation.matched')}:</Text>
                 <Code data-testid="matched-expression">{denyText(v.matched)}</Code>

@@ -37,7 +37,7 @@ export interface LineageEntry {
 export type DenyExpression = { label: string } | { operator: 'AND' | 'OR'; operands: DenyExpression[] };
 
 export interface Violation {
-  policy: { id: string; name: string };
+  policy: { id: string; name: string; coreKey: string | null };
   matched: DenyExpression;
   marketingActions: string[];
   labels: string[];

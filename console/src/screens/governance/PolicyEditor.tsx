@@ -15,6 +15,8 @@ import { useLabels } from '../../ui/labels';
 import { useMarketingActions, useMarketingActionText } from '../../ui/marketing-actions';
 import { Dialog } from '../../ui/Dialog';
 import { fieldError, ProblemAlert } from '../../ui/Problem';
+import { fieldMessage } from '../../ui/problem-text';
+import { policyDescription, policyName } from '../../ui/policy-name';
 import { Policy, policyKeys, PolicyStatus, usePolicy } from './api';
 import { DenyBuilder } from './DenyBuilder';
 import { emptyRoot, fromApi, GroupNode, problems, toApi, toText } from './expression';
@@ -40,8 +42,12 @@ function Editor({ policy }: { policy?: Policy }) {
   const labels = useLabels();
   const actions = useMarketingActions();
   const actionText = useMarketingActionText();
-  const [name, setName] = useState(policy?.name ?? '');
-  const [description, setDescription] = useState(policy?.description ?? '');
+  // A core policy's default name and description are shown in the console's language and saved
+  // only when edited (so they stay the default, worded for whoever reads them).
+  const shownName = policy ? policyName(policy) : '';
+  const shownDescription = policy ? policyDescription(policy) : '';
+  const [name, setName] = useState(shownName);
+  const [description, setDescription] = useState(shownDescription);
   const [chosen, setChosen] = useState<string[]>(policy?.marketingActions ?? []);
   const [root, setRoot] = useState<GroupNode>(() => (policy ? fromApi(policy.deny) : emptyRoot()));
   const [touched, setTouched] = useState(false);
@@ -57,7 +63,8 @@ function Editor({ policy }: { policy?: Policy }) {
         const body = { name, marketingActions: chosen, deny: expr, status, ...(description ? { description } : {}) };
         return unwrap<Policy>(api.POST('/v1/policies', { body: body as unknown as Create }));
       }
-      const body: Record<string, unknown> = core ? { name, description } : { name, description, marketingActions: chosen, deny: expr };
+      const edited = { ...(name !== shownName ? { name } : {}), ...(description !== shownDescription ? { description } : {}) };
+      const body: Record<string, unknown> = core ? edited : { ...edited, marketingActions: chosen, deny: expr };
       return unwrap<Policy>(api.PATCH('/v1/policies/{id}', { params: { path: { id: policy.id } }, body: body as Update }));
     },
     onSuccess: async (saved) => {
@@ -81,7 +88,7 @@ function Editor({ policy }: { policy?: Policy }) {
   if (err instanceof ApiProblem) {
     for (const [nid, pointer] of pointers) {
       const own = err.errors.find((e) => e.pointer === pointer || e.pointer === `${pointer}/label` || e.pointer === `${pointer}/operands`);
-      if (own) errors.set(nid, own.message);
+      if (own) errors.set(nid, fieldMessage(own));
     }
   }
   useEffect(() => setTouched(false), [policy?.id]);
@@ -104,7 +111,7 @@ function Editor({ policy }: { policy?: Policy }) {
       <Anchor component={Link} to="/governance/policies" size="sm">← {t('policy.back')}</Anchor>
       <Group justify="space-between" align="flex-start">
         <Group gap="sm">
-          <Title order={2}>{policy ? policy.name : t('policy.newTitle')}</Title>
+          <Title order={2}>{policy ? policyName(policy) : t('policy.newTitle')}</Title>
           {policy && <StatusBadge status={policy.status} />}
           {core && <Badge variant="default">{t('core')}</Badge>}
         </Group>

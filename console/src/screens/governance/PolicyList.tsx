@@ -10,6 +10,7 @@ import { formatDate } from '../../i18n';
 import { DataTable } from '../../ui/DataTable';
 import { GuardedButton } from '../../ui/Guarded';
 import { useMarketingActions, useMarketingActionText } from '../../ui/marketing-actions';
+import { policyName } from '../../ui/policy-name';
 import { ProblemAlert } from '../../ui/Problem';
 import { Policy, policyKeys, PolicyStatus, STATUSES, usePolicies } from './api';
 import { toText } from './expression';
@@ -50,7 +51,7 @@ export function StatusToggle({ policy }: { policy: Policy }) {
         variant={next === 'ENABLED' ? 'filled' : 'default'}
         onClick={() => change.mutate()}
         loading={change.isPending}
-        aria-label={`${t(next === 'ENABLED' ? 'enable' : 'disable')}: ${policy.name}`}
+        aria-label={`${t(next === 'ENABLED' ? 'enable' : 'disable')}: ${policyName(policy)}`}
       >
         {t(next === 'ENABLED' ? 'enable' : 'disable')}
       </GuardedButton>
@@ -72,7 +73,8 @@ export function PolicyList() {
   };
   const columns: ColumnDef<Policy>[] = [
     {
-      accessorKey: 'name',
+      id: 'name',
+      accessorFn: (p) => policyName(p),
       header: t('common:name'),
       cell: (c) => (
         <Group gap={6} wrap="nowrap">

@@ -8,14 +8,14 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, ApiProblem, unwrap } from '../../../api/client';
+import { api, unwrap } from '../../../api/client';
 import { formatDate, formatNumber } from '../../../i18n';
 import { useCan } from '../../../shell/auth';
 import { Facts } from '../../../ui/Facts';
 import { formatBytes } from '../../../ui/format';
 import { GuardedButton } from '../../../ui/Guarded';
 import { PopulationBadge } from '../../../ui/PopulationBadge';
-import { ProblemAlert } from '../../../ui/Problem';
+import { fieldError, ProblemAlert } from '../../../ui/Problem';
 import { DeleteTargetButton, TargetUsageTable } from '../../../ui/TargetUsage';
 import { FILES_KEY, useCustomerFile } from './api';
 import { ns } from './i18n';
@@ -100,15 +100,15 @@ function NameField({ file }: { file: CustomerFile }) {
       </Group>
     );
   }
-  const err = rename.error instanceof ApiProblem ? rename.error.errors.find((e) => e.pointer === '/name') : undefined;
+  const nameErr = fieldError(rename.error, '/name', { unique: t('nameTaken') });
   return (
     <form onSubmit={(e) => { e.preventDefault(); rename.mutate(editing.trim()); }}>
       <Group gap="xs" align="flex-start">
-        <TextInput size="xs" aria-label={t('name')} value={editing} onChange={(e) => setEditing(e.currentTarget.value)} error={err ? (err.rule === 'unique' ? t('nameTaken') : err.message) : undefined} maxLength={100} data-autofocus />
+        <TextInput size="xs" aria-label={t('name')} value={editing} onChange={(e) => setEditing(e.currentTarget.value)} error={nameErr} maxLength={100} data-autofocus />
         <Button size="xs" type="submit" loading={rename.isPending} disabled={!editing.trim()}>{t('common:save')}</Button>
         <Button size="xs" variant="default" onClick={() => setEditing(null)}>{t('common:cancel')}</Button>
       </Group>
-      {rename.error && !err ? <ProblemAlert error={rename.error} /> : null}
+      {rename.error && !nameErr ? <ProblemAlert error={rename.error} /> : null}
     </form>
   );
 }

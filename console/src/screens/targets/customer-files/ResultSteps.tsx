@@ -6,13 +6,13 @@
 import { Button, Group, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, ApiProblem, unwrap } from '../../../api/client';
+import { api, unwrap } from '../../../api/client';
 import { formatDate, formatNumber } from '../../../i18n';
 import { downloadWithKey } from '../../../ui/download';
 import { Facts } from '../../../ui/Facts';
 import { GuardedButton } from '../../../ui/Guarded';
 import { Notice } from '../../../ui/Notice';
-import { ProblemAlert } from '../../../ui/Problem';
+import { fieldError, ProblemAlert } from '../../../ui/Problem';
 import { ns } from './i18n';
 import type { CustomerFile, UploadView } from './types';
 
@@ -55,14 +55,6 @@ export function DeidentifyStep({ upload }: { upload: UploadView }) {
   );
 }
 
-/** The message for the name field: the clash in the screen's language, other rules as the API says. */
-function nameError(error: unknown, taken: string): string | undefined {
-  if (!(error instanceof ApiProblem)) return undefined;
-  const e = error.errors.find((x) => x.pointer === '/name');
-  if (!e) return undefined;
-  return e.rule === 'unique' ? taken : e.message;
-}
-
 export function CompleteStep(props: { upload: UploadView; name: string; onName: (v: string) => void; onSaved: (f: CustomerFile) => void; onBack: () => void; onCancel: () => void }) {
   const { t } = useTranslation([ns, 'common']);
   const qc = useQueryClient();
@@ -73,7 +65,7 @@ export function CompleteStep(props: { upload: UploadView; name: string; onName: 
       props.onSaved(f);
     },
   });
-  const nameErr = nameError(save.error, t('nameTaken'));
+  const nameErr = fieldError(save.error, '/name', { unique: t('nameTaken') });
   return (
     <form
       onSubmit={(e) => {

@@ -5,7 +5,6 @@
  */
 import { NumberInput, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
-import { ApiProblem } from '../../../../api/client';
 import { fieldError } from '../../../../ui/Problem';
 import { combinationLabel, type Draft, MAX_DAYS } from '../draft';
 import { ns } from '../i18n';
@@ -14,7 +13,6 @@ export function StepComplete({ draft, name, error, onChange }: { draft: Draft; n
   const { t } = useTranslation([ns, 'common']);
   const type = draft.campaignType!;
   const label = combinationLabel(t, type, draft.combination);
-  const nameError = error instanceof ApiProblem ? error.errors.find((e) => e.pointer === '/name') : undefined;
   return (
     <Stack>
       <Paper withBorder p="md" radius="md" component="section" aria-labelledby="ad-response-data">
@@ -64,7 +62,7 @@ export function StepComplete({ draft, name, error, onChange }: { draft: Draft; n
         value={name}
         maxLength={100}
         onChange={(e) => onChange({ ...draft, name: e.currentTarget.value })}
-        error={nameError ? (nameError.rule === 'unique' ? t('wizard.nameTaken') : nameError.message) : undefined}
+        error={fieldError(error, '/name', { unique: t('wizard.nameTaken') })}
         required
       />
       <Text size="sm">{t('wizard.afterSave')}</Text>

@@ -85,7 +85,7 @@ export function AddFriends({ channel }: { channel: TalkChannel }) {
       })
     : [];
   // The invalid values are listed by place below; the alert keeps the title and detail only.
-  const problem = send.error instanceof ApiProblem && invalid.length ? new ApiProblem(send.error.status, send.error.title, send.error.detail) : send.error;
+  const problem = send.error instanceof ApiProblem && invalid.length ? new ApiProblem(send.error.status, send.error.title, send.error.detail, [], send.error.body) : send.error;
   const r = send.data;
   return (
     <Stack gap="sm" p="md" style={{ border: '1px solid var(--mantine-color-gray-4)', borderRadius: 8 }}>

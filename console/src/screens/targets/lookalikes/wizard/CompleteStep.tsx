@@ -7,11 +7,11 @@ import { Button, Group, Slider, Stack, Switch, Text, TextInput } from '@mantine/
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ApiProblem, unwrap } from '../../../../api/client';
+import { api, unwrap } from '../../../../api/client';
 import { formatNumber } from '../../../../i18n';
 import { Facts } from '../../../../ui/Facts';
 import { GuardedButton } from '../../../../ui/Guarded';
-import { ProblemAlert } from '../../../../ui/Problem';
+import { fieldError, ProblemAlert } from '../../../../ui/Problem';
 import { ns } from '../i18n';
 import { autoName, Lookalike, SeedCandidate } from '../types';
 
@@ -32,8 +32,8 @@ export function CompleteStep({ seed, onBack, onCancel, onCreated }: { seed: Seed
       onCreated(l.id);
     },
   });
-  const err = create.error instanceof ApiProblem ? create.error.errors.find((e) => e.pointer === '/name') : undefined;
   const people = universe.data?.people;
+  const nameErr = fieldError(create.error, '/name', { unique: t('nameTaken') });
   return (
     <form onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
       <Stack gap="md" maw={640}>
@@ -45,7 +45,7 @@ export function CompleteStep({ seed, onBack, onCancel, onCreated }: { seed: Seed
             [t('seedPopulation'), <span data-testid="seed-population">{t('people', { n: formatNumber(seed.population) })}</span>],
           ]}
         />
-        <TextInput label={t('name')} description={t('nameHint')} value={shownName} onChange={(e) => setName(e.currentTarget.value)} error={err ? (err.rule === 'unique' ? t('nameTaken') : err.message) : undefined} required maxLength={100} />
+        <TextInput label={t('name')} description={t('nameHint')} value={shownName} onChange={(e) => setName(e.currentTarget.value)} error={nameErr} required maxLength={100} />
         <div>
           <Text size="sm" fw={500} id="lookalike-size">{t('size')}</Text>
           <Text size="xs" c="dimmed" mb="xs">{t('sizeHint')}</Text>
@@ -69,7 +69,7 @@ export function CompleteStep({ seed, onBack, onCancel, onCreated }: { seed: Seed
           )}
         </div>
         <Switch label={t('autoUpdate')} description={t('autoUpdateHint')} checked={autoUpdate} onChange={(e) => setAutoUpdate(e.currentTarget.checked)} />
-        {create.error && !err ? <ProblemAlert error={create.error} /> : null}
+        {create.error && !nameErr ? <ProblemAlert error={create.error} /> : null}
         <Group justify="flex-end">
           <Button variant="default" onClick={onBack}>{t('common:back')}</Button>
           <Button variant="default" onClick={onCancel}>{t('common:cancel')}</Button>
