@@ -24,6 +24,7 @@ import * as partitionedDatasets from './20261202_018_partitioned_datasets';
 import * as trackerEventsLean from './20261202_019_tracker_events_lean';
 import * as accountKeys from './20261203_020_account_keys';
 import * as trackerKeys from './20261203_021_tracker_keys';
+import * as datasetRidIndex from './20261204_022_dataset_rid_index';
 
 export interface Migration {
   name: string;
@@ -53,4 +54,5 @@ export const migrations: Migration[] = [
   { name: '20261202_019_tracker_events_lean', ...trackerEventsLean },
   { name: '20261203_020_account_keys', ...accountKeys },
   { name: '20261203_021_tracker_keys', ...trackerKeys },
+  { name: '20261204_022_dataset_rid_index', ...datasetRidIndex },
 ];

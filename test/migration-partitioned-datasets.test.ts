@@ -1,12 +1,13 @@
 /**
  * Migration 018 turns a dataset table of the earlier layout (one table, identity column, primary
  * key, unique current index) into partition 0 of a partitioned parent of the same name: every row
- * stays, row ids continue after the highest, the parent has the four indexes, and a large batch
- * can then be attached beside it.
+ * stays, row ids continue after the highest, the parent has its indexes (migration 022 then drops
+ * the row-id one), and a large batch can then be attached beside it with no row-id index of its own.
  */
 import { openTestDatabase } from './helpers/harness';
 import { partition } from '../migrations/20261202_018_partitioned_datasets';
 import { addAccountColumn } from '../migrations/20261203_020_account_keys';
+import { dropRidIndex } from '../migrations/20261204_022_dataset_rid_index';
 import { attachBatchSql, createStagingTableSql, type StoredColumn } from '../src/datasets/storage';
 
 type TestDb = Awaited<ReturnType<typeof openTestDatabase>>;
@@ -42,8 +43,9 @@ async function legacyTable(): Promise<void> {
 it('keeps every row in partition 0, continues row ids and lets a batch be attached beside it', async () => {
   await legacyTable();
   await database.db.transaction((tx) => partition(tx, table));
-  // …and migration 020 gives it its account, as it does every dataset table.
+  // …and migration 020 gives it its account, as it does every dataset table; 022 drops the row-id index.
   await addAccountColumn(database.db, 'cdp_data', table, 'act_legacy');
+  await dropRidIndex(database.db, table);
 
   const parts = (await database.db.raw(`select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = ?::regclass`, [`cdp_data.${table}`])).rows;
   expect(parts.map((r: { relname: string }) => r.relname)).toEqual([`${table}_p0`]);
@@ -54,11 +56,11 @@ it('keeps every row in partition 0, continues row ids and lets a batch be attach
     { rid: 3, part: 0, identity: 'L2', current: true },
   ]);
   const indexes = (await database.db.raw(`select indexname from pg_indexes where schemaname = 'cdp_data' and tablename = ? order by 1`, [table])).rows;
-  expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual([`${table}_current`, `${table}_identity`, `${table}_rid`]);
+  expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual([`${table}_current`, `${table}_identity`]);
   const local = (await database.db.raw(`select indexname from pg_indexes where schemaname = 'cdp_data' and tablename = ? order by 1`, [`${table}_p0`])).rows;
-  // Partition 0 keeps its batch and identity indexes and gains the two the parent built on it.
+  // Partition 0 keeps its batch and identity indexes and gains the current one the parent built on it.
   expect(local.map((r: { indexname: string }) => r.indexname)).toEqual(expect.arrayContaining([`${table}_p0_batch`, `${table}_p0_identity`]));
-  expect(local).toHaveLength(4);
+  expect(local).toHaveLength(3);
 
   // A row merged the way small batches are continues the ids.
   await database.db.raw(
@@ -81,4 +83,6 @@ it('keeps every row in partition 0, continues row ids and lets a batch be attach
     { identity: 'L3', city: null, part: 0, seq: 3 },
     { identity: 'L9', city: null, part: 7, seq: 4 },
   ]);
+  const attached = (await database.db.raw(`select indexname from pg_indexes where schemaname = 'cdp_data' and tablename = ? order by 1`, [staging])).rows;
+  expect(attached.map((r: { indexname: string }) => r.indexname)).toEqual([`${staging}_current`, `${staging}_identity`]);
 });

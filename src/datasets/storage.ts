@@ -147,11 +147,14 @@ function ridSequence(table: string): string {
   return identPath(DATA_SCHEMA, `${table}_rid_seq`);
 }
 
-/** The parent's indexes, which every partition must hold in the same form (attach reuses them). */
+/**
+ * The parent's indexes, which every partition must hold in the same form (attach reuses them).
+ * None on the row id: no reader finds a record by it (re-marking goes through the identity index),
+ * and its build was a sixth of a large batch's completion.
+ */
 function dataIndexes(table: string): { name: string; on: string }[] {
   const [identity, current] = [ident(SYS.identity), ident(SYS.current)];
   return [
-    { name: `${table}_rid`, on: `(${ident(SYS.rid)})` },
     { name: `${table}_identity`, on: `(${identity}, ${ident(SYS.seq)} desc, ${ident(SYS.rid)} desc)` },
     { name: `${table}_current`, on: `(${identity}) where ${current}` },
   ];
@@ -314,7 +317,7 @@ export function attachBatchSql(
   const id = ident(SYS.identity);
   const add = (name: string, type: string, value: string) => `alter table ${s} add column ${ident(name)} ${type} not null default ${value}`;
   return [
-    // Sorting for the four index builds in memory rather than in temporary files (the default is 64 MB).
+    // Sorting for the index builds in memory rather than in temporary files (the default is 64 MB).
     `set local maintenance_work_mem = '256MB'`,
     add(SYS.seq, 'bigint', literal(fixed.seq)),
     add(SYS.profile, 'boolean', literal(fixed.profile)),
@@ -345,12 +348,14 @@ export function attachBatchSql(
 export function refreshCurrentSql(data: string, identitiesSubquery: string): string[] {
   const d = qualifiedData(data);
   const id = ident(SYS.identity);
+  const key = [SYS.seq, SYS.file, SYS.row].map(ident);
   return [
     `update ${d} set ${ident(SYS.current)} = false where ${ident(SYS.current)} and ${id} in (${identitiesSubquery})`,
-    `update ${d} set ${ident(SYS.current)} = true where ${ident(SYS.rid)} in (
-      select distinct on (${id}) ${ident(SYS.rid)} from ${d}
+    // A record is named by its identity, batch sequence, file and row: found on the identity index.
+    `update ${d} t set ${ident(SYS.current)} = true from (
+      select distinct on (${id}) ${id} as identity, ${key.join(', ')} from ${d}
       where ${id} in (${identitiesSubquery})
-      order by ${id}, ${ident(SYS.seq)} desc, ${ident(SYS.file)} desc, ${ident(SYS.row)} desc
-    )`,
+      order by ${id}, ${key.map((k) => `${k} desc`).join(', ')}
+    ) n where t.${id} = n.identity and ${key.map((k) => `t.${k} = n.${k}`).join(' and ')}`,
   ];
 }
