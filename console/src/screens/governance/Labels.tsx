@@ -88,7 +88,7 @@ function CreateLabel({ opened, onClose }: { opened: boolean; onClose: () => void
         }}
       >
         <Stack>
-          <TextInput label={t('labels.code')} description={t('labels.codeHint')} value={form.code} onChange={(e) => setForm({ ...form, code: e.currentTarget.value })} error={fieldError(err, '/code')} required data-autofocus />
+          <TextInput label={t('labels.code')} description={t('labels.codeHint')} value={form.code} onChange={(e) => setForm({ ...form, code: e.currentTarget.value })} error={fieldError(err, '/code', { pattern: t('labels.codePattern') })} required data-autofocus />
           <TextInput label={t('labels.friendlyName')} value={form.friendlyName} onChange={(e) => setForm({ ...form, friendlyName: e.currentTarget.value })} error={fieldError(err, '/friendlyName')} required />
           <TextInput label={t('labels.category')} description={t('labels.categoryHint')} value={form.category ?? ''} onChange={(e) => setForm({ ...form, category: e.currentTarget.value })} error={fieldError(err, '/category')} />
           <Textarea label={t('labels.description')} value={form.description ?? ''} onChange={(e) => setForm({ ...form, description: e.currentTarget.value })} error={fieldError(err, '/description')} />

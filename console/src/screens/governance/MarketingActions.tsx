@@ -79,7 +79,7 @@ function CreateAction({ opened, onClose }: { opened: boolean; onClose: () => voi
         }}
       >
         <Stack>
-          <TextInput label={t('actions.apiName')} description={t('actions.nameHint')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} error={fieldError(err, '/name')} required data-autofocus />
+          <TextInput label={t('actions.apiName')} description={t('actions.nameHint')} value={form.name} onChange={(e) => setForm({ ...form, name: e.currentTarget.value })} error={fieldError(err, '/name', { pattern: t('actions.namePattern') })} required data-autofocus />
           <Textarea label={t('actions.description')} value={form.description ?? ''} onChange={(e) => setForm({ ...form, description: e.currentTarget.value })} error={fieldError(err, '/description')} />
           {err && !fieldError(err, '/name') ? <ProblemAlert error={err} /> : null}
           <Group justify="flex-end">

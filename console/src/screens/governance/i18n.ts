@@ -64,6 +64,7 @@ export const ns = translations('governance', {
       usedBy: '사용 정책',
       create: '마케팅 작업 만들기',
       nameHint: '영문자로 시작하고 영문, 숫자, _ - 로 64자까지. 대소문자를 구분하며 저장 후 바꿀 수 없습니다.',
+      namePattern: '영문자로 시작하고 영문, 숫자, _ - 만 쓸 수 있습니다(64자까지).',
       deleteConfirm: '"{{name}}" 마케팅 작업을 삭제할까요?',
     },
     labels: {
@@ -75,6 +76,7 @@ export const ns = translations('governance', {
       kind: '유형',
       create: '레이블 만들기',
       codeHint: '영문자로 시작하고 영문, 숫자, _ - 로 64자까지. 대소문자를 구분하며 핵심 레이블 코드와 겹칠 수 없습니다.',
+      codePattern: '영문자로 시작하고 영문, 숫자, _ - 만 쓸 수 있습니다(64자까지).',
       friendlyName: '표시 이름',
       categoryHint: '레이블 선택기에서 "사용자 정의 레이블" 아래 이 범주 이름과 함께 보입니다.',
       deleteConfirm: '"{{code}}" 레이블을 삭제할까요? 필드나 정책에 쓰이고 있으면 삭제되지 않습니다.',
@@ -143,6 +145,7 @@ export const ns = translations('governance', {
       usedBy: 'Used by policies',
       create: 'Create marketing action',
       nameHint: 'Starts with a letter; letters, digits, _ - up to 64. Case-sensitive; cannot change once saved.',
+      namePattern: 'Must start with a letter and use only letters, digits, _ and - (up to 64).',
       deleteConfirm: 'Delete the marketing action "{{name}}"?',
     },
     labels: {
@@ -154,6 +157,7 @@ export const ns = translations('governance', {
       kind: 'Kind',
       create: 'Create label',
       codeHint: 'Starts with a letter; letters, digits, _ - up to 64. Case-sensitive; must not clash with a core label code.',
+      codePattern: 'Must start with a letter and use only letters, digits, _ and - (up to 64).',
       friendlyName: 'Friendly name',
       categoryHint: 'Shown with the label under "Custom labels" in the label picker.',
       deleteConfirm: 'Delete the label "{{code}}"? It is not deleted while fields or policies use it.',
