@@ -231,6 +231,14 @@ async function journey(page: Page, as: ReturnType<TestApi['as']>, key: string): 
   await expect(page.getByRole('button', { name: '다음' }).isDisabled()).resolves.toBe(true);
   await page.getByText('시간', { exact: true }).click();
   await page.getByLabel(exact('간격')).fill('6');
+  // The first scheduled run the day after tomorrow, so this journey's "Run now" is the only run it sees
+  // (left empty, the first run is due when the dataflow is created, as in Adobe).
+  const start = new Date(Date.now() + 2 * 86_400_000);
+  start.setSeconds(0, 0);
+  const two = (n: number) => String(n).padStart(2, '0');
+  await page
+    .getByLabel(exact('시작 시간'))
+    .fill(`${start.getFullYear()}-${two(start.getMonth() + 1)}-${two(start.getDate())}T${two(start.getHours())}:${two(start.getMinutes())}`);
   await screenshot(page, 'wizard-schedule-ko');
   await axeClean(page);
   await page.getByRole('button', { name: '다음' }).click();
@@ -246,7 +254,7 @@ async function journey(page: Page, as: ReturnType<TestApi['as']>, key: string): 
     folder: '/drop',
     pattern: 'acme_sftp_*.csv',
     mapping: { PID: 'partnerID', firstName: 'person.name.firstName', city: 'homeAddress.city', age: 'consumer.age' },
-    schedule: { frequency: 'hour', interval: 6 },
+    schedule: { frequency: 'hour', interval: 6, startAt: start.toISOString() },
     backfill: true,
   });
 
